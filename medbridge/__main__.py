@@ -1,0 +1,3 @@
+from medbridge.cli.main import app
+
+app()

@@ -1,0 +1,5 @@
+"""PubMed/MEDLINE XML → typed records."""
+
+from medbridge.corpus.models import DeletedCitation, Record
+
+__all__ = ["Record", "DeletedCitation"]

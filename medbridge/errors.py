@@ -1,0 +1,13 @@
+"""One base class for every error a user can cause; the CLI and web turn these into one-line messages."""
+
+
+class MedbridgeError(Exception):
+    """An error explained to the user in one line (no traceback unless --debug)."""
+
+
+class NotFoundError(MedbridgeError):
+    """A PMID, job or file the user named does not exist."""
+
+
+class ConfigError(MedbridgeError):
+    """Settings that cannot work (unknown backend, missing model file, bad TOML)."""

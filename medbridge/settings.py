@@ -1,0 +1,144 @@
+"""Typed settings: environment (MEDBRIDGE_*, nested with ``__``) over ``MEDBRIDGE_HOME/config.toml`` over defaults.
+
+Example: ``MEDBRIDGE_LLM__BACKEND=openai MEDBRIDGE_LLM__BASE_URL=http://127.0.0.1:8000/v1``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from medbridge.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(_Section):
+    backend: Literal["sqlite"] = Field("sqlite", description="Store implementation.")
+    sqlite_path: Path | None = Field(None, description="SQLite file; default MEDBRIDGE_HOME/medbridge.db.")
+
+
+class IngestSettings(_Section):
+    sample_on_first_run: bool = Field(True, description="Ingest the bundled sample corpus when the store is empty.")
+    batch_size: int = Field(500, ge=1, description="Records written per database statement batch.")
+
+
+class SearchSettings(_Section):
+    dense: bool = Field(True, description="Use the multilingual embedding model alongside BM25.")
+    page_size: int = Field(20, ge=1, le=200, description="Hits per results page.")
+
+
+class LLMSettings(_Section):
+    backend: Literal["local", "openai", "none"] = Field("local", description="local = llama-cpp-python GGUF; openai = any OpenAI-compatible endpoint.")
+    model_path: Path | None = Field(None, description="GGUF file for the local backend; default is the embedded Qwen2.5-Coder-1.5B model.")
+    n_ctx: int = Field(4096, ge=512, description="Context window for the local backend.")
+    n_threads: int | None = Field(None, description="CPU threads for the local backend (default: all cores).")
+    base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible endpoint base URL.")
+    model: str = Field("default", description="Model name sent to the OpenAI-compatible endpoint.")
+    api_key: str | None = Field(None, description="Bearer key for the endpoint (or OPENAI_API_KEY).")
+    timeout_s: float = Field(120.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(3, ge=0, description="Retries with exponential backoff on transient failures.")
+    max_tokens: int = Field(1024, ge=1, description="Default generation budget per call.")
+    temperature: float = Field(0.1, ge=0, le=2)
+
+
+class TranslationSettings(_Section):
+    default_target: str = Field("zh", description="Target language code for article pages.")
+    max_retries: int = Field(1, ge=0, description="Stricter re-translations of a segment that fails QA.")
+
+
+class DocumentSettings(_Section):
+    max_file_mb: float = Field(100.0, gt=0, description="Largest upload accepted.")
+    max_pages: int = Field(500, ge=1, description="Most pages/slides accepted.")
+    max_uncompressed_mb: float = Field(500.0, gt=0, description="Zip-bomb guard for DOCX/PPTX.")
+
+
+class ResearchSettings(_Section):
+    max_sources: int = Field(20, ge=1, le=200, description="Records kept for a review.")
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("MEDBRIDGE_HOME") or Path.home() / ".medbridge").expanduser()
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads MEDBRIDGE_HOME/config.toml (or MEDBRIDGE_CONFIG) if present."""
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the ABC, unused
+        return None, field_name, False
+
+    def __call__(self) -> dict:
+        path = Path(os.environ.get("MEDBRIDGE_CONFIG") or default_home() / "config.toml")
+        if not path.exists():
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+class MedbridgeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MEDBRIDGE_", env_nested_delimiter="__", extra="forbid")
+
+    home: Path = Field(default_factory=default_home, description="Where all state lives.")
+    store: StoreSettings = StoreSettings()
+    ingest: IngestSettings = IngestSettings()
+    search: SearchSettings = SearchSettings()
+    llm: LLMSettings = LLMSettings()
+    translation: TranslationSettings = TranslationSettings()
+    documents: DocumentSettings = DocumentSettings()
+    research: ResearchSettings = ResearchSettings()
+    web: WebSettings = WebSettings()
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+    # Paths derived from home, so one variable relocates everything.
+    @property
+    def sqlite_path(self) -> Path:
+        return self.store.sqlite_path or self.home / "medbridge.db"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.home / "jobs"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.home, self.index_dir, self.models_dir, self.jobs_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(**overrides) -> MedbridgeSettings:
+    try:
+        return MedbridgeSettings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"setting {where}: {first['msg']}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> MedbridgeSettings:
+    """Process-wide settings; tests build their own with load_settings(home=...)."""
+    return load_settings()

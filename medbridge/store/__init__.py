@@ -1,0 +1,19 @@
+"""Persistence behind one interface; ``open_store(settings)`` picks the backend."""
+
+from __future__ import annotations
+
+from medbridge.errors import ConfigError
+from medbridge.settings import MedbridgeSettings
+from medbridge.store.base import Change, IngestedFile, Job, Store, StoreStats
+
+
+def open_store(settings: MedbridgeSettings) -> Store:
+    if settings.store.backend == "sqlite":
+        from medbridge.store.sqlite import SQLiteStore
+
+        settings.ensure_dirs()
+        return SQLiteStore(settings.sqlite_path)
+    raise ConfigError(f"unknown store backend {settings.store.backend!r}")
+
+
+__all__ = ["Store", "StoreStats", "IngestedFile", "Change", "Job", "open_store"]

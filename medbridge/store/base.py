@@ -1,0 +1,95 @@
+"""The Store interface: everything persistent goes through it, so SQLite can give way to PostgreSQL
+without touching callers."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Literal, Protocol
+
+from medbridge.corpus.models import Record
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+@dataclass(slots=True)
+class StoreStats:
+    records: int
+    with_abstract: int
+    deleted: int
+    files: int
+
+
+@dataclass(slots=True)
+class IngestedFile:
+    name: str
+    sha256: str
+    records: int
+    deletes: int
+    ingested_at: str
+
+
+@dataclass(slots=True)
+class Change:
+    """One entry of the change feed indexes follow: ``op`` is 'put' or 'delete'."""
+
+    seq: int
+    pmid: int
+    op: Literal["put", "delete"]
+
+
+@dataclass(slots=True)
+class Job:
+    id: str
+    kind: str
+    state: JobState
+    params: dict[str, Any]
+    progress_done: int = 0
+    progress_total: int = 0
+    stage: str = ""
+    message: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+    checkpoint: dict[str, Any] = field(default_factory=dict)  # what a resumed run needs to skip finished work
+    created_at: str = ""
+    updated_at: str = ""
+
+
+class FileWriter(Protocol):
+    """Writes of one input file; committed together or not at all."""
+
+    def put(self, record: Record) -> bool:
+        """Store ``record`` unless a newer version is stored; True if written."""
+
+    def delete(self, pmid: int) -> bool:
+        """Remove ``pmid``; True if it was present."""
+
+
+class Store(Protocol):
+    # records
+    def get_record(self, pmid: int) -> Record | None: ...
+    def get_records(self, pmids: Iterable[int]) -> dict[int, Record]: ...
+    def iter_records(self, batch_size: int = 500) -> Iterator[Record]: ...
+    def all_pmids(self) -> list[int]: ...
+    def stats(self) -> StoreStats: ...
+
+    # ingestion bookkeeping
+    def file_ingested(self, name: str, sha256: str) -> bool: ...
+    def ingesting_file(self, name: str, sha256: str) -> AbstractContextManager[FileWriter]: ...
+    def ingested_files(self) -> list[IngestedFile]: ...
+
+    # change feed for incremental indexes
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]: ...
+    def last_change(self) -> int: ...
+
+    # small key/value cache (translations, index bookkeeping): namespaced
+    def cache_get(self, namespace: str, key: str) -> str | None: ...
+    def cache_put(self, namespace: str, key: str, value: str) -> None: ...
+    def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, str]: ...
+
+    # jobs
+    def create_job(self, kind: str, params: dict[str, Any]) -> Job: ...
+    def get_job(self, job_id: str) -> Job | None: ...
+    def update_job(self, job_id: str, **fields: Any) -> Job: ...
+    def list_jobs(self, kind: str | None = None, limit: int = 50) -> list[Job]: ...
+
+    def close(self) -> None: ...

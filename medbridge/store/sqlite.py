@@ -1,0 +1,318 @@
+"""Embedded SQLite store: WAL, one connection per thread, schema versioned by ordered migrations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from medbridge.corpus.models import Record
+from medbridge.errors import NotFoundError
+from medbridge.store.base import Change, IngestedFile, Job, StoreStats
+
+# Append only: each entry moves the schema one version forward.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE records (
+        pmid INTEGER PRIMARY KEY,
+        version INTEGER NOT NULL,
+        year INTEGER,
+        has_abstract INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        source_file TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE deleted (
+        pmid INTEGER PRIMARY KEY,
+        source_file TEXT,
+        deleted_at TEXT NOT NULL
+    );
+    CREATE TABLE files (
+        name TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        records INTEGER NOT NULL,
+        deletes INTEGER NOT NULL,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        pmid INTEGER NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('put', 'delete'))
+    );
+    CREATE TABLE cache (
+        namespace TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (namespace, key)
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        params TEXT NOT NULL,
+        progress_done INTEGER NOT NULL DEFAULT 0,
+        progress_total INTEGER NOT NULL DEFAULT 0,
+        stage TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        result TEXT NOT NULL DEFAULT '{}',
+        checkpoint TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX jobs_kind ON jobs(kind, created_at);
+    """,
+]
+
+_JOB_JSON_FIELDS = {"params", "result", "checkpoint"}
+_JOB_FIELDS = {"state", "progress_done", "progress_total", "stage", "message"} | _JOB_JSON_FIELDS
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class _SQLiteFileWriter:
+    def __init__(self, conn: sqlite3.Connection, name: str):
+        self._conn = conn
+        self._name = name
+        self.written = 0
+        self.deleted = 0
+
+    def put(self, record: Record) -> bool:
+        row = self._conn.execute("SELECT version FROM records WHERE pmid = ?", (record.pmid,)).fetchone()
+        if row is not None and row[0] > record.version:
+            return False
+        self._conn.execute(
+            "INSERT INTO records (pmid, version, year, has_abstract, data, source_file, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(pmid) DO UPDATE SET version=excluded.version, year=excluded.year,"
+            " has_abstract=excluded.has_abstract, data=excluded.data, source_file=excluded.source_file,"
+            " updated_at=excluded.updated_at",
+            (
+                record.pmid,
+                record.version,
+                record.year,
+                int(record.has_abstract),
+                json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                self._name,
+                _now(),
+            ),
+        )
+        self._conn.execute("DELETE FROM deleted WHERE pmid = ?", (record.pmid,))
+        self._conn.execute("INSERT INTO changes (pmid, op) VALUES (?, 'put')", (record.pmid,))
+        self.written += 1
+        return True
+
+    def delete(self, pmid: int) -> bool:
+        existed = self._conn.execute("DELETE FROM records WHERE pmid = ?", (pmid,)).rowcount > 0
+        self._conn.execute(
+            "INSERT INTO deleted (pmid, source_file, deleted_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(pmid) DO UPDATE SET source_file=excluded.source_file, deleted_at=excluded.deleted_at",
+            (pmid, self._name, _now()),
+        )
+        self._conn.execute("INSERT INTO changes (pmid, op) VALUES (?, 'delete')", (pmid,))
+        self.deleted += 1
+        return existed
+
+
+class SQLiteStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._migrate()
+
+    # -- connections -------------------------------------------------------------------------
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        with self._transaction() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            current = row[0] if row else 0
+            if row is None:
+                conn.execute("INSERT INTO schema_version VALUES (0)")
+            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in filter(str.strip, script.split(";")):
+                    conn.execute(statement)
+                conn.execute("UPDATE schema_version SET version = ?", (version,))
+
+    @property
+    def schema_version(self) -> int:
+        return self._conn.execute("SELECT version FROM schema_version").fetchone()[0]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- records ------------------------------------------------------------------------------
+    def get_record(self, pmid: int) -> Record | None:
+        row = self._conn.execute("SELECT data FROM records WHERE pmid = ?", (pmid,)).fetchone()
+        return Record.from_dict(json.loads(row[0])) if row else None
+
+    def get_records(self, pmids: Iterable[int]) -> dict[int, Record]:
+        wanted = list(dict.fromkeys(int(p) for p in pmids))
+        found: dict[int, Record] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for (data,) in self._conn.execute(f"SELECT data FROM records WHERE pmid IN ({marks})", chunk):
+                record = Record.from_dict(json.loads(data))
+                found[record.pmid] = record
+        return {p: found[p] for p in wanted if p in found}
+
+    def iter_records(self, batch_size: int = 500) -> Iterator[Record]:
+        last = -1
+        while True:
+            rows = self._conn.execute(
+                "SELECT pmid, data FROM records WHERE pmid > ? ORDER BY pmid LIMIT ?", (last, batch_size)
+            ).fetchall()
+            if not rows:
+                return
+            for pmid, data in rows:
+                yield Record.from_dict(json.loads(data))
+            last = rows[-1][0]
+
+    def all_pmids(self) -> list[int]:
+        return [r[0] for r in self._conn.execute("SELECT pmid FROM records ORDER BY pmid")]
+
+    def stats(self) -> StoreStats:
+        records, with_abstract = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(has_abstract), 0) FROM records"
+        ).fetchone()
+        deleted = self._conn.execute("SELECT COUNT(*) FROM deleted").fetchone()[0]
+        files = self._conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        return StoreStats(records=records, with_abstract=with_abstract, deleted=deleted, files=files)
+
+    # -- ingestion ----------------------------------------------------------------------------
+    def file_ingested(self, name: str, sha256: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM files WHERE name = ? AND sha256 = ?", (name, sha256)).fetchone()
+        return row is not None
+
+    @contextmanager
+    def ingesting_file(self, name: str, sha256: str) -> Iterator[_SQLiteFileWriter]:
+        with self._transaction() as conn:
+            writer = _SQLiteFileWriter(conn, name)
+            yield writer
+            conn.execute(
+                "INSERT INTO files (name, sha256, records, deletes, ingested_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET sha256=excluded.sha256, records=excluded.records,"
+                " deletes=excluded.deletes, ingested_at=excluded.ingested_at",
+                (name, sha256, writer.written, writer.deleted, _now()),
+            )
+
+    def ingested_files(self) -> list[IngestedFile]:
+        rows = self._conn.execute("SELECT name, sha256, records, deletes, ingested_at FROM files ORDER BY name")
+        return [IngestedFile(*row) for row in rows]
+
+    # -- change feed --------------------------------------------------------------------------
+    def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]:
+        rows = self._conn.execute(
+            "SELECT seq, pmid, op FROM changes WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        )
+        return [Change(*row) for row in rows]
+
+    def last_change(self) -> int:
+        return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0]
+
+    # -- cache --------------------------------------------------------------------------------
+    def cache_get(self, namespace: str, key: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT value FROM cache WHERE namespace = ? AND key = ?", (namespace, key)
+        ).fetchone()
+        return row[0] if row else None
+
+    def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, str]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT key, value FROM cache WHERE namespace = ? AND key IN ({marks})", [namespace, *chunk]
+            )
+            found.update(rows)
+        return found
+
+    def cache_put(self, namespace: str, key: str, value: str) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO cache (namespace, key, value, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(namespace, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                (namespace, key, value, _now()),
+            )
+
+    # -- jobs ---------------------------------------------------------------------------------
+    def create_job(self, kind: str, params: dict[str, Any]) -> Job:
+        job_id = uuid.uuid4().hex[:12]
+        now = _now()
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO jobs (id, kind, state, params, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
+                (job_id, kind, json.dumps(params, ensure_ascii=False), now, now),
+            )
+        return self.get_job(job_id)  # type: ignore[return-value]
+
+    def get_job(self, job_id: str) -> Job | None:
+        cursor = self._conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        row = cursor.fetchone()
+        return self._job_from_row(cursor, row) if row else None
+
+    def update_job(self, job_id: str, **fields: Any) -> Job:
+        unknown = set(fields) - _JOB_FIELDS
+        if unknown:
+            raise ValueError(f"unknown job fields: {sorted(unknown)}")
+        values = {k: json.dumps(v, ensure_ascii=False) if k in _JOB_JSON_FIELDS else v for k, v in fields.items()}
+        values["updated_at"] = _now()
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        with self._transaction() as conn:
+            if conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id]).rowcount == 0:
+                raise NotFoundError(f"no job {job_id}")
+        return self.get_job(job_id)  # type: ignore[return-value]
+
+    def list_jobs(self, kind: str | None = None, limit: int = 50) -> list[Job]:
+        if kind is None:
+            cursor = self._conn.execute("SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
+        else:
+            cursor = self._conn.execute(
+                "SELECT * FROM jobs WHERE kind = ? ORDER BY created_at DESC, rowid DESC LIMIT ?", (kind, limit)
+            )
+        rows = cursor.fetchall()
+        return [self._job_from_row(cursor, row) for row in rows]
+
+    @staticmethod
+    def _job_from_row(cursor: sqlite3.Cursor, row: tuple) -> Job:
+        data = {d[0]: v for d, v in zip(cursor.description, row)}
+        for key in _JOB_JSON_FIELDS:
+            data[key] = json.loads(data[key])
+        return Job(**data)
