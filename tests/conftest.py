@@ -1,0 +1,123 @@
+"""Shared fixtures: real data from ../shared, a temporary MEDBRIDGE_HOME per test, the sample corpus
+ingested once per session, the web app on a real loopback port, and headless Chromium from Debian."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from medbridge.corpus.sample import ensure_sample
+from medbridge.settings import MedbridgeSettings, load_settings
+from medbridge.store import Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"test data folder {SHARED} is missing (it sits beside the project root)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def alzheimer_dir(shared_dir) -> Path:
+    return shared_dir / "data" / "pubmed" / "alzheimer"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir(shared_dir) -> Path:
+    return shared_dir / "data" / "pubmed" / "fixtures"
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> MedbridgeSettings:
+    """A fresh, empty MEDBRIDGE_HOME (also exported, so CLI invocations see it)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("MEDBRIDGE_HOME", str(home))
+    return load_settings(home=home)
+
+
+@pytest.fixture
+def store(settings) -> Store:
+    store = open_store(settings)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory) -> MedbridgeSettings:
+    """A session-wide home holding the bundled sample corpus (3,690 real records). Treat as read-only."""
+    home = tmp_path_factory.mktemp("sample-home")
+    settings = load_settings(home=home)
+    ensure_sample(open_store(settings))
+    return settings
+
+
+@pytest.fixture(scope="session")
+def sample_store(sample_settings) -> Store:
+    return open_store(sample_settings)
+
+
+@pytest.fixture
+def sample_copy_settings(sample_settings, tmp_path, monkeypatch) -> MedbridgeSettings:
+    """A private, writable copy of the sample home for tests that change it."""
+    home = tmp_path / "home"
+    shutil.copytree(sample_settings.home, home)
+    monkeypatch.setenv("MEDBRIDGE_HOME", str(home))
+    return load_settings(home=home)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(sample_settings):
+    """The real web app served by uvicorn on a loopback port; yields its base URL."""
+    import uvicorn
+
+    from medbridge.web.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(sample_settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("web app did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """Debian's headless Chromium driven by Selenium through Debian's chromedriver."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not chromedriver:
+        pytest.fail("chromium and chromium-driver are not installed (./run test installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--window-size=1280,1000", "--lang=zh-CN"):
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
