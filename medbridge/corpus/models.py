@@ -7,8 +7,10 @@ character escaped — so pages can render it without a sanitiser pass.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec  # dataclass <-> JSON 30x faster than asdict + json, with typed decoding
 
 
 @dataclass(slots=True)
@@ -152,32 +154,18 @@ class Record:
         return list(seen)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return msgspec.to_builtins(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Record":
-        def sections(items):
-            return [AbstractSection(**s) for s in items]
+        return msgspec.convert(data, cls)
 
-        return cls(
-            **{
-                **data,
-                "abstract": sections(data.get("abstract", [])),
-                "other_abstracts": [
-                    OtherAbstract(type=o["type"], language=o["language"], sections=sections(o["sections"]))
-                    for o in data.get("other_abstracts", [])
-                ],
-                "authors": [Author(**a) for a in data.get("authors", [])],
-                "journal": Journal(**data.get("journal", {})),
-                "pub_date": PubDate(**data.get("pub_date", {})),
-                "mesh": [
-                    MeshHeading(**{**m, "qualifiers": [Qualifier(**q) for q in m.get("qualifiers", [])]})
-                    for m in data.get("mesh", [])
-                ],
-                "keywords": [Keyword(**k) for k in data.get("keywords", [])],
-                "chemicals": [Chemical(**c) for c in data.get("chemicals", [])],
-            }
-        )
+    def to_json(self) -> bytes:
+        return msgspec.json.encode(self)
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> "Record":
+        return msgspec.json.decode(data, type=cls)
 
 
 @dataclass(slots=True, frozen=True)

@@ -38,7 +38,6 @@ _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _ORCID = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])", re.I)
-_SPACE = re.compile(r"\s+")
 
 
 class PubmedParseError(MedbridgeError):
@@ -128,16 +127,19 @@ def _convert(elem: etree._Element) -> Iterator[Record | DeletedCitation]:
 # --- text helpers ---------------------------------------------------------------------------------
 
 def _clean(text: str | None) -> str:
-    return _SPACE.sub(" ", text or "").strip()
+    return " ".join(text.split()) if text else ""
+
+
+def _all_text(node: etree._Element) -> str:
+    # Most elements hold plain text: skip the itertext walk for them (the parser's hot path).
+    return _clean(node.text if len(node) == 0 else "".join(node.itertext()))
 
 
 def _text(parent: etree._Element | None, path: str) -> str | None:
     if parent is None:
         return None
     node = parent.find(path)
-    if node is None:
-        return None
-    return _clean("".join(node.itertext())) or None
+    return None if node is None else (_all_text(node) or None)
 
 
 def text_and_markup(node: etree._Element) -> tuple[str, str]:
@@ -160,7 +162,7 @@ def text_and_markup(node: etree._Element) -> tuple[str, str]:
                 parts.append(escape(child.tail, quote=False))
 
     walk(node)
-    return _clean("".join(node.itertext())), _clean("".join(parts))
+    return _all_text(node), _clean("".join(parts))
 
 
 def _yes(node: etree._Element, attr: str = "MajorTopicYN") -> bool:
@@ -194,8 +196,8 @@ def _record(citation: etree._Element, pubmed_data: etree._Element | None) -> Rec
             record.other_abstracts.append(OtherAbstract(type=other.get("Type"), language=other.get("Language"), sections=sections))
     record.mesh = [_mesh(h) for h in citation.iterfind("MeshHeadingList/MeshHeading")]
     record.keywords = [
-        Keyword(text=_clean("".join(k.itertext())), major=_yes(k), owner=kl.get("Owner"))
-        for kl in citation.iterfind("KeywordList") for k in kl.iterfind("Keyword") if _clean("".join(k.itertext()))
+        Keyword(text=text, major=_yes(k), owner=kl.get("Owner"))
+        for kl in citation.iterfind("KeywordList") for k in kl.iterfind("Keyword") if (text := _all_text(k))
     ]
     record.chemicals = [
         Chemical(name=_clean(c.findtext("NameOfSubstance")), ui=c.find("NameOfSubstance").get("UI"),
@@ -234,19 +236,30 @@ def _authors(article: etree._Element) -> list[Author]:
     for node in article.iterfind("AuthorList/Author"):
         if node.get("ValidYN", "Y") == "N":
             continue  # an erroneous name the publisher corrected
-        orcid = None
-        for ident in node.iterfind("Identifier"):
-            if (ident.get("Source") or "").upper() == "ORCID":
-                match = _ORCID.search(ident.text or "")
+        author = Author()
+        # One pass over the children: several find() calls per author dominate parse time otherwise.
+        for child in node:
+            tag = child.tag
+            if tag == "LastName":
+                author.last_name = _all_text(child) or None
+            elif tag == "ForeName":
+                author.fore_name = _all_text(child) or None
+            elif tag == "Initials":
+                author.initials = _all_text(child) or None
+            elif tag == "Suffix":
+                author.suffix = _all_text(child) or None
+            elif tag == "CollectiveName":
+                author.collective_name = _all_text(child) or None
+            elif tag == "AffiliationInfo":
+                author.affiliations.extend(a for a in (_all_text(x) for x in child.iterfind("Affiliation")) if a)
+            elif tag == "Affiliation":  # pre-2015 files
+                if text := _all_text(child):
+                    author.affiliations.append(text)
+            elif tag == "Identifier" and (child.get("Source") or "").upper() == "ORCID":
+                match = _ORCID.search(child.text or "")
                 if match:
-                    orcid = "-".join(match.groups()).upper()
-        affiliations = [_clean("".join(a.itertext())) for a in node.iterfind("AffiliationInfo/Affiliation")]
-        affiliations += [_clean("".join(a.itertext())) for a in node.iterfind("Affiliation")]  # pre-2015 files
-        authors.append(Author(
-            last_name=_text(node, "LastName"), fore_name=_text(node, "ForeName"), initials=_text(node, "Initials"),
-            suffix=_text(node, "Suffix"), collective_name=_text(node, "CollectiveName"), orcid=orcid,
-            affiliations=[a for a in affiliations if a],
-        ))
+                    author.orcid = "-".join(match.groups()).upper()
+        authors.append(author)
     return authors
 
 
@@ -303,8 +316,13 @@ def _iso_date(node: etree._Element | None) -> str | None:
 
 
 def _mesh(node: etree._Element) -> MeshHeading:
-    descriptor = node.find("DescriptorName")
-    return MeshHeading(
-        descriptor=_clean(descriptor.text), ui=descriptor.get("UI"), major=_yes(descriptor),
-        qualifiers=[Qualifier(name=_clean(q.text), ui=q.get("UI"), major=_yes(q)) for q in node.iterfind("QualifierName")],
-    )
+    heading = None
+    qualifiers = []
+    for child in node:  # DescriptorName first, then QualifierName*
+        if child.tag == "DescriptorName":
+            heading = MeshHeading(descriptor=_clean(child.text), ui=child.get("UI"), major=child.get("MajorTopicYN") == "Y")
+        elif child.tag == "QualifierName":
+            qualifiers.append(Qualifier(name=_clean(child.text), ui=child.get("UI"), major=child.get("MajorTopicYN") == "Y"))
+    heading = heading or MeshHeading(descriptor="")
+    heading.qualifiers = qualifiers
+    return heading

@@ -99,7 +99,7 @@ class _SQLiteFileWriter:
                 record.version,
                 record.year,
                 int(record.has_abstract),
-                json.dumps(record.to_dict(), ensure_ascii=False, separators=(",", ":")),
+                record.to_json(),
                 self._name,
                 _now(),
             ),
@@ -178,7 +178,7 @@ class SQLiteStore:
     # -- records ------------------------------------------------------------------------------
     def get_record(self, pmid: int) -> Record | None:
         row = self._conn.execute("SELECT data FROM records WHERE pmid = ?", (pmid,)).fetchone()
-        return Record.from_dict(json.loads(row[0])) if row else None
+        return Record.from_json(row[0]) if row else None
 
     def get_records(self, pmids: Iterable[int]) -> dict[int, Record]:
         wanted = list(dict.fromkeys(int(p) for p in pmids))
@@ -187,7 +187,7 @@ class SQLiteStore:
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
             for (data,) in self._conn.execute(f"SELECT data FROM records WHERE pmid IN ({marks})", chunk):
-                record = Record.from_dict(json.loads(data))
+                record = Record.from_json(data)
                 found[record.pmid] = record
         return {p: found[p] for p in wanted if p in found}
 
@@ -200,7 +200,7 @@ class SQLiteStore:
             if not rows:
                 return
             for pmid, data in rows:
-                yield Record.from_dict(json.loads(data))
+                yield Record.from_json(data)
             last = rows[-1][0]
 
     def all_pmids(self) -> list[int]:
