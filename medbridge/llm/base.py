@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Literal, Protocol, Sequence
 
+from medbridge.errors import MedbridgeError
+
+
+class LLMError(MedbridgeError):
+    """The model could not run: none configured, endpoint unreachable or answering an error, prompt too long."""
+
 
 @dataclass(slots=True, frozen=True)
 class ChatMessage:

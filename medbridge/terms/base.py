@@ -13,3 +13,11 @@ class GlossaryEntry:
     mesh_ui: str | None = None   # e.g. "D007649"
     zh_variants: tuple[str, ...] = field(default_factory=tuple)  # other Chinese spellings users type
     en_variants: tuple[str, ...] = field(default_factory=tuple)  # other English forms (plural, abbreviations)
+
+
+@dataclass(slots=True, frozen=True)
+class MeshDescriptor:
+    ui: str                                     # e.g. "D007649"
+    name: str                                   # preferred heading, e.g. "Ketamine"
+    entry_terms: tuple[str, ...] = ()           # synonyms other than the name, e.g. ("Ketalar", "CI-581")
+    tree_numbers: tuple[str, ...] = ()          # e.g. ("D02.033.455.400",); first letter = MeSH branch
