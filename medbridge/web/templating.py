@@ -8,12 +8,15 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from medbridge.corpus.pubmed import sanitize_inline_markup
 from medbridge.web.i18n import translator_for, ui_lang
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Title/abstract markup is built by medbridge.corpus.pubmed.text_and_markup: all text escaped,
 # only <i> <b> <u> <sup> <sub> without attributes kept — safe to emit as is.
 templates.env.filters["record_markup"] = Markup
+# Model output is not trusted: reduce it to the same safe subset before emitting.
+templates.env.filters["translation_markup"] = lambda fragment: Markup(sanitize_inline_markup(fragment or ""))
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):

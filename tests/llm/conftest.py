@@ -18,13 +18,6 @@ from typing import Callable, Iterator
 import httpx
 import pytest
 
-from medbridge.llm.models import MODELS, ensure_model
-from medbridge.settings import MedbridgeSettings, load_settings
-
-SMALL = MODELS["qwen2.5-coder-0.5b"]
-# Outside the repo and shared between test sessions, keyed by hash, so 490 MB is joined once per machine.
-MODEL_CACHE = Path(os.environ.get("MEDBRIDGE_TEST_MODEL_CACHE", "/tmp/medbridge-test-models")) / SMALL.sha256[:12]
-
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -36,29 +29,6 @@ def free_port() -> int:
 def dead_endpoint() -> str:
     """An endpoint URL on a loopback port where nothing listens."""
     return f"http://127.0.0.1:{free_port()}/v1"
-
-
-@pytest.fixture(scope="session")
-def small_model_path() -> Path:
-    return ensure_model(SMALL, MODEL_CACHE)
-
-
-@pytest.fixture(scope="session")
-def llm_home(tmp_path_factory: pytest.TempPathFactory, small_model_path: Path) -> Path:
-    """A MEDBRIDGE_HOME whose models/ is the shared cache, so the verified sidecar is reused."""
-    home = tmp_path_factory.mktemp("llm-home")
-    (home / "models").symlink_to(small_model_path.parent, target_is_directory=True)
-    return home
-
-
-@pytest.fixture(scope="session")
-def small_settings(llm_home: Path) -> Callable[..., MedbridgeSettings]:
-    """Settings for the local backend on the 0.5B model; keyword arguments override ``llm`` fields."""
-
-    def make(**llm: object) -> MedbridgeSettings:
-        return load_settings(home=llm_home, llm={"backend": "local", "model_path": SMALL.name, "n_ctx": 2048, **llm})
-
-    return make
 
 
 @dataclass

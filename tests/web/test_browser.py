@@ -19,7 +19,7 @@ def test_home_then_record_page(browser, live_server):
 
     browser.get(live_server + "/records/19622817")
     assert browser.find_element(By.CSS_SELECTOR, "h1.record-title").text.startswith("CSF biomarkers")
-    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".section-label")]
+    labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".source .section-label")]
     assert labels[:2] == ["CONTEXT", "OBJECTIVE"]
     first_author = browser.find_element(By.CSS_SELECTOR, "li.author")
     assert first_author.text == "Niklas Mattsson1"

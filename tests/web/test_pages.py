@@ -25,7 +25,7 @@ def test_record_page_shows_every_field(client):
     assert response.status_code == 200
     page = html.fromstring(response.text)
     assert page.xpath("string(//h1[@class='record-title'])").startswith("CSF biomarkers and incipient Alzheimer")
-    labels = [e.text_content() for e in page.xpath("//h3[@class='section-label']")]
+    labels = [e.text_content() for e in page.xpath("//div[@class='source']/h3[@class='section-label']")]
     assert labels[0] == "CONTEXT" and labels[-1] == "CONCLUSIONS"
     authors = [e.text_content() for e in page.xpath("//li[@class='author']")]
     assert authors[0] == "Niklas Mattsson1" and len(authors) == 29

@@ -7,10 +7,16 @@ from medbridge.corpus.export import CitationFormat, export_records
 from medbridge.corpus.models import Record
 from medbridge.errors import NotFoundError
 from medbridge.store import Store
-from medbridge.web.deps import StoreDep
+from medbridge.search import similar_articles
+from medbridge.translate import LANGUAGES, get_language
+from medbridge.web.deps import SettingsDep, StoreDep
+from medbridge.web.routes.search import page_strings
+from medbridge.web.routes.translations import translation_view
 from medbridge.web.templating import render
 
 router = APIRouter()
+
+SIMILAR_ON_PAGE = 8
 
 
 def _record_or_404(store: Store, pmid: int) -> Record:
@@ -21,8 +27,9 @@ def _record_or_404(store: Store, pmid: int) -> Record:
 
 
 @router.get("/records/{pmid}")
-def record_page(request: Request, pmid: int, store: StoreDep):
+def record_page(request: Request, pmid: int, store: StoreDep, settings: SettingsDep, to: str | None = None):
     record = _record_or_404(store, pmid)
+    target = get_language(to or settings.translation.default_target).code
     affiliations = record.affiliations
     author_marks = [[affiliations.index(a) + 1 for a in author.affiliations] for author in record.authors]
     in_corpus = set(store.get_records(record.references)) if record.references else set()
@@ -32,6 +39,11 @@ def record_page(request: Request, pmid: int, store: StoreDep):
         "authors": list(zip(record.authors, author_marks)),
         "references_in_corpus": [p for p in record.references if p in in_corpus],
         "formats": list(CitationFormat),
+        "target": target,
+        "target_languages": LANGUAGES,
+        "translation": translation_view(request, record, target),
+        "similar": similar_articles(store, settings, pmid, limit=SIMILAR_ON_PAGE),
+        "s": page_strings(request),
     })
 
 

@@ -1,0 +1,253 @@
+"""Search speed: p50/p95 latency and index size at the sample size and at 1,000,000 records, tantivy (the
+product's lexical engine) beside PyPI bm25s and SQLite FTS5 on the same corpus in the same run; dense and
+hybrid latency; embedding throughput.
+
+    .venv/bin/python benchmarks/search_speed.py [--size 1000000] [--engines tantivy,bm25s,fts5]
+
+The 1M corpus is made by recombining the 3,690 real sample records: record i takes its title, MeSH and
+keywords from one record, the first half of its abstract from a second and the rest from a third, its
+year and publication types from the second. Vectors at 1M recombine the bundled real vectors the same way
+(embedding 1M abstracts on 2 cores would take days). Queries: the English and Chinese clinician-style
+questions of benchmarks/search_quality.py, interpreted as the product does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from medbridge.corpus.models import AbstractSection, PubDate, Record  # noqa: E402
+from medbridge.corpus.pubmed import iter_pubmed  # noqa: E402
+from medbridge.corpus.sample import SAMPLE_PATH  # noqa: E402
+from medbridge.search.dense import DIM, Embedder, VectorStore, load_bundled_vectors, passage_text  # noqa: E402
+from medbridge.search.engine import CANDIDATES, rrf  # noqa: E402
+from medbridge.search.lexical import LexicalIndex, LexicalWriter  # noqa: E402
+from medbridge.search.understand import Interpretation, interpret  # noqa: E402
+from medbridge.terms import get_terminology  # noqa: E402
+from search_quality import TOPIC_QUERIES  # noqa: E402
+
+TOP_K = 100
+
+
+def sample_records() -> list[Record]:
+    latest: dict[int, Record] = {}
+    for item in iter_pubmed(SAMPLE_PATH):
+        if isinstance(item, Record):
+            latest[item.pmid] = item
+    return list(latest.values())
+
+
+def recombined(records: list[Record], size: int, seed: int = 7) -> Iterator[Record]:
+    """``size`` records built from real ones."""
+    rng = random.Random(seed)
+    n = len(records)
+    for i in range(size):
+        a, b, c = records[rng.randrange(n)], records[rng.randrange(n)], records[rng.randrange(n)]
+        half_b, half_c = b.abstract[: max(1, len(b.abstract) // 2)], c.abstract[len(c.abstract) // 2 :]
+        abstract = [AbstractSection(text=s.text, markup=s.markup, label=s.label) for s in (*half_b, *half_c)]
+        yield Record(pmid=100_000_000 + i, title=a.title, abstract=abstract, mesh=a.mesh, keywords=a.keywords,
+                     article_types=b.article_types, pub_date=PubDate(year=b.year), journal=c.journal,
+                     languages=a.languages, references=a.references)
+
+
+def flat_text(record: Record) -> str:
+    return " ".join([record.title, " ".join(s.text for s in record.abstract),
+                     " ".join(m.descriptor for m in record.mesh), " ".join(k.text for k in record.keywords)])
+
+
+def query_words(interpretation: Interpretation) -> list[str]:
+    """The English words a single-field engine gets for the same question."""
+    words = {w.lower() for c in interpretation.concepts for term in c.search_terms for w in term.split()}
+    return sorted(w.strip("'\".,()") for w in words if w.strip("'\".,()"))
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))] * 1000
+
+
+def timed(fn: Callable[[], object], repeats: int = 1) -> list[float]:
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def folder_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+# -- engines -------------------------------------------------------------------------------------
+def build_tantivy(folder: Path, docs: Iterator[Record], threads: int) -> LexicalIndex:
+    index = LexicalIndex(folder, get_terminology())
+    writer = LexicalWriter(index, index.index.writer(heap_size=1_000_000_000, num_threads=threads))
+    for record in docs:
+        writer._writer.add_document(index.document(record))  # fresh index: no delete-before-add needed
+    writer.commit()
+    writer.close()
+    return index
+
+
+def build_bm25s(folder: Path, texts: list[str]):
+    import bm25s
+
+    from medbridge.search.lexical import build_analyzer
+
+    analyzer = build_analyzer()
+
+    def stem(words: list[str]) -> list[str]:  # the same Snowball stems as tantivy; bm25s stems the vocabulary once
+        return [(analyzer.analyze(word) or [word])[0] for word in words]
+
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stemmer=stem, show_progress=False), show_progress=False)
+    retriever.save(str(folder))
+    return retriever, stem
+
+
+def build_fts5(path: Path, docs: Iterator[Record]) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE VIRTUAL TABLE docs USING fts5(title, abstract, mesh, keywords, tokenize='porter unicode61')")
+    batch = []
+    for record in docs:
+        batch.append((record.pmid, record.title, " ".join(s.text for s in record.abstract),
+                      " ".join(m.descriptor for m in record.mesh), " ".join(k.text for k in record.keywords)))
+        if len(batch) == 10_000:
+            conn.executemany("INSERT INTO docs(rowid, title, abstract, mesh, keywords) VALUES (?,?,?,?,?)", batch)
+            batch.clear()
+    conn.executemany("INSERT INTO docs(rowid, title, abstract, mesh, keywords) VALUES (?,?,?,?,?)", batch)
+    conn.commit()
+    conn.execute("INSERT INTO docs(docs) VALUES ('optimize')")
+    conn.commit()
+    return conn
+
+
+def run_size(label: str, size: int, records: list[Record], queries: list[Interpretation], engines: set[str],
+             workdir: Path, vectors_bundle: dict, embedder: Embedder) -> list[str]:
+    lines = [f"\n== {label}: {size:,} records =="]
+    make_docs = (lambda: recombined(records, size)) if size != len(records) else (lambda: iter(records))
+    if "tantivy" in engines:
+        started = time.perf_counter()
+        index = build_tantivy(workdir / f"tantivy-{size}", make_docs(), threads=2)
+        build_s = time.perf_counter() - started
+        compiled = [index.compile(q.tree, q.filters, natural=q.mode == "natural") for q in queries]
+        for query in compiled[:5]:
+            index.search(query, TOP_K)  # warm the searcher and the OS cache
+        searcher = index.searcher()
+        samples = [t for query in compiled for t in timed(lambda: searcher.search(query, limit=TOP_K, count=True))]
+        p50, p95 = percentiles(samples)
+        lines.append(f"tantivy  lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
+                     f"size {folder_size(workdir / f'tantivy-{size}') / 1e6:8.1f} MB")
+        lines += dense_and_hybrid(index, size, records, queries, compiled, workdir, vectors_bundle, embedder)
+    if "bm25s" in engines:
+        started = time.perf_counter()
+        retriever, stem = build_bm25s(workdir / f"bm25s-{size}", [flat_text(r) for r in make_docs()])
+        build_s = time.perf_counter() - started
+        import bm25s
+
+        tokenized = [bm25s.tokenize(" ".join(query_words(q)), stemmer=stem, show_progress=False) for q in queries]
+        samples = [t for tokens in tokenized for t in timed(lambda: retriever.retrieve(tokens, k=TOP_K, show_progress=False, n_threads=1))]
+        p50, p95 = percentiles(samples)
+        lines.append(f"bm25s    lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
+                     f"size {folder_size(workdir / f'bm25s-{size}') / 1e6:8.1f} MB")
+    if "fts5" in engines:
+        path = workdir / f"fts5-{size}.db"
+        started = time.perf_counter()
+        conn = build_fts5(path, make_docs())
+        build_s = time.perf_counter() - started
+        statements = [" OR ".join(f'"{w}"' for w in query_words(q)) for q in queries]
+        sql = "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 3.0, 1.0, 2.0, 1.5) LIMIT ?"
+        samples = [t for match in statements for t in timed(lambda: conn.execute(sql, (match, TOP_K)).fetchall())]
+        p50, p95 = percentiles(samples)
+        lines.append(f"fts5     lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
+                     f"size {path.stat().st_size / 1e6:8.1f} MB")
+    return lines
+
+
+def dense_and_hybrid(index: LexicalIndex, size: int, records: list[Record], queries: list[Interpretation], compiled,
+                     workdir: Path, bundle: dict, embedder: Embedder) -> list[str]:
+    pmid_vectors = [bundle[r.pmid][1] for r in records if r.pmid in bundle]
+    rng = np.random.default_rng(7)
+    # A scan costs the same whatever the values: without the bundle, random unit vectors time it as well.
+    base = np.stack(pmid_vectors).astype(np.float32) if pmid_vectors else rng.normal(size=(len(records), DIM)).astype(np.float32)
+    store = VectorStore(workdir / f"dense-{size}")
+    chunk = 50_000
+    started = time.perf_counter()
+    for start in range(0, size, chunk):
+        n = min(chunk, size - start)
+        mixed = base[rng.integers(0, len(base), n)] + 0.5 * base[rng.integers(0, len(base), n)]
+        mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
+        pmids = list(range(100_000_000 + start, 100_000_000 + start + n)) if size != len(records) else [r.pmid for r in records][start : start + n]
+        store.add(pmids, [0] * n, mixed.astype(np.float16))
+    write_s = time.perf_counter() - started
+    query_vectors = [embedder.embed_query(q.dense_text) for q in queries]
+    embed_samples = [t for q in queries[:20] for t in timed(lambda: embedder.embed_query(q.dense_text))]
+    store.search(query_vectors[0], CANDIDATES)  # page the memmap in
+    dense_samples = [t for v in query_vectors for t in timed(lambda: store.search(v, CANDIDATES))]
+
+    def hybrid(query, vector) -> None:
+        lexical = index.search(query, CANDIDATES)
+        dense = store.search(vector, CANDIDATES)
+        rrf([[h.pmid for h in lexical.hits], [h.pmid for h in dense]])
+
+    hybrid_samples = [t for query, v in zip(compiled, query_vectors) for t in timed(lambda: hybrid(query, v))]
+    e50, e95 = percentiles(embed_samples)
+    d50, d95 = percentiles(dense_samples)
+    h50, h95 = percentiles(hybrid_samples)
+    return [
+        f"e5 query embedding p50 {e50:7.1f} ms  p95 {e95:7.1f} ms",
+        f"dense scan (top {CANDIDATES}) p50 {d50:7.1f} ms  p95 {d95:7.1f} ms  vectors {size * DIM * 2 / 1e6:.0f} MB float16 (written in {write_s:.1f} s)",
+        f"hybrid (lexical {CANDIDATES} + dense {CANDIDATES} + RRF, query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--engines", default="tantivy,bm25s,fts5")
+    parser.add_argument("--skip-sample", action="store_true")
+    args = parser.parse_args()
+    engines = set(args.engines.split(","))
+    records = sample_records()
+    queries = [interpret(text) for _, en, zh in TOPIC_QUERIES for text in (en, zh)]
+    bundle = load_bundled_vectors()
+    embedder = Embedder(num_threads=1)
+    passages = [passage_text(r) for r in records[:24]]
+    embedder.embed_passages(passages[:2])
+    started = time.perf_counter()
+    embedder.embed_passages(passages)
+    throughput = len(passages) / (time.perf_counter() - started)
+    interpret_samples = [t for _, en, zh in TOPIC_QUERIES for t in timed(lambda: interpret(zh))]
+    i50, i95 = percentiles(interpret_samples)
+    lines = [
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
+        f"queries: {len(queries)} (English + Chinese), top {TOP_K}",
+        f"embedding throughput: {throughput:.2f} passages/s (1 thread, passages of <= 1,200 characters)",
+        f"query understanding (Chinese): p50 {i50:.1f} ms  p95 {i95:.1f} ms",
+    ]
+    print("\n".join(lines), flush=True)
+    with tempfile.TemporaryDirectory(prefix="medbridge-speed-") as tmp:
+        sizes = ([] if args.skip_sample else [("sample", len(records))]) + [("recombined", args.size)]
+        for label, size in sizes:
+            block = run_size(label, size, records, queries, engines, Path(tmp), bundle, embedder)
+            print("\n".join(block), flush=True)
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

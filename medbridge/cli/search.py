@@ -1,0 +1,153 @@
+"""``medbridge search``, ``medbridge similar`` and ``medbridge index``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from medbridge.cli.common import console, err_console, print_json, state
+from medbridge.search import Filters, QuerySyntaxError, SearchOptions, open_search, search, similar_articles
+from medbridge.search.engine import SearchResult
+from medbridge.search.lexical import IndexBusyError
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=err_console, disable=quiet,
+    )
+
+
+def _print_result(result: SearchResult) -> None:
+    console.print(f"[dim]searched for:[/dim] {escape(result.interpretation.pubmed_query)}", highlight=False)
+    shown = f"{result.offset + 1}–{result.offset + len(result.hits)}" if result.hits else "0"
+    console.print(f"[dim]{shown} of {result.total:,}[/dim]\n", highlight=False)
+    for number, hit in enumerate(result.hits, start=result.offset + 1):
+        console.print(f"[bold]{number}. {escape(hit.title)}[/bold]", highlight=False)
+        if hit.title_translation:
+            console.print(f"   {escape(hit.title_translation)}", highlight=False)
+        console.print(f"   [dim]PMID {hit.pmid} · {escape(hit.journal)} · {hit.year or 'n.d.'}[/dim]", highlight=False)
+        if hit.snippet.text:
+            marked, cursor = [], 0
+            for start, end in hit.snippet.spans:
+                marked.append(escape(hit.snippet.text[cursor:start]) + f"[bold yellow]{escape(hit.snippet.text[start:end])}[/bold yellow]")
+                cursor = end
+            marked.append(escape(hit.snippet.text[cursor:]))
+            console.print("   " + "".join(marked), highlight=False)
+        console.print()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("search")
+    def search_command(
+        ctx: typer.Context,
+        query: Annotated[str, typer.Argument(help='A question in Chinese or English, or PubMed syntax: \'alzheimer disease[mh] AND csf[tiab]\'.')],
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Hits to show.")] = 20,
+        offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many hits (paging).")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Interpreted query and hits as JSON.")] = False,
+        year_from: Annotated[Optional[int], typer.Option("--year-from", help="Published in or after this year.")] = None,
+        year_to: Annotated[Optional[int], typer.Option("--year-to", help="Published in or before this year.")] = None,
+        publication_type: Annotated[Optional[list[str]], typer.Option("--type", help="Publication type, e.g. Review, 'Randomized Controlled Trial' (repeatable).")] = None,
+        journal: Annotated[Optional[list[str]], typer.Option("--journal", help="Journal (MEDLINE abbreviation or full title; repeatable).")] = None,
+        language: Annotated[Optional[list[str]], typer.Option("--language", help="Article language code, e.g. eng (repeatable).")] = None,
+        has_abstract: Annotated[bool, typer.Option("--has-abstract", help="Only records with an abstract.")] = False,
+        sort: Annotated[str, typer.Option("--sort", help="relevance or date.")] = "relevance",
+    ) -> None:
+        """Search the corpus: Chinese or English questions, or PubMed syntax."""
+        st = state(ctx)
+        options = SearchOptions(
+            limit=limit,
+            offset=offset,
+            sort=sort,  # type: ignore[arg-type]  # validated by the engine with a one-line error
+            filters=Filters(
+                year_from=year_from,
+                year_to=year_to,
+                publication_types=tuple(publication_type or ()),
+                journals=tuple(journal or ()),
+                languages=tuple(language or ()),
+                has_abstract=True if has_abstract else None,
+            ),
+        )
+        _catch_up(st)
+        try:
+            result = search(st.store, st.settings, query, options)
+        except QuerySyntaxError as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            err_console.print(exc.pointer(), markup=False, highlight=False)
+            raise typer.Exit(1)
+        if as_json:
+            print_json(result.to_dict())
+        else:
+            _print_result(result)
+
+    @app.command("similar")
+    def similar_command(
+        ctx: typer.Context,
+        pmid: Annotated[int, typer.Argument(help="PubMed ID of a record in the corpus.")],
+        limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=200, help="How many.")] = 10,
+        as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    ) -> None:
+        """Articles similar to a record: embedding neighbours, shared MeSH descriptors and references."""
+        st = state(ctx)
+        _catch_up(st)
+        articles = similar_articles(st.store, st.settings, pmid, limit)
+        if as_json:
+            print_json({"pmid": pmid, "similar": [a.to_dict() for a in articles]})
+            return
+        for number, article in enumerate(articles, start=1):
+            console.print(f"[bold]{number}. {escape(article.title)}[/bold]", highlight=False)
+            why = []
+            if article.similarity is not None:
+                why.append(f"similarity {article.similarity:.2f}")
+            if article.shared_mesh:
+                why.append("MeSH: " + ", ".join(article.shared_mesh[:4]))
+            if article.shared_references:
+                why.append(f"{article.shared_references} shared references")
+            if article.cites_or_cited:
+                why.append("citation link")
+            console.print(f"   [dim]PMID {article.pmid} · {escape(article.journal)} · {article.year or 'n.d.'} · {escape('; '.join(why))}[/dim]", highlight=False)
+
+    @app.command("index")
+    def index_command(
+        ctx: typer.Context,
+        rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-index every record from scratch.")] = False,
+        no_embed: Annotated[bool, typer.Option("--no-embed", help="Only the lexical index; leave embeddings for later.")] = False,
+    ) -> None:
+        """Bring the search index up to date with the corpus (resumable: interrupt and run again)."""
+        st = state(ctx)
+        index = open_search(st.store, st.settings).index
+        with _progress(st.quiet) as progress:
+            tasks: dict[str, int] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            summary = index.rebuild(report) if rebuild else index.update(report)
+            embedded = 0
+            if st.settings.search.dense and not no_embed:
+                embedded = index.embed_pending(report)
+        if not st.quiet:
+            err_console.print(
+                f"{summary.indexed:,} indexed, {summary.deleted:,} removed, {summary.vectors_from_bundle:,} vectors "
+                f"from the bundle, {embedded:,} embedded, {len(index.pending()):,} waiting for embedding; "
+                f"{index.lexical.num_docs():,} records searchable",
+                highlight=False,
+            )
+
+
+def _catch_up(st) -> None:
+    """Index changes not yet applied, with a progress bar when there are many (first run, big ingest)."""
+    index = open_search(st.store, st.settings).index
+    if index.behind() < 500:
+        return
+    with _progress(st.quiet) as progress:
+        task = progress.add_task("indexing", total=index.behind())
+        try:
+            index.update(lambda _stage, done, total: progress.update(task, completed=done, total=total))
+        except IndexBusyError:  # another process is indexing: search what is there
+            pass

@@ -1,0 +1,166 @@
+"""CLI: ``medbridge translate``, ``medbridge qa`` and ``medbridge translate-corpus``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from medbridge.cli.common import console, err_console, print_json, state
+from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.llm import get_llm
+from medbridge.terms import GlossaryEntry, load_user_glossary
+from medbridge.translate import QAProblem, Translator, get_language, qa_report
+from medbridge.translate.records import record_texts
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+GlossaryOption = Annotated[
+    Optional[Path], typer.Option("--glossary", help="CSV of your own terms (en,zh[,category,mesh_ui]); they win over built-ins.")
+]
+
+
+def _guess_language(text: str) -> str:
+    """zh when a fifth of the letters are Chinese characters, else en (--from overrides)."""
+    letters = [c for c in text if c.isalpha()]
+    return "zh" if letters and len(_CJK.findall(text)) >= 0.2 * len(letters) else "en"
+
+
+def _read_text(value: str) -> str:
+    path = Path(value)
+    if len(value) < 4096 and "\n" not in value and path.is_file():
+        try:
+            return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise MedbridgeError(f"{path}: not UTF-8 text") from exc
+    return value
+
+
+def _read_file(path: Path) -> str:
+    if not path.is_file():
+        raise NotFoundError(f"{path}: no such file")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise MedbridgeError(f"{path}: not UTF-8 text") from exc
+
+
+def _glossary(path: Path | None) -> list[GlossaryEntry] | None:
+    return load_user_glossary(path) if path else None
+
+
+def _print_problems(problems: list[QAProblem]) -> None:
+    for p in problems:
+        where = f"segment {p.segment}: " if p.segment is not None else ""
+        err_console.print(f"{p.severity}: [{p.check}] {where}{p.message}", markup=False, highlight=False)
+
+
+def translate_command(
+    ctx: typer.Context,
+    text_or_file: Annotated[str, typer.Argument(help="Text to translate, or a UTF-8 text file (paragraphs = lines).")],
+    to: Annotated[str, typer.Option("--to", help="Target language: zh, zh-Hant, en, ja, ko, es, fr, de, pt, ru, it, pl, ar.")],
+    from_: Annotated[Optional[str], typer.Option("--from", help="Source language (default: zh if the text is mostly Chinese, else en).")] = None,
+    glossary: GlossaryOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the translation and its QA problems as JSON.")] = False,
+) -> None:
+    """Translate a text or file with the configured LLM, glossary and QA; flagged passages are reported on stderr."""
+    st = state(ctx)
+    text = _read_text(text_or_file)
+    source = get_language(from_ or _guess_language(text)).code
+    target = get_language(to).code
+    translator = Translator.from_settings(st.settings, st.store, get_llm(st.settings))
+    result = translator.translate(text, source=source, target=target, glossary=_glossary(glossary))
+    if as_json:
+        print_json({"source_lang": source, "target_lang": target, **asdict(result)})
+        return
+    console.print(result.target, markup=False, highlight=False, soft_wrap=True)
+    if not st.quiet:
+        _print_problems(result.problems)
+        if result.flagged:
+            err_console.print("warning: the translation did not pass QA; check the problems above", highlight=False)
+
+
+def qa_command(
+    ctx: typer.Context,
+    source_file: Annotated[Path, typer.Argument(help="Source text (UTF-8).")],
+    target_file: Annotated[Path, typer.Argument(help="Its translation (UTF-8); paragraphs are paired line by line when the counts match.")],
+    from_: Annotated[Optional[str], typer.Option("--from", help="Source language (default: guessed, zh or en).")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="Target language (default: guessed, zh or en).")] = None,
+    glossary: GlossaryOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
+) -> None:
+    """Check an existing translation (no model needed): untranslated text, terms, numbers, omissions, additions,
+    loops, foreign content. Exits 1 when there are errors."""
+    source_text, target_text = _read_file(source_file), _read_file(target_file)
+    source = get_language(from_ or _guess_language(source_text)).code
+    target = get_language(to or _guess_language(target_text)).code
+    problems = qa_report(source_text, target_text, source, target, glossary=_glossary(glossary))
+    errors = sum(p.severity == "error" for p in problems)
+    if as_json:
+        print_json({"source_lang": source, "target_lang": target, "errors": errors, "problems": [asdict(p) for p in problems]})
+    else:
+        _print_problems(problems)
+        if not state(ctx).quiet:
+            err_console.print(f"{errors} error(s), {len(problems) - errors} warning(s)", highlight=False)
+    if errors:
+        raise typer.Exit(1)
+
+
+def translate_corpus_command(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="Target language.")] = "zh",
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Translate at most this many records (cached ones are skipped, not counted).")] = None,
+    abstracts: Annotated[bool, typer.Option("--abstracts", help="Translate abstract sections too, not only titles.")] = False,
+    glossary: GlossaryOption = None,
+) -> None:
+    """Translate the corpus' titles (and abstracts) into the cache that article pages read. Safe to interrupt
+    and re-run: records already translated are skipped. Runs fine in the background (nohup … &)."""
+    st = state(ctx)
+    target = get_language(to).code
+    store = st.store
+    translator = Translator.from_settings(st.settings, store, get_llm(st.settings))
+    entries = _glossary(glossary)
+    job = store.create_job("translate-corpus", {"to": target, "limit": limit, "abstracts": abstracts})
+    store.update_job(job.id, state="running", stage="scanning")
+    todo = []
+    for record in store.iter_records():
+        texts = record_texts(record, abstracts)
+        if texts and not all(translator.cached(texts, source="en", target=target, glossary=entries, markup=True)):
+            todo.append(record.pmid)
+            if limit and len(todo) >= limit:
+                break
+    translated = flagged = 0
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    try:
+        with Progress(*columns, console=err_console, disable=st.quiet) as progress:
+            task = progress.add_task(f"translating to {target}", total=len(todo))
+            store.update_job(job.id, stage="translating", progress_total=len(todo))
+            for pmid in todo:
+                record = store.get_record(pmid)
+                if record is None:  # deleted since the scan
+                    continue
+                results = translator.translate_batch(record_texts(record, abstracts), source="en", target=target, glossary=entries, markup=True)
+                translated += 1
+                flagged += any(r.flagged for r in results)
+                progress.update(task, advance=1, description=f"PMID {pmid}")
+                store.update_job(job.id, progress_done=translated, checkpoint={"last_pmid": pmid})
+    except KeyboardInterrupt:
+        store.update_job(job.id, state="cancelled", message=f"interrupted after {translated} records; re-run to continue")
+        err_console.print(f"interrupted after {translated} record(s); re-run to continue", highlight=False)
+        raise typer.Exit(130)
+    except Exception as exc:
+        store.update_job(job.id, state="failed", message=str(exc))
+        raise
+    store.update_job(job.id, state="done", result={"translated": translated, "flagged": flagged})
+    if not st.quiet:
+        err_console.print(f"{translated} record(s) translated, {flagged} with flagged passages", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("translate")(translate_command)
+    app.command("qa")(qa_command)
+    app.command("translate-corpus")(translate_corpus_command)

@@ -1,0 +1,174 @@
+"""Extract: one evidence card per record, every field a verbatim span of a verbatim abstract sentence.
+
+Rule-based on purpose: it is instant, deterministic and cannot invent a quote. Sentences come from the
+abstract's NlmCategory sections (an unstructured abstract is read by position: opening = background,
+closing = conclusion); regular expressions find study designs, sample sizes, interventions, comparators,
+outcomes and statistical results (n=, %, CI, p, HR/OR/RR, AUC). A field with no matching sentence stays empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from medbridge.corpus.models import Record
+from medbridge.research.models import EvidenceCard, EvidenceField
+from medbridge.research.text import split_sentences
+
+_DESIGNS = [  # most specific first: the first pattern with a match names the design
+    r"systematic review and meta-analysis", r"meta-analys[ie]s", r"systematic review",
+    r"randomi[sz]ed,? (?:double-blind,? )?(?:placebo-controlled,? )?(?:controlled )?(?:clinical )?trial",
+    r"double-blind,? placebo-controlled (?:clinical )?(?:trial|study)", r"placebo-controlled (?:clinical )?(?:trial|study)",
+    r"(?:prospective|retrospective|longitudinal|population-based|community-based|multicent(?:er|re)) (?:cohort )?(?:study|cohort)",
+    r"cohort study", r"case-control study", r"cross-sectional (?:study|analysis|survey)", r"case series", r"case report",
+    r"open-label (?:trial|study)", r"pilot study", r"observational study", r"post[- ]hoc analysis", r"secondary analysis",
+    r"clinical trial", r"genome-wide association study", r"mendelian randomi[sz]ation",
+]
+DESIGN = re.compile(r"\b(?:" + "|".join(_DESIGNS) + r")\b", re.I)
+_DESIGN_ORDER = [re.compile(r"\b" + p + r"\b", re.I) for p in _DESIGNS]
+POPULATION = re.compile(
+    r"\b(?:n\s*=\s*\d[\d,]*|(?:a total of )?\d[\d,]*\s+(?:[A-Za-z-]+\s+){0,3}?"
+    r"(?:patients|participants|subjects|individuals|persons|people|adults|women|men|children|volunteers|cases|"
+    r"controls|residents|veterans|elders|twins|caregivers|mice|rats|studies|trials))\b",
+    re.I,
+)
+INTERVENTION = re.compile(
+    r"\b(?:treated with|received|randomi[sz]ed to|assigned to|administ(?:ered|ration of)|supplementation with|"
+    r"exposure to|exposed to|intake of|treatment with|training|intervention)\b[^.;]{3,90}",
+    re.I,
+)
+COMPARATOR = re.compile(r"\b(?:placebo|compared (?:with|to)|versus|vs\.?|relative to|control group|healthy controls?)\b[^.;]{0,70}", re.I)
+OUTCOME = re.compile(r"\b(?:(?:primary|secondary) (?:outcome|end ?point)s?|outcome measures?|main outcomes?)\b[^.;]{0,110}", re.I)
+STATISTIC = re.compile(
+    r"\d+(?:\.\d+)?\s*%|\b95\s*%\s*CI\b|\bCI\b|\bp\s*[<=>≤≥]\s*0?\.\d+|\b(?:HR|OR|RR|AUC|ROC|hazard ratio|odds ratio|"
+    r"relative risk|risk ratio|sensitivity|specificity|r\s*=|β\s*=|beta\s*=)\b",
+    re.I,
+)
+CONCLUSION_CUE = re.compile(
+    r"^(?:In conclusion|In summary|Overall|These (?:results|findings|data|observations) (?:suggest|indicate|show|demonstrate|support)|"
+    r"Our (?:results|findings|data)|We conclude|This study (?:suggests|shows|demonstrates|provides)|Taken together|Collectively)",
+    re.I,
+)
+LIMITATION = re.compile(
+    r"\b(?:further (?:studies|research|investigation|work|trials)|larger (?:studies|trials|samples|cohorts)|"
+    r"remains? (?:unclear|unknown|uncertain|to be (?:determined|established|elucidated))|(?:is|are) (?:needed|warranted|required)|"
+    r"limitations?|longer follow-up|little is known|poorly understood|not well understood)\b",
+    re.I,
+)
+MAX_FINDINGS = 3
+
+
+@dataclass(slots=True)
+class _Sentence:
+    text: str
+    section: str          # NlmCategory (BACKGROUND, METHODS, RESULTS, CONCLUSIONS, …) or a positional guess
+    position: int         # index in the abstract
+
+
+def abstract_sentences(record: Record) -> list[_Sentence]:
+    sentences: list[_Sentence] = []
+    structured = any(s.category and s.category != "UNASSIGNED" for s in record.abstract)
+    for section in record.abstract:
+        for text in split_sentences(section.text):
+            sentences.append(_Sentence(text, (section.category or section.label or "").upper() if structured else "", len(sentences)))
+    if not structured and sentences:  # read an unstructured abstract by position
+        sentences[0].section = "BACKGROUND"
+        for s in sentences[1:]:
+            s.section = "CONCLUSIONS" if CONCLUSION_CUE.search(s.text) or s is sentences[-1] else "RESULTS"
+    return sentences
+
+
+def _field(sentence: _Sentence, match: re.Match[str] | None = None) -> EvidenceField:
+    value = match.group(0).strip(" ,;:") if match else sentence.text
+    return EvidenceField(value=value, quote=sentence.text, section=sentence.section)
+
+
+def _first(sentences: Iterable[_Sentence], pattern: re.Pattern[str], sections: tuple[str, ...] = ()) -> EvidenceField | None:
+    candidates = list(sentences)
+    if sections:  # preferred sections first, then the rest
+        candidates.sort(key=lambda s: (s.section not in sections, s.position))
+    for sentence in candidates:
+        if match := pattern.search(sentence.text):
+            return _field(sentence, match)
+    return None
+
+
+class Extractor:
+    def process(self, record: Record) -> EvidenceCard:
+        sentences = abstract_sentences(record)
+        card = EvidenceCard(pmid=record.pmid)
+        card.study_type = self._design(sentences)
+        card.population = _first(sentences, POPULATION, ("METHODS", "RESULTS"))
+        card.intervention = _first(sentences, INTERVENTION, ("METHODS", "OBJECTIVE"))
+        card.comparator = _first(sentences, COMPARATOR, ("METHODS", "RESULTS"))
+        card.outcomes = self._outcomes(record, sentences)
+        card.findings = self._findings(sentences)
+        card.conclusion = self._conclusion(sentences)
+        card.limitations = [_field(s) for s in sentences if LIMITATION.search(s.text) and s.section != "BACKGROUND"][:2]
+        background = [s for s in sentences if s.section in ("BACKGROUND", "INTRODUCTION")]
+        if background:
+            card.background = _field(background[0])
+        return card
+
+    @staticmethod
+    def _design(sentences: list[_Sentence]) -> EvidenceField | None:
+        for pattern in _DESIGN_ORDER:
+            for sentence in sentences:
+                if match := pattern.search(sentence.text):
+                    return _field(sentence, match)
+        return None
+
+    @staticmethod
+    def _outcomes(record: Record, sentences: list[_Sentence]) -> EvidenceField | None:
+        for section in record.abstract:  # a "MAIN OUTCOME MEASURES" section is the outcome, word for word
+            if section.label and "OUTCOME" in section.label.upper():
+                first = split_sentences(section.text)
+                if first:
+                    return EvidenceField(value=first[0], quote=first[0], section=section.category or section.label)
+        return _first(sentences, OUTCOME, ("METHODS",))
+
+    @staticmethod
+    def _findings(sentences: list[_Sentence]) -> list[EvidenceField]:
+        scored = []
+        for sentence in sentences:
+            if sentence.section in ("BACKGROUND", "INTRODUCTION", "OBJECTIVE", "METHODS"):
+                continue
+            statistics = len(STATISTIC.findall(sentence.text))
+            if statistics:
+                scored.append((-statistics, sentence.position, sentence))
+        scored.sort(key=lambda item: item[:2])
+        chosen = sorted((item[2] for item in scored[:MAX_FINDINGS]), key=lambda s: s.position)
+        return [_field(s) for s in chosen]
+
+    @staticmethod
+    def _conclusion(sentences: list[_Sentence]) -> EvidenceField | None:
+        concluding = [s for s in sentences if s.section == "CONCLUSIONS"]
+        if concluding:
+            return _field(concluding[0])
+        cued = [s for s in sentences if CONCLUSION_CUE.search(s.text)]
+        return _field(cued[0]) if cued else None
+
+
+CSV_FIELDS = ("study_type", "population", "intervention", "comparator", "outcomes", "findings", "conclusion", "limitations")
+
+
+def evidence_csv(cards: Iterable[EvidenceCard], records: Mapping[int, Record], numbers: Mapping[int, int] | None = None) -> str:
+    """The evidence table: one row per record, each field's value beside its verbatim quote."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = ["ref", "pmid", "title", "year", "doi"]
+    for name in CSV_FIELDS:
+        header += [name, f"{name}_quote"]
+    writer.writerow(header)
+    for card in cards:
+        record = records[card.pmid]
+        row = [(numbers or {}).get(card.pmid, ""), card.pmid, record.title, record.year or "", record.doi or ""]
+        for name in CSV_FIELDS:
+            value = getattr(card, name)
+            fields = value if isinstance(value, list) else [value] if value else []
+            row += [" | ".join(f.value for f in fields), " | ".join(f.quote for f in fields)]
+        writer.writerow(row)
+    return out.getvalue()

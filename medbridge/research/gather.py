@@ -1,0 +1,54 @@
+"""Gather: hybrid search per facet, fused by reciprocal rank, de-duplicated, the top N with abstracts kept."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from medbridge.research.models import Plan, Source
+from medbridge.search import SearchOptions, search
+from medbridge.search.engine import RRF_K
+from medbridge.search.understand import Filters
+from medbridge.settings import MedbridgeSettings
+from medbridge.store.base import Store
+
+PER_FACET = 60
+MAIN_FACET_WEIGHT = 2.0  # the whole question outranks any single facet of it
+
+FacetProgress = Callable[[int, int], None]
+
+
+class Gatherer:
+    def __init__(self, store: Store, settings: MedbridgeSettings):
+        self.store = store
+        self.settings = settings
+
+    def process(self, plan: Plan, max_sources: int, progress: FacetProgress | None = None) -> list[Source]:
+        scores: dict[int, float] = {}
+        found_by: dict[int, list[int]] = {}
+        options = SearchOptions(limit=PER_FACET, filters=Filters(has_abstract=True))
+        for index, facet in enumerate(plan.facets):
+            query = plan.question if facet.origin == "question" else facet.query_en
+            result = search(self.store, self.settings, query, options)
+            weight = MAIN_FACET_WEIGHT if facet.origin == "question" else 1.0
+            for rank, hit in enumerate(result.hits, start=1):
+                scores[hit.pmid] = scores.get(hit.pmid, 0.0) + weight / (RRF_K + rank)
+                found_by.setdefault(hit.pmid, []).append(index)
+            if progress:
+                progress(index + 1, len(plan.facets))
+        ranked = sorted(scores, key=lambda pmid: -scores[pmid])
+        records = self.store.get_records(ranked[: max_sources * 3])
+        kept: list[Source] = []
+        seen_titles: set[str] = set()
+        for pmid in ranked:
+            record = records.get(pmid)
+            if record is None or not record.has_abstract:
+                continue
+            title_key = re.sub(r"\W+", " ", record.title.lower()).strip()
+            if title_key in seen_titles:  # the same paper indexed twice (erratum, duplicate publication)
+                continue
+            seen_titles.add(title_key)
+            kept.append(Source(pmid, round(scores[pmid], 6), found_by[pmid]))
+            if len(kept) == max_sources:
+                break
+        return kept

@@ -1,0 +1,194 @@
+"""The research job: Plan → Gather → Extract → Synthesise → Verify → Localise → Deliver, checkpointed per stage.
+
+Each stage's output goes into the job checkpoint as JSON, and extraction saves every few records, so a
+cancelled, crashed or restarted job resumes where it stopped. Files land in ``jobs_dir/<job id>/``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.jobs import JobContext, JobRunner
+from medbridge.llm.base import LLM
+from medbridge.research.citations import build_references
+from medbridge.research.deliver import review_dict, write_review
+from medbridge.research.extract import Extractor, evidence_csv
+from medbridge.research.gather import Gatherer
+from medbridge.research.localise import Localiser
+from medbridge.research.models import Draft, EvidenceCard, Lang, Plan, Review, Source, Verification, from_plain, to_plain
+from medbridge.research.plan import Planner
+from medbridge.research.synthesise import Synthesiser
+from medbridge.research.vectors import SentenceEmbeddings, record_vectors
+from medbridge.research.verify import Verifier
+from medbridge.search.understand import detect_language
+from medbridge.settings import MedbridgeSettings
+from medbridge.store.base import Job, Store
+from medbridge.translate.base import TextTranslator
+
+JOB_KIND = "research"
+STAGES = ("planning", "searching", "reading", "writing", "checking", "translating", "delivering")
+SAVE_EVERY = 5  # evidence cards between checkpoint writes
+OUTPUT_FILES = {"md": "review.md", "html": "review.html", "docx": "review.docx", "csv": "evidence.csv"}
+
+
+class ResearchError(MedbridgeError):
+    """A question the pipeline cannot answer (empty, nothing found in the corpus)."""
+
+
+@dataclass(slots=True)
+class ResearchRequest:
+    question: str
+    lang: Lang
+    max_sources: int
+
+    @classmethod
+    def create(cls, question: str, settings: MedbridgeSettings, lang: str | None = None, max_sources: int | None = None) -> "ResearchRequest":
+        question = " ".join(question.split())
+        if not question:
+            raise ResearchError("the question is empty")
+        lang = lang or detect_language(question)
+        if lang not in ("zh", "en"):
+            raise ResearchError(f"language must be zh or en, not {lang!r}")
+        sources = max_sources or settings.research.max_sources
+        if not 1 <= sources <= 200:
+            raise ResearchError(f"max sources must be between 1 and 200, not {sources}")
+        return cls(question, lang, sources)  # type: ignore[arg-type]
+
+    def params(self) -> dict[str, Any]:
+        return {"question": self.question, "lang": self.lang, "max_sources": self.max_sources}
+
+
+class ResearchPipeline:
+    """The stages wired to one store; ``llm`` None = extractive only, ``judge`` only for a stronger model."""
+
+    def __init__(self, store: Store, settings: MedbridgeSettings, *, llm: LLM | None = None,
+                 translator: TextTranslator | None = None, judge: LLM | None = None):
+        self.store = store
+        self.settings = settings
+        self.llm = llm
+        self.translator = translator
+        self.judge = judge
+
+    @classmethod
+    def from_settings(cls, store: Store, settings: MedbridgeSettings) -> "ResearchPipeline":
+        if settings.llm.backend == "none":
+            return cls(store, settings)
+        from medbridge.llm import get_llm
+        from medbridge.translate import Translator
+
+        llm = get_llm(settings)
+        # The local default is too small to judge entailment reliably; an endpoint is assumed to be stronger.
+        judge = llm if settings.llm.backend == "openai" else None
+        return cls(store, settings, llm=llm, translator=Translator.from_settings(settings, store, llm), judge=judge)
+
+    def __call__(self, ctx: JobContext) -> tuple[dict[str, Any], str]:
+        request = ResearchRequest(ctx.params["question"], ctx.params["lang"], ctx.params["max_sources"])
+        started = time.monotonic()
+        spent = float(ctx.checkpoint.get("elapsed_s", 0.0))  # time of earlier, interrupted runs
+
+        plan = self._plan(ctx, request)
+        sources = self._gather(ctx, plan, request.max_sources)
+        records = self.store.get_records([s.pmid for s in sources])
+        cards = self._extract(ctx, sources, records)
+
+        if "verified" in ctx.checkpoint:
+            draft = from_plain(ctx.checkpoint["verified"], Draft)
+            verification = from_plain(ctx.checkpoint["verification"], Verification)
+        else:
+            ctx.step("writing")
+            ranked = [records[s.pmid] for s in sources]
+            synthesiser = Synthesiser(llm=self.llm)
+            themes = synthesiser.themes(plan, ranked, record_vectors(self.store, self.settings, ranked))
+            draft = synthesiser.process(plan, cards, records, themes)
+            ctx.step("checking")
+            cited = self.store.get_records(draft.cited_pmids())  # the store decides what is in the corpus
+            draft, verification = Verifier(SentenceEmbeddings(), self.judge).process(draft, cited)
+            ctx.save(verified=to_plain(draft), verification=to_plain(verification), elapsed_s=spent + time.monotonic() - started)
+        if draft.lang != "en" and "localised" not in ctx.checkpoint:
+            ctx.step("translating")
+            draft = Localiser(self.translator).process(draft, records, progress=lambda done, total: ctx.step("translating", done, total))
+            ctx.save(localised=True, verified=to_plain(draft), elapsed_s=spent + time.monotonic() - started)
+
+        ctx.step("delivering")
+        cited_records = self.store.get_records(draft.cited_pmids())
+        references = build_references(draft.cited_pmids(), cited_records)
+        review = Review(
+            question=request.question, lang=request.lang, draft=draft, references=references, verification=verification,
+            plan=plan, sources=len(sources), elapsed_s=round(spent + time.monotonic() - started, 1),
+            model=self.llm.model_id if self.llm else "none",
+        )
+        folder = self.settings.jobs_dir / ctx.job.id
+        for name in ("md", "html", "docx"):
+            write_review(review, folder / OUTPUT_FILES[name])
+        numbers = review.number_of()
+        (folder / OUTPUT_FILES["csv"]).write_text(evidence_csv(cards, records, numbers), encoding="utf-8")
+        data = review_dict(review)
+        summary = (f"{data['word_count']} words, {len(references)} references, "
+                   f"{verification.supported_share:.0%} of {verification.claims} drafted claims supported")
+        return {"review": data, "files": OUTPUT_FILES}, summary
+
+    # -- stages with their checkpoints --------------------------------------------------------------------
+    def _plan(self, ctx: JobContext, request: ResearchRequest) -> Plan:
+        if "plan" in ctx.checkpoint:
+            return from_plain(ctx.checkpoint["plan"], Plan)
+        ctx.step("planning")
+        plan = Planner(llm=self.llm).process(request.question, request.lang)
+        ctx.save(plan=to_plain(plan))
+        return plan
+
+    def _gather(self, ctx: JobContext, plan: Plan, max_sources: int) -> list[Source]:
+        if "sources" in ctx.checkpoint:
+            return from_plain(ctx.checkpoint["sources"], list[Source])
+        ctx.step("searching", 0, len(plan.facets))
+        sources = Gatherer(self.store, self.settings).process(
+            plan, max_sources, progress=lambda done, total: ctx.step("searching", done, total))
+        if not sources:
+            raise ResearchError(f"no record with an abstract in the corpus matches: {plan.question}")
+        ctx.save(sources=to_plain(sources))
+        return sources
+
+    def _extract(self, ctx: JobContext, sources: list[Source], records: dict) -> list[EvidenceCard]:
+        done: dict[str, Any] = dict(ctx.checkpoint.get("cards", {}))
+        extractor = Extractor()
+        total = len(sources)
+        for index, source in enumerate(sources):
+            key = str(source.pmid)
+            if key in done:
+                continue
+            ctx.step("reading", index, total)
+            done[key] = to_plain(extractor.process(records[source.pmid]))
+            if len(done) % SAVE_EVERY == 0:
+                ctx.save(cards=done)
+        ctx.step("reading", total, total)
+        ctx.save(cards=done)
+        return [from_plain(done[str(s.pmid)], EvidenceCard) for s in sources]
+
+
+def research_runner(store: Store, settings: MedbridgeSettings, pipeline: ResearchPipeline | None = None) -> JobRunner:
+    """The job runner for research; the pipeline (and its model) is built on first use, in the job's thread."""
+    built: list[ResearchPipeline] = [pipeline] if pipeline else []
+
+    def handler(ctx: JobContext) -> tuple[dict[str, Any], str]:
+        if not built:
+            built.append(ResearchPipeline.from_settings(store, settings))
+        return built[0](ctx)
+
+    return JobRunner(store, JOB_KIND, handler)
+
+
+def review_of(job: Job) -> Review:
+    """The finished review stored on a done job."""
+    if job.state != "done" or "review" not in job.result:
+        raise NotFoundError(f"research job {job.id} has no review yet ({job.state})")
+    return from_plain(job.result["review"], Review)
+
+
+def output_path(settings: MedbridgeSettings, job: Job, fmt: str) -> Path:
+    name = OUTPUT_FILES.get(fmt)
+    if name is None or job.state != "done":
+        raise NotFoundError(f"research job {job.id} has no {fmt} output")
+    return settings.jobs_dir / job.id / name

@@ -1,0 +1,265 @@
+"""Synthesise: themes from embedding clusters named by their MeSH headings, then an extractive draft.
+
+Every finding sentence is a verbatim abstract sentence behind a short attribution ("Mattsson et al. (2009;
+prospective cohort study, 750 individuals) reported that …"), so the draft cannot misquote; a model, when
+configured, adds one connective sentence per theme that the verifier then checks like any other claim.
+The draft is written in English; ``Localiser`` puts it into the reader's language after verification.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from medbridge.corpus.models import Record
+from medbridge.llm.base import LLM, ChatMessage, LLMError
+from medbridge.research.citations import CITATION_MARK, first_author_label, parse_marker
+from medbridge.research.models import Draft, EvidenceCard, EvidenceField, Paragraph, Plan, Section, Sentence
+from medbridge.research.vectors import kmeans
+from medbridge.terms import Terminology, get_terminology
+
+NULL_RESULT = re.compile(
+    r"\b(?:no significant|not significantly|did not|does not|do not|was not|were not|no (?:association|difference|"
+    r"effect|benefit|evidence|correlation|relationship)|failed to|neither|inconsistent|conflicting|controvers\w+|"
+    r"not (?:associated|related|correlated|effective))\b",
+    re.I,
+)
+# MeSH branches that describe who or how (Humans, Aged, Male, Cohort Studies, countries), not a theme.
+_NON_TOPICAL_TREES = ("M01", "B01", "Z01", "N05", "N06", "E05.318", "E05.337", "H01", "K01", "V0", "L01")
+_CHECK_TAGS = frozenset({"Male", "Female", "Humans", "Animals", "Aged", "Adult", "Middle Aged", "Aged, 80 and over"})
+MAX_BACKGROUND = 2
+MAX_GAPS = 4
+FINDINGS_PER_RECORD = 1  # plus the conclusion: 20 records then make a 1,000–1,500-word review
+THEME_PROMPT = (
+    "You write one sentence of a biomedical literature review. Summarise what the numbered findings below "
+    "have in common, using only facts stated in them. Cite the findings you use with their numbers in brackets, "
+    "like [1] or [2][3]. Reply with the single sentence only."
+)
+
+UI = {
+    "background": {"en": "Background", "zh": "背景"},
+    "findings": {"en": "Findings by theme", "zh": "按主题归纳的研究发现"},
+    "disagreements": {"en": "Points of disagreement", "zh": "分歧与不一致之处"},
+    "gaps": {"en": "Gaps and limitations", "zh": "研究空白与局限"},
+    "scope": {
+        "en": "This review addresses the question “{q}”. It draws on {n} records from the local corpus retrieved for: {query}.",
+        "zh": "本综述针对问题“{q}”，依据本地文献库中检索到的 {n} 篇记录（检索式：{query}）。",
+    },
+    "theme_intro": {"en": "{n} of the records address {theme}.", "zh": "有 {n} 篇记录涉及“{theme}”。"},
+    "disagree_intro": {
+        "en": "Not every study points the same way: the following results are null or run against the main findings.",
+        "zh": "并非所有研究结论一致：以下结果为阴性或与主要发现相悖。",
+    },
+    "no_disagreement": {
+        "en": "None of the {n} records reports a null or contrary result in its abstract; abstracts tend to emphasise positive findings, so this is no proof of agreement.",
+        "zh": "{n} 篇记录的摘要中均未报告阴性或相反的结果；摘要往往侧重阳性发现，这并不证明各研究结论一致。",
+    },
+    "gaps_intro": {"en": "The authors themselves point to open questions and limitations.", "zh": "原作者指出了以下尚待解决的问题和局限。"},
+    "design_counts": {
+        "en": "Of the {n} records, {strong} describe a randomised trial, meta-analysis or systematic review in the abstract, and {no_size} state no sample size there.",
+        "zh": "{n} 篇记录中，{strong} 篇在摘要中描述为随机试验、荟萃分析或系统综述，{no_size} 篇摘要未说明样本量。",
+    },
+    "reported": {"en": "{who} reported that {quote}", "zh": "{who}报告：{quote}"},
+    "concluded": {"en": "They concluded that {quote}", "zh": "作者的结论是：{quote}"},
+}
+STRONG_DESIGN = re.compile(r"randomi[sz]ed|meta-analys|systematic review", re.I)
+
+
+def ui(key: str, lang: str, **values: object) -> str:
+    return UI[key][lang].format(**values)
+
+
+def as_clause(quote: str) -> str:
+    """'The AUC was …' → 'the AUC was …' after "reported that"; acronyms and names keep their capital."""
+    first = quote.split(" ", 1)[0]
+    if first == "A" or (len(first) > 1 and first[0].isupper() and first[1:].islower() and first.isalpha()):
+        return quote[0].lower() + quote[1:]
+    return quote
+
+
+def quotable(field: EvidenceField | None) -> bool:
+    """A quote with "[45]"-like brackets (a statistic) would read as a citation marker in the review."""
+    return field is not None and not CITATION_MARK.search(field.quote)
+
+
+@dataclass(slots=True)
+class Theme:
+    label_en: str
+    label: str                 # in the review's language
+    pmids: list[int]           # by search rank
+
+
+class Synthesiser:
+    def __init__(self, terminology: Terminology | None = None, llm: LLM | None = None):
+        self.terms = terminology or get_terminology()
+        self.llm = llm
+
+    # -- themes -------------------------------------------------------------------------------------------
+    def themes(self, plan: Plan, ranked: Sequence[Record], vectors: np.ndarray) -> list[Theme]:
+        n = len(ranked)
+        k = 1 if n < 6 else min(5, max(2, round(n / 5)))
+        labels = kmeans(vectors, k)
+        groups: dict[int, list[Record]] = {}
+        for record, label in zip(ranked, labels):
+            groups.setdefault(int(label), []).append(record)
+        topical = {r.pmid: self._topical_mesh(r, plan) for r in ranked}
+        everywhere = Counter(h for r in ranked for h in topical[r.pmid])
+        themes: list[Theme] = []
+        used: set[str] = set()
+        for members in sorted(groups.values(), key=lambda rs: ranked.index(rs[0])):
+            inside = Counter(h for r in members for h in topical[r.pmid])
+            # Distinctive headings: frequent in this group, rare in the others.
+            candidates = sorted(inside, key=lambda h: (-(inside[h] / (1 + everywhere[h] - inside[h])), -inside[h], h))
+            name = next((h for h in candidates if h not in used), None) or (plan.mesh[0] if plan.mesh else "Other studies")
+            used.add(name)
+            themes.append(Theme(name, self._label(name, plan.lang), [r.pmid for r in members]))
+        return themes
+
+    def _topical_mesh(self, record: Record, plan: Plan) -> list[str]:
+        headings = []
+        for heading in record.mesh:
+            if heading.descriptor in _CHECK_TAGS or heading.descriptor in plan.mesh:
+                continue
+            descriptor = self.terms.mesh(heading.ui) if heading.ui else None
+            if descriptor and descriptor.tree_numbers and all(t.startswith(_NON_TOPICAL_TREES) for t in descriptor.tree_numbers):
+                continue
+            headings.append(heading.descriptor)
+        return headings
+
+    def _label(self, mesh_name: str, lang: str) -> str:
+        if lang == "zh":
+            entries = self.terms.lookup_en(mesh_name)
+            if entries:
+                return entries[0].zh
+        return mesh_name
+
+    # -- draft --------------------------------------------------------------------------------------------
+    def process(self, plan: Plan, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme]) -> Draft:
+        lang = plan.lang
+        by_pmid = {c.pmid: c for c in cards}
+        used_quotes: set[str] = set()
+
+        def finding(pmid: int, field: EvidenceField, template: str, who: str | None = None) -> Sentence:
+            used_quotes.add(field.quote)
+            record = records[pmid]
+            label = who or first_author_label(record, "en")
+            text = UI[template]["en"].format(who=label, quote=as_clause(field.quote))
+            return Sentence(text=text, citations=[pmid], source_text=field.quote, origin="quote", template=template)
+
+        background = Section("background", ui("background", lang), heading_en=UI["background"]["en"])
+        background.paragraphs.append(Paragraph([Sentence(
+            ui("scope", lang, q=plan.question, n=len(cards), query=plan.pubmed_query), kind="meta", origin="template")]))
+        intro = [by_pmid[p] for p in by_pmid if quotable(by_pmid[p].background)][:MAX_BACKGROUND]
+        if intro:
+            background.paragraphs.append(Paragraph([
+                Sentence(c.background.quote, [c.pmid], origin="quote") for c in intro if c.background  # type: ignore[union-attr]
+            ]))
+            used_quotes.update(c.background.quote for c in intro if c.background)
+
+        nulls: list[tuple[int, EvidenceField]] = []
+        theme_sections: list[Section] = []
+        for theme in themes:
+            section = Section("theme", theme.label, heading_en=theme.label_en)
+            lead = [Sentence(ui("theme_intro", lang, n=len(theme.pmids), theme=theme.label), kind="meta", origin="template")]
+            connective = self._connective(theme, by_pmid)
+            if connective:
+                lead.append(connective)
+            section.paragraphs.append(Paragraph(lead))
+            for pmid in theme.pmids:
+                card = by_pmid[pmid]
+                sentences: list[Sentence] = []
+                who = self._attribution(card, records[pmid])
+                for field in [f for f in card.findings if quotable(f)][:FINDINGS_PER_RECORD]:
+                    if field.quote in used_quotes:
+                        continue
+                    if NULL_RESULT.search(field.quote):
+                        nulls.append((pmid, field))
+                        continue
+                    sentences.append(finding(pmid, field, "reported", who if not sentences else first_author_label(records[pmid], "en")))
+                conclusion = card.conclusion
+                if conclusion and quotable(conclusion) and conclusion.quote not in used_quotes:
+                    if NULL_RESULT.search(conclusion.quote) and not sentences:
+                        nulls.append((pmid, conclusion))
+                    else:
+                        sentences.append(finding(pmid, conclusion, "concluded" if sentences else "reported", who))
+                if sentences:
+                    section.paragraphs.append(Paragraph(sentences))
+            theme_sections.append(section)
+
+        disagreements = Section("disagreements", ui("disagreements", lang), heading_en=UI["disagreements"]["en"])
+        if nulls:
+            disagreements.paragraphs.append(Paragraph([Sentence(ui("disagree_intro", lang), kind="meta", origin="template")]))
+            disagreements.paragraphs.append(Paragraph([
+                finding(pmid, field, "reported") for pmid, field in {f.quote: (p, f) for p, f in nulls}.values()
+            ]))
+        else:
+            disagreements.paragraphs.append(Paragraph([Sentence(ui("no_disagreement", lang, n=len(cards)), kind="meta", origin="template")]))
+
+        gaps = Section("gaps", ui("gaps", lang), heading_en=UI["gaps"]["en"])
+        strong = sum(1 for c in cards if c.study_type and STRONG_DESIGN.search(c.study_type.value))
+        no_size = sum(1 for c in cards if c.population is None)
+        gaps.paragraphs.append(Paragraph([Sentence(ui("design_counts", lang, n=len(cards), strong=strong, no_size=no_size), kind="meta", origin="template")]))
+        limitation_sentences = []
+        for card in cards:
+            for field in card.limitations:
+                if quotable(field) and field.quote not in used_quotes and len(limitation_sentences) < MAX_GAPS:
+                    used_quotes.add(field.quote)
+                    limitation_sentences.append(Sentence(field.quote, [card.pmid], origin="quote"))
+        if limitation_sentences:
+            gaps.paragraphs.append(Paragraph([Sentence(ui("gaps_intro", lang), kind="meta", origin="template"), *limitation_sentences]))
+
+        sections = [background]
+        if theme_sections:
+            sections.append(Section("findings", ui("findings", lang), heading_en=UI["findings"]["en"]))
+            sections.extend(theme_sections)
+        sections += [disagreements, gaps]
+        return Draft(title=plan.question, lang=lang, sections=sections)
+
+    @staticmethod
+    def _attribution(card: EvidenceCard, record: Record) -> str:
+        """'Mattsson et al. (2009; prospective cohort study, 750 individuals)': design and size as quoted."""
+        label = first_author_label(record, "en")
+        details = []
+        if card.study_type:
+            details.append(card.study_type.value.lower())
+        if card.population:
+            details.append(re.sub(r"^a total of\s+", "", card.population.value, flags=re.I))
+        if not details:
+            return label
+        return label[:-1] + "; " + ", ".join(details) + ")" if label.endswith(")") else label
+
+    def _connective(self, theme: Theme, cards: Mapping[int, EvidenceCard]) -> Sentence | None:
+        """One model-written sentence tying the theme's first findings together; None without a model."""
+        if self.llm is None:
+            return None
+        numbered: list[tuple[int, str]] = []
+        for pmid in theme.pmids:
+            card = cards[pmid]
+            field = card.conclusion or (card.findings[0] if card.findings else None)
+            if field:
+                numbered.append((pmid, field.quote[:300]))
+            if len(numbered) == 4:
+                break
+        if len(numbered) < 2:
+            return None
+        listing = "\n".join(f"[{i}] {quote}" for i, (_, quote) in enumerate(numbered, start=1))
+        try:
+            reply = self.llm.complete(
+                [ChatMessage("system", THEME_PROMPT), ChatMessage("user", f"Theme: {theme.label_en}\n{listing}")],
+                max_tokens=90,
+                temperature=0.0,
+                stop=["\n"],
+            )
+        except LLMError:
+            return None
+        reply = reply.strip()
+        numbers = [n for n in parse_marker(reply) if 1 <= n <= len(numbered)]
+        text = re.sub(r"\s*\[[\d,\s–-]+\]", "", reply).strip()
+        if not numbers or len(text) < 20:
+            return None  # a connective sentence must cite; an uncited one is dropped, not trusted
+        citations = list(dict.fromkeys(numbered[n - 1][0] for n in numbers))
+        return Sentence(text=text, citations=citations, source_text=text, origin="llm")

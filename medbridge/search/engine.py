@@ -1,0 +1,223 @@
+"""Hybrid search: BM25 (tantivy) and e5 vectors fused by reciprocal rank, filtered, faceted, paged.
+
+PubMed-syntax queries are boolean, so they are answered by the lexical index alone (every hit satisfies
+the expression); natural-language questions use both retrievers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Sequence
+
+import tantivy
+
+from medbridge.corpus.models import Record
+from medbridge.errors import MedbridgeError
+from medbridge.llm.base import LLM
+from medbridge.search.indexer import SearchIndex
+from medbridge.search.snippets import Snippet, highlight, make_snippet, term_patterns
+from medbridge.search.understand import Filters, Interpretation, interpret
+from medbridge.store.base import Store
+
+Sort = Literal["relevance", "date"]
+TitleTranslations = Callable[[Store, Sequence[Record]], dict[int, str]]  # pmid → cached Chinese title
+Retrieval = Literal["hybrid", "lexical", "dense"]
+RRF_K = 60          # the constant from Cormack et al. (2009); rank 1 scores 1/61
+CANDIDATES = 1_000  # per retriever; facets of a natural-language search count these fused candidates
+DENSE_MIN_SCORE = 0.80  # e5 cosines sit in 0.7–0.9; below this a "neighbour" is off-topic noise
+
+
+class InvalidSearchOptions(MedbridgeError):
+    """Search options that cannot be satisfied (bad sort, negative offset, inverted year range)."""
+
+
+@dataclass(slots=True)
+class SearchOptions:
+    limit: int = 20
+    offset: int = 0
+    sort: Sort = "relevance"
+    filters: Filters = field(default_factory=Filters)
+    retrieval: Retrieval = "hybrid"
+
+    def validate(self) -> None:
+        if self.sort not in ("relevance", "date"):
+            raise InvalidSearchOptions(f"sort must be 'relevance' or 'date', not {self.sort!r}")
+        if self.limit < 1 or self.offset < 0:
+            raise InvalidSearchOptions("limit must be at least 1 and offset at least 0")
+        f = self.filters
+        if f.year_from is not None and f.year_to is not None and f.year_from > f.year_to:
+            raise InvalidSearchOptions(f"year range {f.year_from}–{f.year_to} ends before it starts")
+
+
+@dataclass(slots=True)
+class Hit:
+    pmid: int
+    title: str
+    year: int | None
+    journal: str
+    score: float
+    snippet: Snippet
+    title_highlighted: Snippet
+    matched_by: tuple[str, ...]          # "lexical", "dense"
+    title_translation: str | None = None  # cached Chinese title, when the translator has one
+
+    def to_dict(self) -> dict:
+        return {
+            "pmid": self.pmid,
+            "title": self.title,
+            "title_zh": self.title_translation,
+            "year": self.year,
+            "journal": self.journal,
+            "score": round(self.score, 6),
+            "snippet": self.snippet.text,
+            "highlights": [list(span) for span in self.snippet.spans],
+            "matched_by": list(self.matched_by),
+        }
+
+
+@dataclass(slots=True)
+class SearchResult:
+    interpretation: Interpretation
+    hits: list[Hit]
+    total: int                                   # records ranked (boolean matches, or fused candidates)
+    offset: int
+    limit: int
+    sort: Sort
+    facets: dict[str, list[tuple[str, int]]]
+    dense_used: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "interpreted": self.interpretation.to_dict(),
+            "total": self.total,
+            "offset": self.offset,
+            "limit": self.limit,
+            "sort": self.sort,
+            "dense": self.dense_used,
+            "facets": {name: [{"value": v, "count": c} for v, c in buckets] for name, buckets in self.facets.items()},
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+
+@dataclass(slots=True)
+class _Candidate:
+    pmid: int
+    year: int | None
+    score: float = 0.0
+    matched_by: list[str] = field(default_factory=list)
+
+
+def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: Σ 1/(k + rank) over the rankings a pmid appears in."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, pmid in enumerate(ranking, start=1):
+            fused[pmid] = fused.get(pmid, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+class SearchEngine:
+    def __init__(self, index: SearchIndex):
+        self.index = index
+        self.store = index.store
+
+    def search(
+        self,
+        query: str,
+        options: SearchOptions | None = None,
+        *,
+        llm: LLM | None = None,
+        title_translations: TitleTranslations | None = None,
+    ) -> SearchResult:
+        """``title_translations`` fills bilingual titles when given; ``llm`` adds an LLM rewrite's concepts."""
+        options = options or SearchOptions()
+        options.validate()
+        interpretation = interpret(query, terms=self.index.terms, llm=llm)
+        filters = interpretation.filters.merged(options.filters)
+        interpretation.filters = filters
+        natural = interpretation.mode == "natural"
+        lexical_query = self.index.lexical.compile(interpretation.tree, filters, natural=natural)
+        candidates: dict[int, _Candidate] = {}
+        rankings: list[list[int]] = []
+        total = 0
+        if options.retrieval != "dense" or not natural:
+            result = self.index.lexical.search(lexical_query, limit=CANDIDATES if natural else max(CANDIDATES, options.offset + options.limit))
+            for hit in result.hits:
+                candidates[hit.pmid] = _Candidate(hit.pmid, hit.year, matched_by=["lexical"])
+            rankings.append([hit.pmid for hit in result.hits])
+            total = result.total
+        dense_used = False
+        if natural and options.retrieval != "lexical" and self._dense_ready() and interpretation.tree is not None:
+            dense_ranking = self._dense(interpretation, filters)
+            for pmid, year in dense_ranking:
+                candidates.setdefault(pmid, _Candidate(pmid, year)).matched_by.append("dense")
+            rankings.append([pmid for pmid, _ in dense_ranking])
+            dense_used = True
+        if len(rankings) == 1:
+            for rank, pmid in enumerate(rankings[0], start=1):
+                candidates[pmid].score = 1.0 / (RRF_K + rank)
+        else:
+            for pmid, score in rrf(rankings).items():
+                candidates[pmid].score = score
+        if natural:  # ranked candidates, not every record sharing one word with the question
+            total = len(candidates)
+        ordered = sorted(candidates.values(), key=lambda c: -c.score)
+        if options.sort == "date" or interpretation.tree is None:  # only filters ("近五年的综述"): newest first
+            ordered.sort(key=lambda c: -(c.year or 0))  # stable: relevance breaks ties within a year
+        page = ordered[options.offset : options.offset + options.limit]
+        facets = self._facets_of(ordered) if natural else self.index.lexical.facets(lexical_query)
+        return SearchResult(
+            interpretation=interpretation,
+            hits=self._hits(page, interpretation, title_translations),
+            total=total,
+            offset=options.offset,
+            limit=options.limit,
+            sort=options.sort,
+            facets=facets,
+            dense_used=dense_used,
+        )
+
+    def _dense_ready(self) -> bool:
+        if not self.index.dense_enabled:
+            return False
+        self.index.vectors.refresh()
+        return len(self.index.vectors) > 0
+
+    def _dense(self, interpretation: Interpretation, filters: Filters) -> list[tuple[int, int | None]]:
+        from medbridge.search.dense import get_embedder
+
+        vector = get_embedder().embed_query(interpretation.dense_text)
+        hits = [h for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= DENSE_MIN_SCORE]
+        allowed = self.index.lexical.restrict([h.pmid for h in hits], filters)
+        return [(h.pmid, allowed[h.pmid]) for h in hits if h.pmid in allowed]
+
+    def _facets_of(self, ordered: list[_Candidate]) -> dict[str, list[tuple[str, int]]]:
+        """Facets over the ranked candidates of a natural-language search (they add up to ``total``)."""
+        if not ordered:
+            return {}
+        subset = tantivy.Query.term_set_query(self.index.lexical.schema, "pmid", [c.pmid for c in ordered])
+        return self.index.lexical.facets(subset)
+
+    def _hits(self, page: list[_Candidate], interpretation: Interpretation, title_translations: TitleTranslations | None) -> list[Hit]:
+        records = self.store.get_records([c.pmid for c in page])
+        translations = title_translations(self.store, list(records.values())) if title_translations else {}
+        patterns = term_patterns(interpretation.highlight_terms, self.index.lexical.analyzer)
+        hits = []
+        for candidate in page:
+            record = records.get(candidate.pmid)
+            if record is None:  # deleted since the index was last updated
+                continue
+            hits.append(
+                Hit(
+                    pmid=record.pmid,
+                    title=record.title,
+                    year=record.year,
+                    journal=record.journal.iso_abbreviation or record.journal.title or "",
+                    score=candidate.score,
+                    snippet=make_snippet(" ".join(s.text for s in record.abstract), patterns),
+                    title_highlighted=highlight(record.title, patterns),
+                    matched_by=tuple(candidate.matched_by),
+                    title_translation=translations.get(record.pmid),
+                )
+            )
+        return hits

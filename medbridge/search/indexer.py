@@ -1,0 +1,258 @@
+"""Keeps the search index in step with the store by following its change feed.
+
+``SearchIndex.update`` applies the changes after the last applied sequence number in batches — one
+lexical commit per batch, then the state file — so an interrupted run resumes where it stopped and a
+re-applied batch is harmless (a put replaces, a delete of a missing pmid does nothing). Vectors come
+from the shipped sample bundle when the record's embedded text matches, otherwise the pmid joins a
+persisted "pending" list that ``embed_pending`` works through (CLI progress bar or a background thread).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from medbridge.corpus.models import Record
+from medbridge.settings import MedbridgeSettings
+from medbridge.store.base import Store
+from medbridge.search.dense import Embedder, VectorStore, get_embedder, load_bundled_vectors, passage_text, text_hash
+from medbridge.search.lexical import IndexBusyError, LexicalIndex
+from medbridge.terms import Terminology, get_terminology
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+CHANGE_BATCH = 2_000
+EMBED_BATCH = 16
+COMPACT_WHEN_DEAD = 0.3
+
+
+@dataclass(slots=True)
+class UpdateReport:
+    applied_changes: int = 0
+    indexed: int = 0
+    deleted: int = 0
+    vectors_from_bundle: int = 0
+    pending_embeddings: int = 0
+
+
+class SearchIndex:
+    """Lexical index + vectors under ``settings.index_dir``, following ``store``'s change feed."""
+
+    def __init__(self, settings: MedbridgeSettings, store: Store, terms: Terminology | None = None):
+        self.settings = settings
+        self.store = store
+        self.terms = terms or get_terminology()
+        self.folder = settings.index_dir
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.lexical = LexicalIndex(self.folder / "lexical", self.terms)
+        self.vectors = VectorStore(self.folder / "dense")
+        self._state_path = self.folder / "state.json"
+        self._pending_path = self.folder / "dense" / "pending.npy"
+        self._lock = threading.Lock()
+        self._bundle: dict[int, tuple[int, np.ndarray]] | None = None
+
+    @contextmanager
+    def _exclusive(self):
+        """One writing process at a time (thread lock inside, file lock across processes)."""
+        with self._lock, open(self.folder / "write.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise IndexBusyError(f"the search index at {self.folder} is being updated by another process") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def applied_seq(self) -> int:
+        if not self._state_path.exists():
+            return 0
+        return int(json.loads(self._state_path.read_text()).get("applied_seq", 0))
+
+    def _save_seq(self, seq: int) -> None:
+        tmp = self._state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"applied_seq": seq}))
+        os.replace(tmp, self._state_path)
+
+    def pending(self) -> list[int]:
+        return np.load(self._pending_path).tolist() if self._pending_path.exists() else []
+
+    def _save_pending(self, pmids: list[int]) -> None:
+        tmp = self._pending_path.with_name("pending.tmp.npy")
+        np.save(tmp, np.asarray(sorted(set(pmids)), np.int64))
+        os.replace(tmp, self._pending_path)
+
+    def behind(self) -> int:
+        """Changes in the store not yet applied."""
+        return max(0, self.store.last_change() - self.applied_seq)
+
+    @property
+    def dense_enabled(self) -> bool:
+        return self.settings.search.dense
+
+    def _bundled(self) -> dict[int, tuple[int, np.ndarray]]:
+        if self._bundle is None:
+            self._bundle = load_bundled_vectors()
+        return self._bundle
+
+    # -- updating ---------------------------------------------------------------------------------
+    def update(self, progress: Progress | None = None) -> UpdateReport:
+        """Apply every change since the last applied one. Raises IndexBusyError if another process writes."""
+        report = UpdateReport()
+        with self._exclusive():
+            self.vectors.refresh()
+            seq = self.applied_seq
+            target = self.store.last_change()
+            if seq >= target:
+                report.pending_embeddings = len(self.pending()) if self.dense_enabled else 0
+                return report
+            writer = self.lexical.writer()
+            pending = set(self.pending())
+            start = seq
+            try:
+                while changes := self.store.changes_since(seq, limit=CHANGE_BATCH):
+                    latest = {change.pmid: change.op for change in changes}  # last op per pmid wins
+                    records = self.store.get_records([p for p, op in latest.items() if op == "put"])
+                    removed: list[int] = []
+                    for pmid in latest:
+                        record = records.get(pmid)
+                        if record is None:
+                            writer.delete(pmid)
+                            removed.append(pmid)
+                            report.deleted += 1
+                        else:
+                            writer.put(record)
+                            report.indexed += 1
+                    writer.commit()
+                    if self.dense_enabled:
+                        pending -= set(removed)
+                        self.vectors.remove(removed)
+                        pending |= self._sync_vectors(list(records.values()), report)
+                        self._save_pending(list(pending))
+                    seq = changes[-1].seq
+                    self._save_seq(seq)
+                    report.applied_changes += len(changes)
+                    if progress:
+                        progress("indexing", seq - start, target - start)
+            finally:
+                writer.close()
+            if self.vectors.dead_fraction() > COMPACT_WHEN_DEAD:
+                self.vectors.compact()
+        report.pending_embeddings = len(pending) if self.dense_enabled else 0
+        return report
+
+    def _sync_vectors(self, records: list[Record], report: UpdateReport) -> set[int]:
+        """Take bundled vectors whose text hash matches; return pmids that still need embedding."""
+        bundle = self._bundled()
+        need: set[int] = set()
+        pmids, hashes, vectors = [], [], []
+        for record in records:
+            digest = text_hash(passage_text(record))
+            if self.vectors.has(record.pmid, digest):
+                continue
+            bundled = bundle.get(record.pmid)
+            if bundled is not None and bundled[0] == digest:
+                pmids.append(record.pmid)
+                hashes.append(digest)
+                vectors.append(bundled[1])
+            else:
+                need.add(record.pmid)
+        if pmids:
+            self.vectors.add(pmids, hashes, np.stack(vectors))
+            report.vectors_from_bundle += len(pmids)
+        return need
+
+    def embed_pending(
+        self,
+        progress: Progress | None = None,
+        *,
+        embedder: Embedder | None = None,
+        limit: int | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Embed records waiting for a vector, saving after every small batch (safe to interrupt)."""
+        embedder = embedder or get_embedder()
+        todo = self.pending()
+        if limit is not None:
+            todo = todo[:limit]
+        done = 0
+        for start in range(0, len(todo), EMBED_BATCH):
+            if should_stop():
+                break
+            chunk = todo[start : start + EMBED_BATCH]
+            records = {
+                pmid: record
+                for pmid, record in self.store.get_records(chunk).items()
+                if not self.vectors.has(pmid, text_hash(passage_text(record)))  # embedded meanwhile
+            }
+            texts = [passage_text(r) for r in records.values()]
+            vectors = embedder.embed_passages(texts) if texts else None  # slow part: outside the lock
+            with self._exclusive():
+                self.vectors.refresh()
+                if texts:
+                    self.vectors.add(list(records), [text_hash(t) for t in texts], vectors)
+                self._save_pending(list(set(self.pending()) - set(chunk)))
+            done += len(chunk)
+            if progress:
+                progress("embedding", done, len(todo))
+        return done
+
+    def rebuild(self, progress: Progress | None = None) -> UpdateReport:
+        """Drop the lexical index and re-apply the whole change feed (vectors with the same text are kept)."""
+        with self._exclusive():
+            writer = self.lexical.writer()
+            try:
+                writer.delete_all()
+                writer.commit()
+            finally:
+                writer.close()
+            self._save_seq(0)
+        return self.update(progress)
+
+
+class BackgroundEmbedder:
+    """Embeds pending records in a daemon thread, recording progress as a store job ('embed')."""
+
+    def __init__(self, index: SearchIndex):
+        self.index = index
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="medbridge-embed", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        store = self.index.store
+        total = len(self.index.pending())
+        if total == 0:
+            return
+        job = store.create_job("embed", {"records": total})
+        store.update_job(job.id, state="running", stage="embedding", progress_total=total)
+
+        def report(stage: str, done: int, _total: int) -> None:
+            store.update_job(job.id, progress_done=done)
+
+        try:
+            done = self.index.embed_pending(report, should_stop=self._stop.is_set)
+        except Exception as exc:  # the job record tells the user; the web process keeps serving
+            store.update_job(job.id, state="failed", message=str(exc))
+            raise
+        state = "cancelled" if self._stop.is_set() else "done"
+        store.update_job(job.id, state=state, progress_done=done, result={"embedded": done})

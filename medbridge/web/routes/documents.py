@@ -1,0 +1,188 @@
+"""Document translation pages (upload, pick the language, watch progress, download) and their JSON API."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse
+
+from medbridge.documents.errors import DocumentError
+from medbridge.documents.jobs import DocumentJobs, default_translator
+from medbridge.store import Job
+from medbridge.translate.languages import LANGUAGES
+from medbridge.web.i18n import ui_lang
+from medbridge.web.templating import render
+
+router = APIRouter()
+_jobs_lock = threading.Lock()
+CHUNK = 1 << 20
+
+UI: dict[str, dict[str, str]] = {
+    "title": {"zh": "文档翻译", "en": "Document translation"},
+    "intro": {"zh": "上传 PDF、Word 或 PowerPoint 文件，保留原有版式翻译成另一种语言；公式、图片和表格线保持不变。",
+              "en": "Upload a PDF, Word or PowerPoint file and get it back in another language, layout kept; formulas, images and table rules untouched."},
+    "file": {"zh": "文件（PDF / DOCX / PPTX）", "en": "File (PDF / DOCX / PPTX)"},
+    "target": {"zh": "目标语言", "en": "Translate to"},
+    "dual": {"zh": "同时生成双语对照版", "en": "Also make a bilingual version"},
+    "glossary": {"zh": "术语表 CSV（可选，en,zh 两列，优先于内置术语）", "en": "Glossary CSV (optional, columns en,zh; wins over the built-in one)"},
+    "submit": {"zh": "开始翻译", "en": "Translate"},
+    "recent": {"zh": "最近的任务", "en": "Recent jobs"},
+    "state": {"zh": "状态", "en": "State"},
+    "progress": {"zh": "进度", "en": "Progress"},
+    "download": {"zh": "下载译文", "en": "Download translation"},
+    "download_dual": {"zh": "下载双语对照版", "en": "Download bilingual version"},
+    "cancel": {"zh": "取消", "en": "Cancel"},
+    "resume": {"zh": "继续", "en": "Resume"},
+    "no_jobs": {"zh": "还没有任务。", "en": "No jobs yet."},
+    "queued": {"zh": "排队中", "en": "queued"},
+    "running": {"zh": "进行中", "en": "running"},
+    "done": {"zh": "已完成", "en": "done"},
+    "failed": {"zh": "失败", "en": "failed"},
+    "cancelled": {"zh": "已取消", "en": "cancelled"},
+}
+
+
+def document_jobs(request: Request) -> DocumentJobs:
+    """One job runner per app, created on first use, so its background threads are tracked in one place."""
+    state = request.app.state
+    with _jobs_lock:
+        if getattr(state, "document_jobs", None) is None:
+            settings, store = state.settings, state.store
+            state.document_jobs = DocumentJobs(settings, store, lambda: default_translator(settings, store))
+        return state.document_jobs
+
+
+JobsDep = Annotated[DocumentJobs, Depends(document_jobs)]
+
+
+def _ui(request: Request):
+    lang = ui_lang(request)
+    return lambda key: UI[key][lang]
+
+
+def job_public(job: Job) -> dict:
+    """What the API shows of a job: no file-system paths."""
+    result = dict(job.result)
+    files = {}
+    if job.state == "done":
+        files["mono"] = f"/api/documents/jobs/{job.id}/files/mono"
+        if result.get("dual_output"):
+            files["dual"] = f"/api/documents/jobs/{job.id}/files/dual"
+    return {
+        "id": job.id,
+        "name": job.params.get("name"),
+        "target": job.params.get("target"),
+        "dual": bool(job.params.get("dual")),
+        "state": job.state,
+        "stage": job.stage,
+        "done": job.progress_done,
+        "total": job.progress_total,
+        "message": job.message,
+        "qa": result.get("qa", {}),
+        "ocr_pages": [p + 1 for p in result.get("ocr_parts", [])],
+        "skipped": result.get("skipped", {}),
+        "files": files,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+
+
+async def _submit(jobs: DocumentJobs, file: UploadFile, target: str, dual: bool, glossary: UploadFile | None) -> Job:
+    """Stream the upload to a temporary file (refusing it once over the size limit) and queue the job."""
+    with tempfile.TemporaryDirectory(prefix="medbridge-upload-") as folder:
+        upload = Path(folder) / "upload"
+        size = 0
+        with upload.open("wb") as handle:
+            while chunk := await file.read(CHUNK):
+                size += len(chunk)
+                if size > jobs.limits.max_file_bytes:
+                    raise DocumentError(f"{file.filename}: over the {jobs.limits.max_file_bytes // 1048576} MB limit")
+                handle.write(chunk)
+        glossary_path = None
+        if glossary is not None and glossary.filename:
+            glossary_path = Path(folder) / "glossary.csv"
+            glossary_path.write_bytes(await glossary.read(CHUNK))
+        job = jobs.submit(upload, target=target, dual=dual, glossary_csv=glossary_path, original_name=file.filename or "upload")
+    jobs.start(job.id)
+    return job
+
+
+# -- pages -------------------------------------------------------------------------------------------
+@router.get("/documents")
+def documents_page(request: Request, jobs: JobsDep):
+    return render(request, "documents/index.html", {
+        "ui": _ui(request),
+        "languages": [(lang.code, lang.name) for lang in LANGUAGES.values()],
+        "jobs": [job_public(job) for job in jobs.list(20)],
+    })
+
+
+@router.post("/documents")
+async def documents_upload(
+    jobs: JobsDep,
+    file: Annotated[UploadFile, File()],
+    target: Annotated[str, Form()] = "zh",
+    dual: Annotated[bool, Form()] = False,
+    glossary: Annotated[UploadFile | None, File()] = None,
+):
+    job = await _submit(jobs, file, target, dual, glossary)
+    return RedirectResponse(f"/documents/{job.id}", status_code=303)
+
+
+@router.get("/documents/{job_id}")
+def job_page(request: Request, job_id: str, jobs: JobsDep):
+    return render(request, "documents/job.html", {"ui": _ui(request), "job": job_public(jobs.get(job_id))})
+
+
+@router.post("/documents/{job_id}/cancel")
+def job_cancel_form(job_id: str, jobs: JobsDep):
+    jobs.cancel(job_id)
+    return RedirectResponse(f"/documents/{job_id}", status_code=303)
+
+
+@router.post("/documents/{job_id}/resume")
+def job_resume_form(job_id: str, jobs: JobsDep):
+    jobs.resume(job_id, background=True)
+    return RedirectResponse(f"/documents/{job_id}", status_code=303)
+
+
+# -- JSON API ----------------------------------------------------------------------------------------
+@router.post("/api/documents/jobs", status_code=201)
+async def api_create(
+    jobs: JobsDep,
+    file: Annotated[UploadFile, File()],
+    target: Annotated[str, Form()] = "zh",
+    dual: Annotated[bool, Form()] = False,
+    glossary: Annotated[UploadFile | None, File()] = None,
+) -> dict:
+    return job_public(await _submit(jobs, file, target, dual, glossary))
+
+
+@router.get("/api/documents/jobs")
+def api_list(jobs: JobsDep, limit: int = 50) -> list[dict]:
+    return [job_public(job) for job in jobs.list(limit)]
+
+
+@router.get("/api/documents/jobs/{job_id}")
+def api_get(job_id: str, jobs: JobsDep) -> dict:
+    return job_public(jobs.get(job_id))
+
+
+@router.post("/api/documents/jobs/{job_id}/cancel")
+def api_cancel(job_id: str, jobs: JobsDep) -> dict:
+    return job_public(jobs.cancel(job_id))
+
+
+@router.post("/api/documents/jobs/{job_id}/resume")
+def api_resume(job_id: str, jobs: JobsDep) -> dict:
+    return job_public(jobs.resume(job_id, background=True))
+
+
+@router.get("/api/documents/jobs/{job_id}/files/{which}")
+def api_file(job_id: str, which: str, jobs: JobsDep) -> FileResponse:
+    path = jobs.result_path(job_id, which)
+    return FileResponse(path, filename=path.name)

@@ -1,0 +1,189 @@
+"""Research pages (ask, watch the stages, read the review with citations linked to record pages) and JSON API."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse
+from markupsafe import Markup
+from pydantic import BaseModel, Field
+
+from medbridge.errors import NotFoundError
+from medbridge.jobs import ACTIVE, JobRunner
+from medbridge.research import STAGES, ResearchRequest, output_path, research_runner, review_of, to_html_fragment
+from medbridge.store.base import Job
+from medbridge.web.i18n import ui_lang
+from medbridge.web.templating import render
+
+router = APIRouter()
+_runner_lock = threading.Lock()
+STALE_S = 120  # an active job whose record has not moved for this long, with no thread here, was interrupted
+
+UI: dict[str, dict[str, str]] = {
+    "title": {"zh": "文献综述", "en": "Research review"},
+    "intro": {"zh": "提出一个问题，从本地文献库生成有引用的综述：每个研究发现都注明出处，每条引用都经过核查。",
+              "en": "Ask a question and get a cited review of the local corpus: every finding cited, every citation checked."},
+    "question": {"zh": "问题", "en": "Question"},
+    "placeholder": {"zh": "例如：阿尔茨海默病的睡眠障碍与认知下降", "en": "e.g. CSF biomarkers for predicting Alzheimer's disease in MCI"},
+    "lang": {"zh": "综述语言", "en": "Review language"},
+    "auto": {"zh": "与问题相同", "en": "Same as the question"},
+    "max_sources": {"zh": "最多文献数", "en": "Max sources"},
+    "submit": {"zh": "生成综述", "en": "Write the review"},
+    "recent": {"zh": "最近的综述", "en": "Recent reviews"},
+    "no_jobs": {"zh": "还没有综述。", "en": "No reviews yet."},
+    "state": {"zh": "状态", "en": "State"},
+    "cancel": {"zh": "取消", "en": "Cancel"},
+    "resume": {"zh": "继续", "en": "Resume"},
+    "downloads": {"zh": "下载", "en": "Download"},
+    "evidence": {"zh": "证据表 CSV", "en": "Evidence table CSV"},
+    "queued": {"zh": "排队中", "en": "queued"},
+    "running": {"zh": "进行中", "en": "running"},
+    "done": {"zh": "已完成", "en": "done"},
+    "failed": {"zh": "失败", "en": "failed"},
+    "cancelled": {"zh": "已取消", "en": "cancelled"},
+    "planning": {"zh": "规划检索", "en": "planning"},
+    "searching": {"zh": "检索文献", "en": "searching"},
+    "reading": {"zh": "阅读文献", "en": "reading"},
+    "writing": {"zh": "撰写综述", "en": "writing"},
+    "checking": {"zh": "核查引用", "en": "checking"},
+    "translating": {"zh": "翻译", "en": "translating"},
+    "delivering": {"zh": "生成文件", "en": "delivering"},
+}
+
+
+def runner_dep(request: Request) -> JobRunner:
+    """One runner per app, made on first use, so its background threads are tracked in one place."""
+    state = request.app.state
+    with _runner_lock:
+        if getattr(state, "research_runner", None) is None:
+            state.research_runner = research_runner(state.store, state.settings)
+        return state.research_runner
+
+
+RunnerDep = Annotated[JobRunner, Depends(runner_dep)]
+
+
+def _ui(request: Request):
+    lang = ui_lang(request)
+    return lambda key: UI.get(key, {}).get(lang, key)
+
+
+def _interrupted(job: Job, runner: JobRunner) -> bool:
+    if job.state not in ACTIVE or runner.is_alive(job.id):
+        return False
+    updated = datetime.fromisoformat(job.updated_at)
+    return (datetime.now(timezone.utc) - updated).total_seconds() > STALE_S
+
+
+def job_public(job: Job, runner: JobRunner, *, with_review: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": job.id,
+        "question": job.params.get("question"),
+        "lang": job.params.get("lang"),
+        "max_sources": job.params.get("max_sources"),
+        "state": job.state,
+        "stage": job.stage,
+        "stage_number": STAGES.index(job.stage) + 1 if job.stage in STAGES else 0,
+        "stages": len(STAGES),
+        "done": job.progress_done,
+        "total": job.progress_total,
+        "message": job.message,
+        "interrupted": _interrupted(job, runner),
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "files": {},
+    }
+    if job.state == "done":
+        data["files"] = {fmt: f"/research/{job.id}/download/{fmt}" for fmt in ("md", "html", "docx", "csv")}
+        review = job.result.get("review", {})
+        data["word_count"] = review.get("word_count")
+        data["supported_share"] = review.get("verification", {}).get("supported_share")
+        if with_review:
+            data["review"] = review
+    return data
+
+
+# -- pages -------------------------------------------------------------------------------------------
+@router.get("/research")
+def research_page(request: Request, runner: RunnerDep):
+    return render(request, "research/index.html", {
+        "ui": _ui(request),
+        "jobs": [job_public(job, runner) for job in runner.list(20)],
+        "default_sources": request.app.state.settings.research.max_sources,
+    })
+
+
+@router.post("/research")
+def research_submit(
+    request: Request,
+    runner: RunnerDep,
+    q: Annotated[str, Form()],
+    lang: Annotated[str, Form()] = "",
+    max_sources: Annotated[Optional[int], Form()] = None,
+):
+    job = runner.submit(ResearchRequest.create(q, request.app.state.settings, lang or None, max_sources).params())
+    runner.start(job.id)
+    return RedirectResponse(f"/research/{job.id}", status_code=303)
+
+
+@router.get("/research/{job_id}")
+def research_job_page(request: Request, job_id: str, runner: RunnerDep):
+    job = runner.get(job_id)
+    review_html = Markup(to_html_fragment(review_of(job))) if job.state == "done" else None
+    return render(request, "research/job.html", {"ui": _ui(request), "job": job_public(job, runner), "review_html": review_html})
+
+
+@router.post("/research/{job_id}/cancel")
+def research_cancel_form(job_id: str, runner: RunnerDep):
+    runner.cancel(job_id)
+    return RedirectResponse(f"/research/{job_id}", status_code=303)
+
+
+@router.post("/research/{job_id}/resume")
+def research_resume_form(job_id: str, runner: RunnerDep):
+    runner.resume(job_id, background=True)
+    return RedirectResponse(f"/research/{job_id}", status_code=303)
+
+
+@router.get("/research/{job_id}/download/{fmt}")
+def research_download(request: Request, job_id: str, fmt: str, runner: RunnerDep) -> FileResponse:
+    path = output_path(request.app.state.settings, runner.get(job_id), fmt)
+    if not path.exists():
+        raise NotFoundError(f"research job {job_id} has no {fmt} file")
+    return FileResponse(path, filename=f"review-{job_id}{path.suffix}")
+
+
+# -- JSON API ----------------------------------------------------------------------------------------
+class ResearchBody(BaseModel):
+    question: str = Field(min_length=1)
+    lang: Optional[str] = None
+    max_sources: Optional[int] = Field(None, ge=1, le=200)
+
+
+@router.post("/api/research", status_code=201)
+def api_create(request: Request, body: ResearchBody, runner: RunnerDep) -> dict:
+    job = runner.submit(ResearchRequest.create(body.question, request.app.state.settings, body.lang, body.max_sources).params())
+    return job_public(runner.start(job.id), runner)
+
+
+@router.get("/api/research")
+def api_list(runner: RunnerDep, limit: int = 50) -> list[dict]:
+    return [job_public(job, runner) for job in runner.list(limit)]
+
+
+@router.get("/api/research/{job_id}")
+def api_get(job_id: str, runner: RunnerDep) -> dict:
+    return job_public(runner.get(job_id), runner, with_review=True)
+
+
+@router.post("/api/research/{job_id}/cancel")
+def api_cancel(job_id: str, runner: RunnerDep) -> dict:
+    return job_public(runner.cancel(job_id), runner)
+
+
+@router.post("/api/research/{job_id}/resume")
+def api_resume(job_id: str, runner: RunnerDep) -> dict:
+    return job_public(runner.resume(job_id, background=True), runner)

@@ -1,0 +1,87 @@
+"""Bilingual article pages: cached translations of a record, and on-demand translation streamed as
+server-sent events (one event per finished title/section, so the reader sees progress)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Annotated, Iterator
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from medbridge.corpus.models import Record
+from medbridge.corpus.pubmed import sanitize_inline_markup
+from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.llm import get_llm
+from medbridge.translate import TranslatedText, Translator, get_language
+from medbridge.translate.records import record_texts
+from medbridge.web.deps import StoreDep
+
+router = APIRouter()
+_translator_lock = threading.Lock()
+
+
+def get_translator(request: Request) -> Translator:
+    """One translator (and so one loaded model) per app, made on first use."""
+    state = request.app.state
+    with _translator_lock:
+        if getattr(state, "translator", None) is None:
+            state.translator = Translator.from_settings(state.settings, state.store, get_llm(state.settings))
+        return state.translator
+
+
+TranslatorDep = Annotated[Translator, Depends(get_translator)]
+
+
+def cached_record_translation(translator: Translator, record: Record, target: str) -> list[TranslatedText | None]:
+    """Title then abstract sections, each the cached translation or None."""
+    return translator.lookup(record_texts(record), source="en", target=target, markup=True)
+
+
+def translation_view(request: Request, record: Record, target: str) -> dict:
+    """What the record page needs: per text the cached translation, or why there can be none."""
+    try:
+        translator = get_translator(request)
+        if request.app.state.settings.llm.backend == "none":
+            known = cached_record_translation(translator, record, target)
+            return {"units": known, "error": None if all(known) else "no LLM configured (settings: llm.backend)"}
+        return {"units": cached_record_translation(translator, record, target), "error": None}
+    except MedbridgeError as exc:  # no model installed, endpoint down: the English page still works
+        return {"units": [None] * len(record_texts(record)), "error": str(exc)}
+
+
+def _event(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.get("/api/records/{pmid}/translation")
+def stream_translation(
+    pmid: int,
+    store: StoreDep,
+    request: Request,
+    to: Annotated[str, Query(description="Target language code, e.g. zh, zh-Hant, ja")] = "zh",
+):
+    record = store.get_record(pmid)
+    if record is None:
+        raise NotFoundError(f"PMID {pmid} is not in the corpus")
+    target = get_language(to).code  # unsupported codes fail here, as a 400 with the supported list
+    texts = record_texts(record)
+
+    def events() -> Iterator[str]:
+        try:
+            translator = get_translator(request)
+            known = translator.lookup(texts, source="en", target=target, markup=True)
+            done = sum(u is not None for u in known)
+            yield _event({"type": "start", "total": len(texts), "done": done})
+            for index, (text, unit) in enumerate(zip(texts, known)):
+                if unit is None:
+                    unit = translator.translate(text, source="en", target=target, markup=True)
+                    done += 1
+                    yield _event({"type": "unit", "index": index, "target": sanitize_inline_markup(unit.target), "flagged": unit.flagged,
+                                  "problems": [p.message for p in unit.problems], "done": done, "total": len(texts)})
+            yield _event({"type": "done", "total": len(texts), "done": done})
+        except MedbridgeError as exc:
+            yield _event({"type": "error", "message": str(exc)})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

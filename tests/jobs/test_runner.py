@@ -1,0 +1,97 @@
+"""The generic job runner on a real SQLite store: transitions, progress, cancellation, crashes, resume."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.jobs import JobContext, JobRunner
+
+STEPS = 5
+
+
+def counting_handler(log: list[int], *, crash_at: int | None = None, gate: threading.Event | None = None):
+    """Does STEPS steps, checkpointing each; records which steps ran so resume can be checked."""
+
+    def handler(ctx: JobContext):
+        start = ctx.checkpoint.get("next", 0)
+        for step in range(start, STEPS):
+            ctx.step("counting", step, STEPS)
+            if gate is not None and step == 2:
+                gate.wait(10)
+            if crash_at == step:
+                raise RuntimeError("disk on fire\nsecond line")
+            log.append(step)
+            ctx.save(next=step + 1)
+        return {"steps": len(log)}, f"{STEPS} steps"
+
+    return handler
+
+
+def test_run_reports_progress_and_result(store):
+    log: list[int] = []
+    runner = JobRunner(store, "count", counting_handler(log))
+    seen = []
+    job = runner.run(runner.submit({"n": STEPS}).id, listener=lambda j: seen.append((j.state, j.stage, j.progress_done)))
+    assert job.state == "done" and job.message == "5 steps" and job.result == {"steps": 5}
+    assert log == [0, 1, 2, 3, 4]
+    assert seen[0] == ("running", "counting", 0) and seen[-1][0] == "done"
+    assert store.get_job(job.id).checkpoint == {"next": 5}
+
+
+def test_crash_marks_failed_with_one_line_and_resume_continues(store):
+    log: list[int] = []
+    runner = JobRunner(store, "count", counting_handler(log, crash_at=3))
+    job = runner.run(runner.submit({}).id)
+    assert job.state == "failed"
+    assert job.message == "internal error: RuntimeError: disk on fire second line"
+    assert log == [0, 1, 2]
+    runner.handler = counting_handler(log)  # the "restart": a fresh handler, same store
+    job = runner.resume(job.id)
+    assert job.state == "done"
+    assert log == [0, 1, 2, 3, 4]  # steps 0–2 were not run again
+
+
+def test_user_error_message_is_kept(store):
+    def handler(ctx):
+        raise MedbridgeError("nothing matches the question")
+
+    runner = JobRunner(store, "count", handler)
+    assert runner.run(runner.submit({}).id).message == "nothing matches the question"
+
+
+def test_cancel_stops_a_background_job_between_steps(store):
+    log: list[int] = []
+    gate = threading.Event()
+    runner = JobRunner(store, "count", counting_handler(log, gate=gate))
+    job = runner.start(runner.submit({}).id).id
+    for _ in range(200):
+        if store.get_job(job).progress_done == 2:
+            break
+        threading.Event().wait(0.02)
+    assert runner.is_alive(job)
+    runner.cancel(job)
+    gate.set()
+    runner._threads[job].join(10)
+    final = runner.get(job)
+    assert final.state == "cancelled" and "resume" in final.message
+    assert log == [0, 1, 2]  # step 2 finished, step 3 never started
+    assert runner.resume(job).state == "done" and log == [0, 1, 2, 3, 4]
+
+
+def test_interrupted_lists_active_jobs_without_a_thread(store):
+    runner = JobRunner(store, "count", counting_handler([]))
+    job = runner.submit({})
+    store.update_job(job.id, state="running")  # as a process killed mid-run leaves it
+    assert [j.id for j in runner.interrupted()] == [job.id]
+    assert runner.resume(job.id).state == "done"
+    assert runner.interrupted() == []
+
+
+def test_other_kinds_are_not_found(store):
+    other = JobRunner(store, "other", counting_handler([]))
+    job = other.submit({})
+    with pytest.raises(NotFoundError):
+        JobRunner(store, "count", counting_handler([])).get(job.id)

@@ -1,0 +1,81 @@
+"""The index follows the store's change feed: incremental, resumable, deletions honoured, vectors kept."""
+
+import numpy as np
+
+from medbridge.corpus.models import Record
+from medbridge.search.dense import VectorStore
+from medbridge.search.engine import SearchEngine
+from medbridge.search.indexer import SearchIndex
+from medbridge.store import open_store
+
+
+def _put(store, records, name="update.xml"):
+    with store.ingesting_file(name, name) as writer:
+        for record in records:
+            writer.put(record)
+
+
+def test_incremental_updates_and_deletes(settings, store):
+    index = SearchIndex(settings, store)
+    _put(store, [Record(pmid=1, title="Ketamine for treatment-resistant depression"),
+                 Record(pmid=2, title="Metformin and cognition in older adults")])
+    report = index.update()
+    assert report.indexed == 2 and index.applied_seq == store.last_change() and index.behind() == 0
+    engine = SearchEngine(index)
+    assert [h.pmid for h in engine.search("ketamine").hits] == [1]
+
+    _put(store, [Record(pmid=1, version=2, title="Esketamine nasal spray in depression")], "update2.xml")
+    with store.ingesting_file("delete.xml", "delete.xml") as writer:
+        writer.delete(2)
+    report = index.update()
+    assert (report.indexed, report.deleted, report.applied_changes) == (1, 1, 2)
+    assert engine.search("metformin").hits == []
+    assert [h.pmid for h in engine.search("esketamine").hits] == [1]
+    assert engine.search("ketamine[ti] NOT esketamine[ti]").hits == []
+
+
+def test_resumes_from_the_saved_sequence(settings, store):
+    _put(store, [Record(pmid=p, title=f"amyloid study {p}") for p in range(1, 6)])
+    SearchIndex(settings, store).update()
+    _put(store, [Record(pmid=p, title=f"tau study {p}") for p in range(6, 9)], "second.xml")
+    reopened = SearchIndex(settings, open_store(settings))  # a new process
+    assert reopened.behind() == 3
+    report = reopened.update()
+    assert report.applied_changes == 3 and reopened.lexical.num_docs() == 8
+
+
+def test_rebuild_reapplies_the_whole_feed(settings, store):
+    _put(store, [Record(pmid=p, title=f"amyloid study {p}") for p in range(1, 4)])
+    index = SearchIndex(settings, store)
+    index.update()
+    report = index.rebuild()
+    assert report.indexed == 3 and index.lexical.num_docs() == 3
+
+
+def test_records_without_bundled_vectors_wait_for_embedding(settings, store):
+    _put(store, [Record(pmid=7, title="A record the sample bundle does not know")])
+    index = SearchIndex(settings, store)
+    report = index.update()
+    assert settings.search.dense  # the default
+    assert report.pending_embeddings == 1 and index.pending() == [7]
+
+
+def test_vector_store_appends_replaces_and_survives_reopen(tmp_path):
+    vectors = VectorStore(tmp_path / "dense")
+    rng = np.random.default_rng(0)
+    block = rng.normal(size=(3, 384)).astype(np.float32)
+    block /= np.linalg.norm(block, axis=1, keepdims=True)
+    vectors.add([10, 11, 12], [1, 2, 3], block)
+    assert [h.pmid for h in vectors.search(block[1], 1)] == [11]
+    vectors.add([11], [9], block[2:3])           # record 11 changed: new row, old one dead
+    vectors.remove([12])
+    reopened = VectorStore(tmp_path / "dense")
+    assert len(reopened) == 2 and reopened.has(11, 9) and not reopened.has(11, 2)
+    assert [h.pmid for h in reopened.search(block[2], 2)][0] == 11
+    reopened.compact()
+    assert reopened.dead_fraction() == 0.0 and len(VectorStore(tmp_path / "dense")) == 2
+    # bytes of a batch whose sidecar never landed are cut off on open
+    with open(tmp_path / "dense" / "vectors.f16", "ab") as handle:
+        handle.write(b"\0" * 100)
+    assert len(VectorStore(tmp_path / "dense")) == 2
+    assert (tmp_path / "dense" / "vectors.f16").stat().st_size == 2 * 384 * 2

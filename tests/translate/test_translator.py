@@ -1,0 +1,154 @@
+"""The translator's mechanics over the real openai backend, talking HTTP to a scripted endpoint that answers
+like an obedient model (the reference translation with the markers it was sent)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from medbridge.errors import MedbridgeError
+from medbridge.terms import GlossaryEntry
+from medbridge.translate import CACHE_NAMESPACE, Translator, UnsupportedLanguageError, get_language
+from medbridge.translate.protect import protect
+
+KETAMINE = GlossaryEntry("ketamine", "氯胺酮", "drug", zh_variants=("克他命",))
+
+
+def test_language_codes_are_validated_with_the_supported_list():
+    assert get_language("zh-TW").code == "zh-Hant" and get_language("ZH-cn").code == "zh"
+    with pytest.raises(UnsupportedLanguageError) as caught:
+        get_language("xx")
+    assert isinstance(caught.value, MedbridgeError)
+    message = str(caught.value)
+    assert "'xx'" in message and all(code in message for code in ("zh", "zh-Hant", "en", "ja", "ko", "es", "fr", "de", "pt", "ru", "it", "pl", "ar"))
+
+
+def test_batch_restores_spans_caches_and_second_run_skips_the_model(reference_pairs, reference_model, endpoint, store):
+    pairs = [p for p in reference_pairs if p.pmid == "18755980"]
+    translator = Translator(endpoint.llm(), store)
+    progress: list[tuple[int, int]] = []
+    results = translator.translate_batch([p.en for p in pairs], source="en", target="zh", progress=lambda d, t: progress.append((d, t)))
+    for pair, result in zip(pairs, results):
+        assert not result.from_cache
+        assert "⟦" not in result.target and "ISF" in result.target or pair.label == "TITLE"
+        assert [p for p in result.problems if p.check in ("placeholder", "numbers", "omission", "untranslated")] == []
+    assert progress[0] == (0, 2) and progress[-1] == (2, 2)
+    calls = len(endpoint.requests)
+    assert calls >= 1
+
+    again = Translator(endpoint.llm(), store).translate_batch([p.en for p in pairs], source="en", target="zh")
+    assert len(endpoint.requests) == calls  # nothing reached the model
+    assert [r.target for r in again] == [r.target for r in results] and all(r.from_cache for r in again)
+    keys = [translator.cache_key(p.en, get_language("en"), get_language("zh"), translator.terminology) for p in pairs]
+    stored = store.cache_get_many(CACHE_NAMESPACE, keys)
+    assert len(stored) == 2 and json.loads(stored[keys[1]])["target"] == results[1].target
+
+
+def test_cache_key_changes_with_model_glossary_and_direction(endpoint):
+    translator = Translator(endpoint.llm("a"))
+    en, zh, ja = get_language("en"), get_language("zh"), get_language("ja")
+    terms = translator.terminology
+    base = translator.cache_key("Ketamine", en, zh, terms)
+    assert base != Translator(endpoint.llm("b")).cache_key("Ketamine", en, zh, terms)
+    assert base != translator.cache_key("Ketamine", en, ja, terms)
+    assert base != translator.cache_key("Ketamine", en, zh, terms.with_user_entries([KETAMINE]))
+
+
+def test_short_texts_share_one_call_with_numbered_lines(reference_pairs, reference_model, endpoint):
+    titles = [p.en for p in reference_pairs if p.label == "TITLE"]
+    results = Translator(endpoint.llm(), max_retries=0).translate_batch(titles, source="en", target="zh")
+    assert len(endpoint.requests) == 1
+    assert endpoint.requests[0]["messages"][-1]["content"].startswith("1. ")
+    # Equal to the references up to the glossary's spellings, which the translator enforces.
+    references = [p.zh for p in reference_pairs if p.label == "TITLE"]
+    assert all(r.target[-8:] == ref[-8:] and "⟦" not in r.target for r, ref in zip(results, references))
+
+
+def test_unparseable_batch_answer_falls_back_to_one_call_per_text(reference_pairs, reference_model, endpoint):
+    titles = [p.en for p in reference_pairs if p.label == "TITLE"]
+
+    def merged_lines(messages):
+        answer = reference_model(messages)
+        return answer.replace("\n2. ", " ") if "\n2. " in answer else answer
+
+    endpoint.reply = merged_lines
+    results = Translator(endpoint.llm(), max_retries=0).translate_batch(titles, source="en", target="zh")
+    assert len(endpoint.requests) == 1 + len(titles)
+    # Equal to the references up to the glossary's spellings, which the translator enforces.
+    references = [p.zh for p in reference_pairs if p.label == "TITLE"]
+    assert all(r.target[-8:] == ref[-8:] and "⟦" not in r.target for r, ref in zip(results, references))
+
+
+def test_glossary_goes_into_the_prompt_and_variants_are_enforced(endpoint):
+    endpoint.reply = lambda messages: "克他命减轻了抑郁症状。"
+    result = Translator(endpoint.llm()).translate("Ketamine reduced depressive symptoms.", source="en", target="zh", glossary=[KETAMINE])
+    assert "ketamine = 氯胺酮" in endpoint.requests[0]["messages"][0]["content"]
+    assert result.target == "氯胺酮减轻了抑郁症状。"
+    assert endpoint.requests[0]["temperature"] == 0
+
+
+def test_failing_segment_is_retried_stricter_then_flagged(endpoint):
+    source = "The level was 356 ng/L in 18 patients."
+    sent = protect(source).text
+    assert sent == "The level was ⟦1⟧ in 18 patients."
+    answers = iter(["18名患者的水平。", "18名患者的水平为⟦1⟧。"])
+    endpoint.reply = lambda messages: next(answers)
+    result = Translator(endpoint.llm(), max_retries=1).translate(source, source="en", target="zh")
+    assert len(endpoint.requests) == 2
+    retry_prompt = endpoint.requests[1]["messages"][0]["content"]
+    assert "exactly once" in retry_prompt and endpoint.requests[1]["messages"][-1]["content"] == sent
+    assert "356 ng/L" in result.target and not result.flagged
+
+    endpoint.reply = lambda messages: "患者。"
+    endpoint.requests.clear()
+    flagged = Translator(endpoint.llm(), max_retries=2).translate(source, source="en", target="zh")
+    assert len(endpoint.requests) == 3 and flagged.flagged
+    assert {"placeholder", "numbers"} <= {p.check for p in flagged.problems}
+
+
+def test_markup_survives_translation(endpoint):
+    source = "Effect of <i>APOE</i> ε4 on <b>memory</b>"
+    sent = protect(source, markup=True).text
+
+    def reply(messages):
+        text = messages[-1]["content"]
+        return text.replace("Effect of", "").replace(" on ", "对").replace("memory", "记忆") + "的影响"
+
+    endpoint.reply = reply
+    result = Translator(endpoint.llm()).translate(source, source="en", target="zh", markup=True)
+    assert endpoint.requests[0]["messages"][-1]["content"] == sent
+    assert result.target == "<i>APOE</i> ε4对<b>记忆</b>的影响"
+
+
+def test_traditional_chinese_comes_from_opencc(endpoint):
+    endpoint.reply = lambda messages: "软件和内存的质量。"
+    result = Translator(endpoint.llm(), max_retries=0).translate("Software and memory quality.", source="en", target="zh-Hant")
+    assert result.target == "軟體和記憶體的質量。"
+    assert "Simplified Chinese" in endpoint.requests[0]["messages"][0]["content"]
+    # Between the two Chinese scripts no model is needed.
+    assert Translator(endpoint.llm()).translate("阿茲海默症", source="zh-Hant", target="zh").target == "阿兹海默症"
+    assert len(endpoint.requests) == 1
+
+
+def test_blank_lines_and_paragraphs_keep_their_layout(endpoint):
+    endpoint.reply = lambda messages: "1. 这是第一段。\n2. 这是第二段。"
+    text = "This is the first paragraph.\n\nThis is the second paragraph."
+    result = Translator(endpoint.llm()).translate(text, source="en", target="zh")
+    assert result.target == "这是第一段。\n\n这是第二段。" and len(endpoint.requests) == 1
+
+
+def test_any_direction_uses_the_language_names(endpoint):
+    endpoint.reply = lambda messages: "La cétamine a réduit les symptômes."
+    result = Translator(endpoint.llm()).translate("氯胺酮减轻了症状。", source="zh", target="fr")
+    system = endpoint.requests[0]["messages"][0]["content"]
+    assert "Simplified Chinese text into French" in system and result.target.startswith("La cétamine")
+
+
+def test_generation_budget_follows_the_input_length(endpoint):
+    endpoint.reply = lambda messages: "这是译文。"
+    translator = Translator(endpoint.llm(), max_retries=0)
+    translator.translate("This is a short sentence.", source="en", target="zh")
+    translator.translate("This is a much longer sentence that goes on. " * 12, source="en", target="zh")
+    short, long = (r["max_tokens"] for r in endpoint.requests)
+    assert short < 64 and long > 4 * short
