@@ -49,9 +49,16 @@ def ui_lang(request: Request) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def translator_for(lang: str):
+def translator_for(lang: str, table: dict[str, dict[str, str]] = STRINGS):
+    """``t(key, **values)``: the string in ``lang`` (Chinese when missing, the key itself when unknown)."""
+
     def t(key: str, **values) -> str:
-        text = STRINGS.get(key, {}).get(lang) or STRINGS.get(key, {}).get("zh") or key
+        text = table.get(key, {}).get(lang) or table.get(key, {}).get("zh") or key
         return text.format(**values) if values else text
 
     return t
+
+
+def strings_for(request: Request, table: dict[str, dict[str, str]]):
+    """A page's own string table, in the language of this request."""
+    return translator_for(ui_lang(request), table)

@@ -14,7 +14,7 @@ from medbridge.documents.errors import DocumentError
 from medbridge.documents.jobs import DocumentJobs, default_translator
 from medbridge.store import Job
 from medbridge.translate.languages import LANGUAGES
-from medbridge.web.i18n import ui_lang
+from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
 router = APIRouter()
@@ -60,8 +60,7 @@ JobsDep = Annotated[DocumentJobs, Depends(document_jobs)]
 
 
 def _ui(request: Request):
-    lang = ui_lang(request)
-    return lambda key: UI[key][lang]
+    return strings_for(request, UI)
 
 
 def job_public(job: Job) -> dict:

@@ -15,7 +15,7 @@ from medbridge.errors import NotFoundError
 from medbridge.jobs import ACTIVE, JobRunner
 from medbridge.research import STAGES, ResearchRequest, output_path, research_runner, review_of, to_html_fragment
 from medbridge.store.base import Job
-from medbridge.web.i18n import ui_lang
+from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
 router = APIRouter()
@@ -67,8 +67,7 @@ RunnerDep = Annotated[JobRunner, Depends(runner_dep)]
 
 
 def _ui(request: Request):
-    lang = ui_lang(request)
-    return lambda key: UI.get(key, {}).get(lang, key)
+    return strings_for(request, UI)
 
 
 def _interrupted(job: Job, runner: JobRunner) -> bool:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
 from medbridge.web.deps import SettingsDep, StoreDep
-from medbridge.web.i18n import ui_lang
+from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
 router = APIRouter()
@@ -45,13 +45,7 @@ FILTER_PARAMS = ("year_from", "year_to", "type", "journal", "language", "has_abs
 
 
 def page_strings(request: Request):
-    lang = ui_lang(request)
-
-    def s(key: str, **values) -> str:
-        text = STRINGS[key].get(lang) or STRINGS[key]["zh"]
-        return text.format(**values) if values else text
-
-    return s
+    return strings_for(request, STRINGS)
 
 
 def _options(
