@@ -34,6 +34,7 @@ class IngestSettings(_Section):
 class SearchSettings(_Section):
     dense: bool = Field(True, description="Use the multilingual embedding model alongside BM25.")
     page_size: int = Field(20, ge=1, le=200, description="Hits per results page.")
+    llm_rewrite: bool = Field(False, description="Also let the configured LLM rewrite natural-language questions into concepts.")
 
 
 class LLMSettings(_Section):

@@ -165,13 +165,18 @@ def text_and_markup(node: etree._Element) -> tuple[str, str]:
     return _all_text(node), _clean("".join(parts))
 
 
-def sanitize_inline_markup(fragment: str) -> str:
-    """Any HTML fragment (e.g. a model's translation of record markup) reduced to the same safe subset."""
+def fragment_text_and_markup(fragment: str) -> tuple[str, str]:
+    """Any HTML fragment (e.g. a model's translation of record markup): its plain text, and the fragment
+    reduced to the same safe subset as record markup."""
     from lxml import html as lxml_html
 
     if not fragment.strip():
-        return ""
-    return text_and_markup(lxml_html.fragment_fromstring(fragment, create_parent="div"))[1]
+        return "", ""
+    return text_and_markup(lxml_html.fragment_fromstring(fragment, create_parent="div"))
+
+
+def sanitize_inline_markup(fragment: str) -> str:
+    return fragment_text_and_markup(fragment)[1]
 
 
 def _yes(node: etree._Element, attr: str = "MajorTopicYN") -> bool:

@@ -61,6 +61,10 @@ def search(
     bilingual result titles (owned by medbridge.translate; looks up, never calls a model)."""
     engine = open_search(store, settings)
     refresh_index(engine)
+    if llm is None and settings.search.llm_rewrite:
+        from medbridge.llm import get_llm
+
+        llm = get_llm(settings)
     return engine.search(query, options, llm=llm, title_translations=title_translations)
 
 

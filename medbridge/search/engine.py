@@ -147,7 +147,10 @@ class SearchEngine:
             rankings.append([hit.pmid for hit in result.hits])
             total = result.total
         dense_used = False
-        if natural and options.retrieval != "lexical" and self._dense_ready() and interpretation.tree is not None:
+        # Nearest neighbours always exist: when no word matched and no concept was recognised (a typo,
+        # gibberish), they are noise, and "nothing found" is the honest answer.
+        understood = total > 0 or any(c.mesh_ui or c.origin != "word" for c in interpretation.concepts)
+        if natural and understood and options.retrieval != "lexical" and self._dense_ready() and interpretation.tree is not None:
             dense_ranking = self._dense(interpretation, filters)
             for pmid, year in dense_ranking:
                 candidates.setdefault(pmid, _Candidate(pmid, year)).matched_by.append("dense")

@@ -104,8 +104,9 @@ class _Token:
 
 _OPERATORS = {"AND": "and", "OR": "or", "NOT": "not"}
 _WORD = re.compile(r'[^\s()\[\]"]+')
-# Signals that the user typed PubMed syntax rather than a question.
-_SYNTAX_HINT = re.compile(r'\[[A-Za-z][A-Za-z /:-]*\]|\b(?:AND|OR|NOT)\b|"|[()]|\w\*')
+# Signals that the user typed PubMed syntax rather than a question: a field tag, an upper-case operator or
+# truncation (a trailing '*'). Quotes and parentheses alone are not: questions carry them too ("Does (S)-ketamine …?").
+_SYNTAX_HINT = re.compile(r'\[[A-Za-z][A-Za-z /:-]*\]|\b(?:AND|OR|NOT)\b|\w\*(?!\w)')  # CYP2D6*4 is an allele
 
 
 def looks_like_pubmed_syntax(query: str) -> bool:

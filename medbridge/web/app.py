@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from medbridge.corpus.sample import ensure_sample
+from medbridge.search import open_search, refresh_index, start_background_embedding
+from medbridge.terms import get_terminology
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.settings import MedbridgeSettings, get_settings
 from medbridge.store import open_store
@@ -23,10 +26,14 @@ def create_app(settings: MedbridgeSettings | None = None, *, prepare: bool = Fal
     """``prepare`` ingests the bundled sample into an empty store (the main command does this)."""
     settings = settings or get_settings()
     store = open_store(settings)
-    if prepare and settings.ingest.sample_on_first_run:
-        report = ensure_sample(store)
-        if report:
-            log.info("sample corpus ingested: %d records", report.records)
+    if prepare:
+        if settings.ingest.sample_on_first_run:
+            report = ensure_sample(store)
+            if report:
+                log.info("sample corpus ingested: %d records", report.records)
+        # Index before serving, so the first search sees the whole corpus; the rest warms up meanwhile.
+        refresh_index(open_search(store, settings))
+        threading.Thread(target=_warm_up, args=(store, settings), name="warm-up", daemon=True).start()
 
     app = FastAPI(title="medbridge", version="0.1.0")
     app.state.settings = settings
@@ -43,3 +50,12 @@ def create_app(settings: MedbridgeSettings | None = None, *, prepare: bool = Fal
         return render(request, "error.html", {"message": str(exc), "status": status}, status_code=status)
 
     return app
+
+
+def _warm_up(store, settings: MedbridgeSettings) -> None:
+    """Load what the first requests would otherwise wait for: dictionaries, and vectors still missing."""
+    terms = get_terminology()
+    terms.segment("阿尔茨海默病")
+    terms.mesh_by_term("Alzheimer Disease")
+    terms.cedict("医学")
+    start_background_embedding(store, settings)

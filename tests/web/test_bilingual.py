@@ -53,6 +53,10 @@ def test_stream_translates_then_page_shows_cached_translation(model_settings):
     translator = Translator.from_settings(model_settings, store, get_llm(model_settings))
     cached = translator.lookup(record_texts(store.get_record(TITLE_ONLY_PMID)), source="en", target="zh", markup=True)
     assert cached[0] is not None and cached[0].from_cache
+    # Search results show the cached title translation beside the English.
+    hits = client.get("/api/search", params={"q": "Referendum stalls Japanese nuclear power"}).json()["hits"]
+    hit = next(h for h in hits if h["pmid"] == TITLE_ONLY_PMID)
+    assert hit["title_zh"] and "<" not in hit["title_zh"]
 
 
 def test_unsupported_language_and_unknown_record(sample_settings):

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_home_then_record_page(browser, live_server):
-    browser.get(live_server + "/")
+    browser.get(live_server + "/?lang=zh")  # the language choice persists in a cookie across tests
     assert browser.find_element(By.NAME, "q").get_attribute("placeholder").startswith("用中文或英文提问")
     assert "3,690" in browser.find_element(By.ID, "corpus-stats").text
     browser.find_element(By.CSS_SELECTOR, "a.hit-title").click()

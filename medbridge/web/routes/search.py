@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
 from medbridge.web.deps import SettingsDep, StoreDep
 from medbridge.web.i18n import strings_for
+from medbridge.web.routes.translations import title_translations_for
 from medbridge.web.templating import render
 
 router = APIRouter()
@@ -82,7 +83,7 @@ def search_page(
         options = _options(limit=size, offset=(page - 1) * size, sort=sort, year_from=year_from, year_to=year_to,
                            types=type, journals=journal, languages=language, has_abstract=has_abstract)
         try:
-            result = search(store, settings, q, options)
+            result = search(store, settings, q, options, title_translations=title_translations_for(request))
         except QuerySyntaxError as exc:
             context["error"] = exc
         else:
@@ -105,6 +106,7 @@ def search_page(
 
 @router.get("/api/search")
 def search_api(
+    request: Request,
     store: StoreDep,
     settings: SettingsDep,
     q: str,
@@ -121,7 +123,7 @@ def search_api(
     options = _options(limit=limit, offset=offset, sort=sort, year_from=year_from, year_to=year_to,
                        types=type, journals=journal, languages=language, has_abstract=has_abstract)
     try:
-        return search(store, settings, q, options).to_dict()
+        return search(store, settings, q, options, title_translations=title_translations_for(request)).to_dict()
     except QuerySyntaxError as exc:
         return JSONResponse({"error": str(exc), "position": exc.position, "reason": exc.reason}, status_code=400)
 

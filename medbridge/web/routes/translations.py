@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Annotated, Iterator
+from typing import Annotated, Callable, Iterator, Sequence
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from medbridge.corpus.models import Record
-from medbridge.corpus.pubmed import sanitize_inline_markup
+from medbridge.corpus.pubmed import fragment_text_and_markup, sanitize_inline_markup
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.llm import get_llm
 from medbridge.translate import TranslatedText, Translator, get_language
 from medbridge.translate.records import record_texts
+from medbridge.store import Store
 from medbridge.web.deps import StoreDep
 
 router = APIRouter()
@@ -49,6 +50,22 @@ def translation_view(request: Request, record: Record, target: str) -> dict:
         return {"units": cached_record_translation(translator, record, target), "error": None}
     except MedbridgeError as exc:  # no model installed, endpoint down: the English page still works
         return {"units": [None] * len(record_texts(record)), "error": str(exc)}
+
+
+def title_translations_for(request: Request) -> Callable[[Store, Sequence[Record]], dict[int, str]] | None:
+    """The search engine's hook for bilingual result titles: cached translations only, never a model call."""
+    target = request.app.state.settings.translation.default_target
+    try:
+        translator = get_translator(request)
+    except MedbridgeError:
+        return None
+
+    def cached_titles(store: Store, records: Sequence[Record]) -> dict[int, str]:
+        titled = [(r.pmid, texts[0]) for r in records if (texts := record_texts(r, abstracts=False))]
+        found = translator.lookup([title for _, title in titled], source="en", target=target, markup=True)
+        return {pmid: fragment_text_and_markup(unit.target)[0] for (pmid, _), unit in zip(titled, found) if unit}
+
+    return cached_titles
 
 
 def _event(data: dict) -> str:
