@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+from typing import Annotated, Callable, TypeVar
 
 from fastapi import Depends, Request
 
@@ -16,6 +17,22 @@ def get_settings_dep(request: Request) -> MedbridgeSettings:
 
 def get_store_dep(request: Request) -> Store:
     return request.app.state.store
+
+
+T = TypeVar("T")
+_services_lock = threading.Lock()
+
+
+def app_service(request: Request, name: str, factory: Callable[[MedbridgeSettings, Store], T]) -> T:
+    """One instance per app (a job runner, a translator with its loaded model), made on first use, so
+    background threads and models are owned in one place."""
+    state = request.app.state
+    with _services_lock:
+        service = getattr(state, name, None)
+        if service is None:
+            service = factory(state.settings, state.store)
+            setattr(state, name, service)
+        return service
 
 
 SettingsDep = Annotated[MedbridgeSettings, Depends(get_settings_dep)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -14,11 +13,11 @@ from medbridge.documents.errors import DocumentError
 from medbridge.documents.jobs import DocumentJobs, default_translator
 from medbridge.store import Job
 from medbridge.translate.languages import LANGUAGES
+from medbridge.web.deps import app_service
 from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
 router = APIRouter()
-_jobs_lock = threading.Lock()
 CHUNK = 1 << 20
 
 UI: dict[str, dict[str, str]] = {
@@ -47,13 +46,8 @@ UI: dict[str, dict[str, str]] = {
 
 
 def document_jobs(request: Request) -> DocumentJobs:
-    """One job runner per app, created on first use, so its background threads are tracked in one place."""
-    state = request.app.state
-    with _jobs_lock:
-        if getattr(state, "document_jobs", None) is None:
-            settings, store = state.settings, state.store
-            state.document_jobs = DocumentJobs(settings, store, lambda: default_translator(settings, store))
-        return state.document_jobs
+    return app_service(request, "document_jobs",
+                       lambda settings, store: DocumentJobs(settings, store, lambda: default_translator(settings, store)))
 
 
 JobsDep = Annotated[DocumentJobs, Depends(document_jobs)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timezone
 from typing import Annotated, Any, Optional
 
@@ -15,11 +14,11 @@ from medbridge.errors import NotFoundError
 from medbridge.jobs import ACTIVE, JobRunner
 from medbridge.research import STAGES, ResearchRequest, output_path, research_runner, review_of, to_html_fragment
 from medbridge.store.base import Job
+from medbridge.web.deps import app_service
 from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
 router = APIRouter()
-_runner_lock = threading.Lock()
 STALE_S = 120  # an active job whose record has not moved for this long, with no thread here, was interrupted
 
 UI: dict[str, dict[str, str]] = {
@@ -55,12 +54,7 @@ UI: dict[str, dict[str, str]] = {
 
 
 def runner_dep(request: Request) -> JobRunner:
-    """One runner per app, made on first use, so its background threads are tracked in one place."""
-    state = request.app.state
-    with _runner_lock:
-        if getattr(state, "research_runner", None) is None:
-            state.research_runner = research_runner(state.store, state.settings)
-        return state.research_runner
+    return app_service(request, "research_runner", lambda settings, store: research_runner(store, settings))
 
 
 RunnerDep = Annotated[JobRunner, Depends(runner_dep)]

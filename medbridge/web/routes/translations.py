@@ -4,7 +4,6 @@ server-sent events (one event per finished title/section, so the reader sees pro
 from __future__ import annotations
 
 import json
-import threading
 from typing import Annotated, Callable, Iterator, Sequence
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,19 +16,14 @@ from medbridge.llm import get_llm
 from medbridge.translate import TranslatedText, Translator, get_language
 from medbridge.translate.records import record_texts
 from medbridge.store import Store
-from medbridge.web.deps import StoreDep
+from medbridge.web.deps import StoreDep, app_service
 
 router = APIRouter()
-_translator_lock = threading.Lock()
 
 
 def get_translator(request: Request) -> Translator:
-    """One translator (and so one loaded model) per app, made on first use."""
-    state = request.app.state
-    with _translator_lock:
-        if getattr(state, "translator", None) is None:
-            state.translator = Translator.from_settings(state.settings, state.store, get_llm(state.settings))
-        return state.translator
+    return app_service(request, "translator",
+                       lambda settings, store: Translator.from_settings(settings, store, get_llm(settings)))
 
 
 TranslatorDep = Annotated[Translator, Depends(get_translator)]
