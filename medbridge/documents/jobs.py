@@ -6,13 +6,14 @@ name and renamed, and the job is marked done only after that, so a listed result
 
 from __future__ import annotations
 
-import logging
 import shutil
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from medbridge.documents.errors import DocumentError, JobCancelled
+from medbridge.documents.errors import DocumentError
 from medbridge.documents.intake import DocumentLimits, check_file
 from medbridge.documents.pipeline import (
     DocumentResult,
@@ -23,6 +24,7 @@ from medbridge.documents.pipeline import (
     translate_document,
 )
 from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.jobs import JobContext, JobRunner
 from medbridge.settings import MedbridgeSettings
 from medbridge.store import Job, Store
 from medbridge.terms.glossary import load_user_glossary
@@ -30,8 +32,10 @@ from medbridge.translate.base import TextTranslator
 from medbridge.translate.languages import get_language
 
 JOB_KIND = "translate-doc"
-FINISHED = ("done", "failed", "cancelled")
-log = logging.getLogger(__name__)
+
+# The caller's sink for pipeline events (the CLI's progress bar) during a foreground run. The runner's handler is
+# fixed, so the sink travels beside it; a context variable keeps it to the calling thread, never a background run.
+_event_sink: ContextVar[EventSink | None] = ContextVar("document_event_sink", default=None)
 
 
 def output_names(source_name: str, target: str) -> tuple[str, str]:
@@ -41,14 +45,15 @@ def output_names(source_name: str, target: str) -> tuple[str, str]:
 
 
 class DocumentJobs:
-    """Creates, runs, cancels and resumes document jobs; the CLI runs them in the foreground, the web in threads."""
+    """Document files and checks around a generic JobRunner, which owns state, progress, cancellation and threads;
+    the CLI runs jobs in the foreground, the web in threads."""
 
     def __init__(self, settings: MedbridgeSettings, store: Store, translator_factory: Callable[[], TextTranslator]):
         self.settings = settings
         self.store = store
         self.translator_factory = translator_factory
         self.limits = DocumentLimits.from_settings(settings.documents)
-        self._threads: dict[str, threading.Thread] = {}
+        self.runner = JobRunner(store, JOB_KIND, self._translate, label="document")
 
     def submit(
         self,
@@ -64,7 +69,7 @@ class DocumentJobs:
         name = Path(original_name or upload.name).name
         target = get_language(target).code
         glossary_rows = len(load_user_glossary(glossary_csv)) if glossary_csv else 0
-        job = self.store.create_job(JOB_KIND, {"name": name, "target": target, "source": source, "dual": dual})
+        job = self.runner.submit({"name": name, "target": target, "source": source, "dual": dual})
         folder = self.folder(job.id)
         folder.mkdir(parents=True, exist_ok=True)
         stored = folder / f"input{Path(name).suffix.lower()}"
@@ -83,49 +88,61 @@ class DocumentJobs:
         return self.settings.jobs_dir / job_id
 
     def get(self, job_id: str) -> Job:
-        job = self.store.get_job(job_id)
-        if job is None or job.kind != JOB_KIND:
-            raise NotFoundError(f"no document job {job_id}")
-        return job
+        return self.runner.get(job_id)
 
     def list(self, limit: int = 50) -> list[Job]:
-        return self.store.list_jobs(JOB_KIND, limit=limit)
+        return self.runner.list(limit)
 
     def cancel(self, job_id: str) -> Job:
         """Ask a running job to stop after its current batch; a queued job stops at once."""
-        job = self.get(job_id)
-        if job.state in FINISHED:
-            return job
-        return self.store.update_job(job_id, state="cancelled", message="cancelled")
+        return self.runner.cancel(job_id)
 
     def run(self, job_id: str, on_event: EventSink | None = None) -> Job:
         """Run (or resume) the job in this thread; finished segments in the checkpoint are not translated again."""
+        with _events_to(on_event):
+            return self.runner.run(job_id)
+
+    def start(self, job_id: str) -> Job:
+        """Run the job in a background thread (the web's way)."""
+        return self.runner.start(job_id)
+
+    def resume(self, job_id: str, *, background: bool = False, on_event: EventSink | None = None) -> Job:
+        if background:
+            return self.runner.resume(job_id, background=True)
+        with _events_to(on_event):
+            return self.runner.resume(job_id)
+
+    def result_path(self, job_id: str, which: str) -> Path:
+        """The finished file ('mono' or 'dual'); NotFoundError until the job is done."""
         job = self.get(job_id)
-        if job.state == "done":
-            return job
-        params = job.params
-        folder = self.folder(job_id)
+        key = {"mono": "output", "dual": "dual_output"}.get(which)
+        if job.state != "done" or key is None or not job.result.get(key):
+            raise NotFoundError(f"job {job_id} has no {which} result")
+        return self.folder(job_id) / job.result[key]
+
+    def _translate(self, ctx: JobContext) -> tuple[dict[str, Any], str]:
+        """The runner's handler: the document pipeline with its events, checkpoint and cancellation wired to ``ctx``."""
+        params = ctx.params
+        folder = self.folder(ctx.job.id)
         source = folder / f"input{Path(params['name']).suffix.lower()}"
         mono_name, dual_name = output_names(params["name"], params["target"])
         glossary_path = folder / "glossary.csv"
-        self.store.update_job(job_id, state="running", message="", progress_total=0, progress_done=0)
+        sink = _event_sink.get()
+        translated = (0, 0)  # the translate stage's counts, which the job keeps showing through the later stages
 
-        def emit(event: ProgressEvent) -> None:
-            fields = {"stage": event.stage}
+        def on_event(event: ProgressEvent) -> None:
+            nonlocal translated
             if event.stage == "translate":
-                fields |= {"progress_done": event.done, "progress_total": event.total}
-            self.store.update_job(job_id, **fields)
-            if on_event:
-                on_event(event)
+                translated = (event.done, event.total)
+            # not ctx.step: events also come from inside a batch, and the pipeline stops only between batches,
+            # once the finished batch is in the checkpoint
+            ctx.progress(event.stage, *translated)
+            if sink:
+                sink(event)
 
-        def save_checkpoint(checkpoint: dict[str, SegmentResult]) -> None:
-            self.store.update_job(job_id, checkpoint={"segments": {k: v.to_dict() for k, v in checkpoint.items()}})
+        def save_checkpoint(segments: dict[str, SegmentResult]) -> None:
+            ctx.save(segments={key: segment.to_dict() for key, segment in segments.items()})
 
-        def cancelled() -> bool:
-            current = self.store.get_job(job_id)
-            return current is None or current.state == "cancelled"
-
-        checkpoint = {k: SegmentResult.from_dict(v) for k, v in job.checkpoint.get("segments", {}).items()}
         try:
             task = DocumentTask(
                 source=source,
@@ -140,45 +157,23 @@ class DocumentJobs:
                 task,
                 self.translator_factory(),
                 self.limits,
-                on_event=emit,
-                checkpoint=checkpoint,
+                on_event=on_event,
+                checkpoint={k: SegmentResult.from_dict(v) for k, v in ctx.checkpoint.get("segments", {}).items()},
                 save_checkpoint=save_checkpoint,
-                cancelled=cancelled,
+                cancelled=ctx.cancelled,
             )
-        except JobCancelled:
-            return self.store.update_job(job_id, state="cancelled", message="cancelled; resume to continue")
-        except MedbridgeError as exc:
-            return self.store.update_job(job_id, state="failed", message=str(exc).replace(source.name, params["name"]))
-        except Exception as exc:  # a crash of one job must not take the server down; the traceback goes to the log
-            log.exception("document job %s crashed", job_id)
-            return self.store.update_job(job_id, state="failed", message=f"internal error: {type(exc).__name__}: {exc}")
-        return self.store.update_job(job_id, state="done", stage="render", message=_summary(result), result=_public(result))
+        except MedbridgeError as exc:  # the user knows the upload by its name, not by the stored copy's
+            raise DocumentError(str(exc).replace(source.name, params["name"])) from exc
+        return _public(result), _summary(result)
 
-    def start(self, job_id: str) -> None:
-        """Run the job in a background thread (the web's way)."""
-        thread = threading.Thread(target=self.run, args=(job_id,), name=f"doc-job-{job_id}", daemon=True)
-        self._threads[job_id] = thread
-        thread.start()
 
-    def resume(self, job_id: str, *, background: bool = False, on_event: EventSink | None = None) -> Job:
-        job = self.get(job_id)
-        if job.state == "done":
-            return job
-        if job.state == "running" and job_id in self._threads and self._threads[job_id].is_alive():
-            return job
-        self.store.update_job(job_id, state="queued", message="resuming")
-        if background:
-            self.start(job_id)
-            return self.get(job_id)
-        return self.run(job_id, on_event=on_event)
-
-    def result_path(self, job_id: str, which: str) -> Path:
-        """The finished file ('mono' or 'dual'); NotFoundError until the job is done."""
-        job = self.get(job_id)
-        key = {"mono": "output", "dual": "dual_output"}.get(which)
-        if job.state != "done" or key is None or not job.result.get(key):
-            raise NotFoundError(f"job {job_id} has no {which} result")
-        return self.folder(job_id) / job.result[key]
+@contextmanager
+def _events_to(sink: EventSink | None) -> Iterator[None]:
+    token = _event_sink.set(sink)
+    try:
+        yield
+    finally:
+        _event_sink.reset(token)
 
 
 def _public(result: DocumentResult) -> dict:

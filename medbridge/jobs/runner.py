@@ -42,14 +42,22 @@ class JobContext:
     def params(self) -> dict[str, Any]:
         return self.job.params
 
-    def check_cancelled(self) -> None:
+    def cancelled(self) -> bool:
         current = self.store.get_job(self.job.id)
-        if current is None or current.state == "cancelled":
+        return current is None or current.state == "cancelled"
+
+    def check_cancelled(self) -> None:
+        if self.cancelled():
             raise JobCancelled(self.job.id)
 
     def step(self, stage: str, done: int = 0, total: int = 0, message: str = "") -> None:
         """Report where the job is; raises JobCancelled if the job was cancelled since the last step."""
         self.check_cancelled()
+        self.progress(stage, done, total, message)
+
+    def progress(self, stage: str, done: int = 0, total: int = 0, message: str = "") -> None:
+        """Report where the job is without being a cancellation point: for progress from inside a unit of work
+        that must finish (and be checkpointed) before the job may stop."""
         self.job = self.store.update_job(self.job.id, stage=stage, progress_done=done, progress_total=total, message=message)
         if self.listener:
             self.listener(self.job)
@@ -68,10 +76,11 @@ class JobHandler(Protocol):
 class JobRunner:
     """Runs jobs of one ``kind`` through ``handler``, in the caller's thread (CLI) or a background thread (web)."""
 
-    def __init__(self, store: Store, kind: str, handler: JobHandler):
+    def __init__(self, store: Store, kind: str, handler: JobHandler, *, label: str | None = None):
         self.store = store
         self.kind = kind
         self.handler = handler
+        self.label = label or kind  # how messages name these jobs ('document' reads better than 'translate-doc')
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
 
@@ -82,7 +91,7 @@ class JobRunner:
     def get(self, job_id: str) -> Job:
         job = self.store.get_job(job_id)
         if job is None or job.kind != self.kind:
-            raise NotFoundError(f"no {self.kind} job {job_id}")
+            raise NotFoundError(f"no {self.label} job {job_id}")
         return job
 
     def list(self, limit: int = 50) -> list[Job]:
@@ -106,7 +115,8 @@ class JobRunner:
         job = self.get(job_id)
         if job.state == "done":
             return job
-        job = self.store.update_job(job_id, state="running", message="")
+        # progress counts start afresh: a resumed run reports from its checkpoint, not the previous run's figures
+        job = self.store.update_job(job_id, state="running", message="", progress_done=0, progress_total=0)
         ctx = JobContext(self.store, job, listener, dict(job.checkpoint))
         try:
             result, summary = self.handler(ctx)

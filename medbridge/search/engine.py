@@ -1,7 +1,8 @@
 """Hybrid search: BM25 (tantivy) and e5 vectors fused by reciprocal rank, filtered, faceted, paged.
 
 PubMed-syntax queries are boolean, so they are answered by the lexical index alone (every hit satisfies
-the expression); natural-language questions use both retrievers.
+the expression); natural-language questions use both retrievers, and records naming a recognised concept
+of the question rank above the rest, so a vector neighbour never pushes them down.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from medbridge.corpus.models import Record
 from medbridge.errors import MedbridgeError
 from medbridge.llm.base import LLM
 from medbridge.search.indexer import SearchIndex
+from medbridge.search.query import Or
 from medbridge.search.snippets import Snippet, highlight, make_snippet, term_patterns
-from medbridge.search.understand import Filters, Interpretation, interpret
+from medbridge.search.understand import Filters, Interpretation, concept_node, interpret
 from medbridge.store.base import Store
 
 Sort = Literal["relevance", "date"]
@@ -105,6 +107,7 @@ class _Candidate:
     year: int | None
     score: float = 0.0
     matched_by: list[str] = field(default_factory=list)
+    names_concept: bool = False  # matches a recognised concept of the question (see _mark_concept_matches)
 
 
 def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
@@ -149,7 +152,7 @@ class SearchEngine:
         dense_used = False
         # Nearest neighbours always exist: when no word matched and no concept was recognised (a typo,
         # gibberish), they are noise, and "nothing found" is the honest answer.
-        understood = total > 0 or any(c.mesh_ui or c.origin != "word" for c in interpretation.concepts)
+        understood = total > 0 or any(c.recognised for c in interpretation.concepts)
         if natural and understood and options.retrieval != "lexical" and self._dense_ready() and interpretation.tree is not None:
             dense_ranking = self._dense(interpretation, filters)
             for pmid, year in dense_ranking:
@@ -164,7 +167,9 @@ class SearchEngine:
                 candidates[pmid].score = score
         if natural:  # ranked candidates, not every record sharing one word with the question
             total = len(candidates)
-        ordered = sorted(candidates.values(), key=lambda c: -c.score)
+        if dense_used:
+            self._mark_concept_matches(interpretation, candidates)
+        ordered = sorted(candidates.values(), key=lambda c: (not c.names_concept, -c.score))
         if options.sort == "date" or interpretation.tree is None:  # only filters ("近五年的综述"): newest first
             ordered.sort(key=lambda c: -(c.year or 0))  # stable: relevance breaks ties within a year
         page = ordered[options.offset : options.offset + options.limit]
@@ -193,6 +198,18 @@ class SearchEngine:
         hits = [h for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= DENSE_MIN_SCORE]
         allowed = self.index.lexical.restrict([h.pmid for h in hits], filters)
         return [(h.pmid, allowed[h.pmid]) for h in hits if h.pmid in allowed]
+
+    def _mark_concept_matches(self, interpretation: Interpretation, candidates: dict[int, _Candidate]) -> None:
+        """Flag candidates that name a recognised concept of the question (MeSH, glossary, dictionary).
+        Nearest neighbours of "why does ketamine act fast" include records about other drugs, and RRF put
+        them above records about ketamine that only BM25 found; a record naming what was asked about goes
+        first. Plain words ("act", "fast") do not count: they match too much to anchor the ranking."""
+        recognised = [concept_node(c) for c in interpretation.concepts if c.recognised]
+        if not recognised:
+            return
+        node = recognised[0] if len(recognised) == 1 else Or(tuple(recognised))
+        for pmid in self.index.lexical.matching(node, list(candidates)):
+            candidates[pmid].names_concept = True
 
     def _facets_of(self, ordered: list[_Candidate]) -> dict[str, list[tuple[str, int]]]:
         """Facets over the ranked candidates of a natural-language search (they add up to ``total``)."""

@@ -207,6 +207,14 @@ class LexicalIndex:
         result = self.search(combined, limit=len(pmids))
         return {hit.pmid: hit.year for hit in result.hits}
 
+    def matching(self, node: Node, pmids: list[int]) -> set[int]:
+        """The given pmids whose record matches ``node`` (used to tell which candidates name a concept)."""
+        if not pmids:
+            return set()
+        subset = tantivy.Query.term_set_query(self.schema, "pmid", pmids)
+        combined = tantivy.Query.boolean_query([(tantivy.Occur.Must, subset), (tantivy.Occur.Must, self._node(node, natural=True))])
+        return {hit.pmid for hit in self.search(combined, limit=len(pmids)).hits}
+
     def facets(self, query: tantivy.Query, size: int = 15) -> dict[str, list[tuple[str, int]]]:
         """Counts over every record the query matches."""
         searcher = self.searcher()

@@ -132,6 +132,11 @@ class Concept:
     def search_terms(self) -> tuple[str, ...]:
         return _dedupe((self.en, *self.synonyms))
 
+    @property
+    def recognised(self) -> bool:
+        """Found in MeSH, the glossary, the dictionary or the LLM rewrite — not just a leftover word."""
+        return self.mesh_ui is not None or self.origin != "word"
+
 
 @dataclass(slots=True)
 class Interpretation:

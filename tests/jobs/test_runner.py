@@ -95,3 +95,25 @@ def test_other_kinds_are_not_found(store):
     job = other.submit({})
     with pytest.raises(NotFoundError):
         JobRunner(store, "count", counting_handler([])).get(job.id)
+
+
+def test_progress_inside_a_unit_is_no_cancellation_point(store):
+    """ctx.progress reports from inside a unit of work that must finish; the next ctx.step then stops the job."""
+    units: list[str] = []
+
+    def handler(ctx: JobContext):
+        ctx.step("unit", 0, 2)
+        runner.cancel(ctx.job.id)
+        ctx.progress("unit", 1, 2)  # still inside the first unit: no exception
+        units.append("first finished")
+        assert ctx.cancelled()
+        ctx.step("unit", 1, 2)
+        units.append("second started")
+        return {}, ""
+
+    runner = JobRunner(store, "count", handler, label="counting")
+    job = runner.run(runner.submit({}).id)
+    assert job.state == "cancelled" and units == ["first finished"]
+    assert (job.stage, job.progress_done) == ("unit", 1)
+    with pytest.raises(NotFoundError, match="no counting job nope"):
+        runner.get("nope")
