@@ -76,15 +76,13 @@ def ingest_file(store: Store, path: Path) -> FileResult:
         raise PubmedParseError(path, "no such file" if isinstance(exc, FileNotFoundError) else str(exc)) from exc
     if store.file_ingested(path.name, sha):
         return FileResult(path, "unchanged")
-    result = FileResult(path, "ingested")
     with store.ingesting_file(path.name, sha) as writer:
         for item in iter_pubmed(path):
             if isinstance(item, DeletedCitation):
                 writer.delete(item.pmid)
-                result.deletes += 1
-            elif writer.put(item):
-                result.records += 1
-    return result
+            else:
+                writer.put(item)
+    return FileResult(path, "ingested", records=writer.written, deletes=writer.deleted)
 
 
 def ingest_paths(

@@ -127,7 +127,13 @@ def _convert(elem: etree._Element) -> Iterator[Record | DeletedCitation]:
 # --- text helpers ---------------------------------------------------------------------------------
 
 def _clean(text: str | None) -> str:
-    return " ".join(text.split()) if text else ""
+    if not text:
+        return ""
+    # Most values are ASCII without runs of whitespace: checking is cheaper than always splitting and
+    # joining. Anything else is normalised, non-breaking and other Unicode spaces included.
+    if text.isascii() and "  " not in text and "\n" not in text and "\t" not in text and "\r" not in text:
+        return text.strip()
+    return " ".join(text.split())
 
 
 def _all_text(node: etree._Element) -> str:
@@ -226,8 +232,10 @@ def _record(citation: etree._Element, pubmed_data: etree._Element | None) -> Rec
             elif kind == "pmc" and value:
                 record.pmc_id = value
         refs = dict.fromkeys(
-            int(_clean(r.text)) for r in pubmed_data.iterfind(".//ReferenceList//ArticleId[@IdType='pubmed']")
-            if _clean(r.text).isdigit()
+            int(value)
+            for ref_list in pubmed_data.iter("ReferenceList")  # lists may nest
+            for aid in ref_list.iterfind("Reference/ArticleIdList/ArticleId")
+            if aid.get("IdType") == "pubmed" and (value := _clean(aid.text)).isdigit()
         )
         record.references = list(refs)
     return record

@@ -167,7 +167,7 @@ class SearchEngine:
                 candidates[pmid].score = score
         if natural:  # ranked candidates, not every record sharing one word with the question
             total = len(candidates)
-        if dense_used:
+        if len(rankings) > 1:  # fused: the pure retrievers stay pure ("lexical"/"dense" options, benchmarks)
             self._mark_concept_matches(interpretation, candidates)
         ordered = sorted(candidates.values(), key=lambda c: (not c.names_concept, -c.score))
         if options.sort == "date" or interpretation.tree is None:  # only filters ("近五年的综述"): newest first

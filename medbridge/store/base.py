@@ -55,13 +55,17 @@ class Job:
 
 
 class FileWriter(Protocol):
-    """Writes of one input file; committed together or not at all."""
+    """Writes of one input file, in file order; committed together or not at all. ``written`` and
+    ``deleted`` count what the file changed once the writing context has closed."""
 
-    def put(self, record: Record) -> bool:
-        """Store ``record`` unless a newer version is stored; True if written."""
+    written: int
+    deleted: int
 
-    def delete(self, pmid: int) -> bool:
-        """Remove ``pmid``; True if it was present."""
+    def put(self, record: Record) -> None:
+        """Store ``record`` unless a newer version is (or will be, within this file) stored."""
+
+    def delete(self, pmid: int) -> None:
+        """Remove ``pmid`` (and remember it was deleted)."""
 
 
 class Store(Protocol):

@@ -78,39 +78,28 @@ def _now() -> str:
 
 
 class _SQLiteFileWriter:
+    """Buffers puts and writes them in batches (a few statements per 500 records instead of four per record);
+    ``written``/``deleted`` are final once the file's transaction closes."""
+
+    BATCH = 500
+
     def __init__(self, conn: sqlite3.Connection, name: str):
         self._conn = conn
         self._name = name
+        self._pending: dict[int, Record] = {}
         self.written = 0
         self.deleted = 0
 
-    def put(self, record: Record) -> bool:
-        row = self._conn.execute("SELECT version FROM records WHERE pmid = ?", (record.pmid,)).fetchone()
-        if row is not None and row[0] > record.version:
-            return False
-        self._conn.execute(
-            "INSERT INTO records (pmid, version, year, has_abstract, data, source_file, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(pmid) DO UPDATE SET version=excluded.version, year=excluded.year,"
-            " has_abstract=excluded.has_abstract, data=excluded.data, source_file=excluded.source_file,"
-            " updated_at=excluded.updated_at",
-            (
-                record.pmid,
-                record.version,
-                record.year,
-                int(record.has_abstract),
-                record.to_json(),
-                self._name,
-                _now(),
-            ),
-        )
-        self._conn.execute("DELETE FROM deleted WHERE pmid = ?", (record.pmid,))
-        self._conn.execute("INSERT INTO changes (pmid, op) VALUES (?, 'put')", (record.pmid,))
-        self.written += 1
-        return True
+    def put(self, record: Record) -> None:
+        pending = self._pending.get(record.pmid)
+        if pending is None or pending.version <= record.version:
+            self._pending[record.pmid] = record
+        if len(self._pending) >= self.BATCH:
+            self.flush()
 
-    def delete(self, pmid: int) -> bool:
-        existed = self._conn.execute("DELETE FROM records WHERE pmid = ?", (pmid,)).rowcount > 0
+    def delete(self, pmid: int) -> None:
+        self.flush()  # a deletion applies after every record that came before it in the file
+        self._conn.execute("DELETE FROM records WHERE pmid = ?", (pmid,))
         self._conn.execute(
             "INSERT INTO deleted (pmid, source_file, deleted_at) VALUES (?, ?, ?)"
             " ON CONFLICT(pmid) DO UPDATE SET source_file=excluded.source_file, deleted_at=excluded.deleted_at",
@@ -118,7 +107,28 @@ class _SQLiteFileWriter:
         )
         self._conn.execute("INSERT INTO changes (pmid, op) VALUES (?, 'delete')", (pmid,))
         self.deleted += 1
-        return existed
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        pmids = list(self._pending)
+        marks = ",".join("?" * len(pmids))
+        stored = dict(self._conn.execute(f"SELECT pmid, version FROM records WHERE pmid IN ({marks})", pmids))
+        # A newer version already stored wins over an older one arriving later.
+        records = [r for r in self._pending.values() if stored.get(r.pmid, 0) <= r.version]
+        self._pending.clear()
+        now = _now()
+        self._conn.executemany(
+            "INSERT INTO records (pmid, version, year, has_abstract, data, source_file, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(pmid) DO UPDATE SET version=excluded.version, year=excluded.year,"
+            " has_abstract=excluded.has_abstract, data=excluded.data, source_file=excluded.source_file,"
+            " updated_at=excluded.updated_at",
+            [(r.pmid, r.version, r.year, int(r.has_abstract), r.to_json(), self._name, now) for r in records],
+        )
+        self._conn.executemany("DELETE FROM deleted WHERE pmid = ?", [(r.pmid,) for r in records])
+        self._conn.executemany("INSERT INTO changes (pmid, op) VALUES (?, 'put')", [(r.pmid,) for r in records])
+        self.written += len(records)
 
 
 class SQLiteStore:
@@ -224,6 +234,7 @@ class SQLiteStore:
         with self._transaction() as conn:
             writer = _SQLiteFileWriter(conn, name)
             yield writer
+            writer.flush()
             conn.execute(
                 "INSERT INTO files (name, sha256, records, deletes, ingested_at) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(name) DO UPDATE SET sha256=excluded.sha256, records=excluded.records,"

@@ -35,6 +35,20 @@ def test_top_hits_are_on_topic(sample_engine):
         assert "parkinson" in text or any("Parkinson" in m.descriptor for m in record.mesh)
 
 
+@pytest.mark.parametrize("query", ["氯胺酮为什么起效快", "why does ketamine act fast"])
+def test_records_naming_the_concept_outrank_vector_neighbours(sample_engine, query):
+    # Few records mention ketamine; the dense side adds many neighbours about other drugs and "fast" transport.
+    assert sample_engine.index.dense_enabled and len(sample_engine.index.vectors) > 0
+    naming = sample_engine.search("ketamine[mh] OR ketamine[tiab]", SearchOptions(limit=50))
+    assert 2 <= naming.total < 10
+    result = sample_engine.search(query, SearchOptions(limit=10))
+    assert result.dense_used
+    assert set(pmids(result)[: naming.total]) == set(pmids(naming))
+    for hit in result.hits[: naming.total]:
+        record = sample_engine.store.get_record(hit.pmid)
+        assert "ketamine" in f"{record.title} {record.abstract_text}".lower() or "Ketamine" in [m.descriptor for m in record.mesh]
+
+
 def test_pubmed_syntax_every_hit_satisfies_the_expression(sample_engine):
     result = sample_engine.search('tau[ti] AND "cerebrospinal fluid"[tiab] NOT review[pt] AND 2005:2015[dp]', SearchOptions(limit=200))
     assert result.total == len(result.hits) > 5

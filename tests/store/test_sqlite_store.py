@@ -22,8 +22,8 @@ def test_schema_is_versioned_and_wal(settings):
 def test_record_round_trip_and_atomic_file(store):
     record = Record(pmid=42, title="T", title_markup="T")
     with store.ingesting_file("a.xml", "abc") as writer:
-        assert writer.put(record)
-    assert store.get_record(42) == record
+        writer.put(record)
+    assert writer.written == 1 and store.get_record(42) == record
     with pytest.raises(RuntimeError):
         with store.ingesting_file("b.xml", "def") as writer:
             writer.put(Record(pmid=43, title="U"))
