@@ -8,6 +8,8 @@ and raises :class:`JobCancelled` when someone cancelled the job meanwhile.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -154,9 +156,17 @@ class JobRunner:
             return self.start(job_id)
         return self.run(job_id, listener)
 
-    def interrupted(self) -> list[Job]:
-        """Jobs the store calls active that no thread of this process runs: left behind by a stopped process."""
-        return [job for job in self.list(limit=200) if job.state in ACTIVE and not self.is_alive(job.id)]
+    def is_interrupted(self, job: Job, stale_after_s: float = 0) -> bool:
+        """Active in the store, run by no thread of this process, and unchanged for ``stale_after_s``:
+        left behind by a stopped process (another live process would keep updating it)."""
+        if job.state not in ACTIVE or self.is_alive(job.id):
+            return False
+        updated = datetime.fromisoformat(job.updated_at)
+        return (datetime.now(timezone.utc) - updated).total_seconds() >= stale_after_s
+
+    def interrupted(self, stale_after_s: float = 0) -> list[Job]:
+        """Every job :meth:`is_interrupted` says was left behind."""
+        return [job for job in self.list(limit=200) if self.is_interrupted(job, stale_after_s)]
 
 
 def _one_line(text: str) -> str:

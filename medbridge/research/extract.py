@@ -27,7 +27,6 @@ _DESIGNS = [  # most specific first: the first pattern with a match names the de
     r"open-label (?:trial|study)", r"pilot study", r"observational study", r"post[- ]hoc analysis", r"secondary analysis",
     r"clinical trial", r"genome-wide association study", r"mendelian randomi[sz]ation",
 ]
-DESIGN = re.compile(r"\b(?:" + "|".join(_DESIGNS) + r")\b", re.I)
 _DESIGN_ORDER = [re.compile(r"\b" + p + r"\b", re.I) for p in _DESIGNS]
 POPULATION = re.compile(
     r"\b(?:n\s*=\s*\d[\d,]*|(?:a total of )?\d[\d,]*\s+(?:[A-Za-z-]+\s+){0,3}?"

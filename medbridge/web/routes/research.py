@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Any, Optional
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -11,7 +10,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, Field
 
 from medbridge.errors import NotFoundError
-from medbridge.jobs import ACTIVE, JobRunner
+from medbridge.jobs import JobRunner
 from medbridge.research import STAGES, ResearchRequest, output_path, research_runner, review_of, to_html_fragment
 from medbridge.store.base import Job
 from medbridge.web.deps import app_service
@@ -64,13 +63,6 @@ def _ui(request: Request):
     return strings_for(request, UI)
 
 
-def _interrupted(job: Job, runner: JobRunner) -> bool:
-    if job.state not in ACTIVE or runner.is_alive(job.id):
-        return False
-    updated = datetime.fromisoformat(job.updated_at)
-    return (datetime.now(timezone.utc) - updated).total_seconds() > STALE_S
-
-
 def job_public(job: Job, runner: JobRunner, *, with_review: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": job.id,
@@ -84,7 +76,7 @@ def job_public(job: Job, runner: JobRunner, *, with_review: bool = False) -> dic
         "done": job.progress_done,
         "total": job.progress_total,
         "message": job.message,
-        "interrupted": _interrupted(job, runner),
+        "interrupted": runner.is_interrupted(job, STALE_S),
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "files": {},
