@@ -5,7 +5,8 @@
     python benchmarks/research.py --max-sources 20 --questions 2
 
 Runs in a fresh MEDBRIDGE_HOME holding the bundled sample (or $MEDBRIDGE_HOME if it has records). Figures:
-- wall time and word count per review (word count = English words + Chinese characters);
+- wall time and word count per review (English words plus Chinese words as jieba segments them, the measure
+  the research.max_words budget trims to);
 - citation precision: share of drafted finding sentences the verifier found supported by every record they
   cite; the "strict" figure re-checks the final sentences with a stronger rule: a quoted finding must occur
   verbatim in the cited abstract, any other sentence must reach lexical overlap ≥ 0.8 with it;

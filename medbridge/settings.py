@@ -64,6 +64,11 @@ class DocumentSettings(_Section):
 
 class ResearchSettings(_Section):
     max_sources: int = Field(20, ge=1, le=200, description="Records kept for a review.")
+    # Below ~500 words the fixed structure (scope, theme intros, counts, the top records of every theme) no longer fits.
+    max_words: int = Field(
+        1500, ge=500, le=10_000,
+        description="Longest review in words (Chinese counted as segmented words); the draft is trimmed to fit.",
+    )
 
 
 class WebSettings(_Section):

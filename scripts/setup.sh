@@ -15,9 +15,12 @@ fi
 PIP=".venv/bin/pip"
 
 if ! .venv/bin/python -c "import llama_cpp.server" 2>/dev/null; then
-  # No prebuilt wheel reaches this machine: build with the local compiler (~5 min on 2 cores).
+  # No prebuilt wheel reaches this machine: build with the local compiler (~5 min on 2 cores). The build
+  # targets this CPU's instruction set, so a wheel cached from another machine may die with "Illegal
+  # instruction": never take one from pip's cache. AMX is left out: CPUs that list it inside some virtual
+  # machines still fault on its tile instructions (seen here: SIGILL on the first prompt).
   log "building llama-cpp-python from source (several minutes)"
-  CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_CURL=OFF}" $PIP install -q "llama-cpp-python[server]>=0.3,<0.4"
+  CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_CURL=OFF -DCMAKE_C_FLAGS=-mno-amx-int8 -DCMAKE_CXX_FLAGS=-mno-amx-int8}" $PIP install -q --no-cache-dir "llama-cpp-python[server]>=0.3,<0.4"
 fi
 
 log "installing medbridge and its dependencies"

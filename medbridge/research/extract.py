@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 
 from medbridge.corpus.models import Record
 from medbridge.research.models import EvidenceCard, EvidenceField
-from medbridge.research.text import split_sentences
+from medbridge.research.text import count_words, split_sentences
 
 _DESIGNS = [  # most specific first: the first pattern with a match names the design
     r"systematic review and meta-analysis", r"meta-analys[ie]s", r"systematic review",
@@ -58,6 +58,8 @@ LIMITATION = re.compile(
     re.I,
 )
 MAX_FINDINGS = 3
+# Shorter pieces are labels, not statements: "VIDEO ABSTRACT.", "None.", "ClinicalTrials.gov Identifier: NCT01206062."
+MIN_STATEMENT_WORDS = 5
 
 
 @dataclass(slots=True)
@@ -72,6 +74,8 @@ def abstract_sentences(record: Record) -> list[_Sentence]:
     structured = any(s.category and s.category != "UNASSIGNED" for s in record.abstract)
     for section in record.abstract:
         for text in split_sentences(section.text):
+            if count_words(text) < MIN_STATEMENT_WORDS:
+                continue
             sentences.append(_Sentence(text, (section.category or section.label or "").upper() if structured else "", len(sentences)))
     if not structured and sentences:  # read an unstructured abstract by position
         sentences[0].section = "BACKGROUND"

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Mapping
 
 from medbridge.corpus.models import Record
-from medbridge.research.citations import first_author_label
 from medbridge.research.models import Draft
-from medbridge.research.synthesise import UI
+from medbridge.research.synthesise import chinese_attribution
 from medbridge.translate.base import ProgressCallback, TextTranslator
 
 
@@ -34,8 +33,7 @@ class Localiser:
             translations = [f"“{s.source_text}”" for s in findings]
         for sentence, translation in zip(findings, translations):
             if sentence.template and sentence.citations:
-                who = first_author_label(records[sentence.citations[0]], "zh")
-                sentence.text = UI[sentence.template]["zh"].format(who=who, quote=translation)
+                sentence.text = chinese_attribution(sentence.template, records[sentence.citations[0]], translation)
             else:
                 sentence.text = translation
         return draft

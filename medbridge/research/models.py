@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Callable, Literal, TypeVar
 
 import msgspec
 
@@ -110,6 +110,13 @@ class Draft:
     def sentences(self) -> list[Sentence]:
         return [s for sec in self.sections for p in sec.paragraphs for s in p.sentences]
 
+    def word_count(self, measure: Callable[[Sentence], int] | None = None) -> int:
+        """Words of the section headings and sentences; ``measure`` sizes a sentence (default: its text)."""
+        from medbridge.research.text import count_words
+
+        measure = measure or (lambda sentence: count_words(sentence.text))
+        return sum(count_words(s.heading) for s in self.sections) + sum(measure(s) for s in self.sentences())
+
     def cited_pmids(self) -> list[int]:
         """Cited PMIDs in order of first citation: the reference list's numbering."""
         seen: dict[int, None] = {}
@@ -177,6 +184,4 @@ class Review:
         return {ref.pmid: ref.number for ref in self.references}
 
     def word_count(self) -> int:
-        from medbridge.research.text import count_words
-
-        return sum(count_words(s.text) for s in self.draft.sentences()) + sum(count_words(s.heading) for s in self.draft.sections)
+        return self.draft.word_count()

@@ -101,7 +101,7 @@ class ResearchPipeline:
         else:
             ctx.step("writing")
             ranked = [records[s.pmid] for s in sources]
-            synthesiser = Synthesiser(llm=self.llm)
+            synthesiser = Synthesiser(self.settings.research.max_words, llm=self.llm)
             themes = synthesiser.themes(plan, ranked, record_vectors(self.store, self.settings, ranked))
             draft = synthesiser.process(plan, cards, records, themes)
             ctx.step("checking")

@@ -4,6 +4,10 @@ Every finding sentence is a verbatim abstract sentence behind a short attributio
 prospective cohort study, 750 individuals) reported that …"), so the draft cannot misquote; a model, when
 configured, adds one connective sentence per theme that the verifier then checks like any other claim.
 The draft is written in English; ``Localiser`` puts it into the reader's language after verification.
+
+Length is set by design: the draft first quotes everything worth quoting (every finding of every record, its
+conclusion, background, limitations), then ``trimming`` takes out what costs the review least until it fits
+``research.max_words``, so a corpus with enough material gives a review just under the budget.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -19,6 +23,7 @@ from medbridge.corpus.models import Record
 from medbridge.llm.base import LLM, ChatMessage, LLMError
 from medbridge.research.citations import CITATION_MARK, first_author_label, parse_marker
 from medbridge.research.models import Draft, EvidenceCard, EvidenceField, Paragraph, Plan, Section, Sentence
+from medbridge.research.text import count_words
 from medbridge.research.vectors import kmeans
 from medbridge.terms import Terminology, get_terminology
 
@@ -31,9 +36,9 @@ NULL_RESULT = re.compile(
 # MeSH branches that describe who or how (Humans, Aged, Male, Cohort Studies, countries), not a theme.
 _NON_TOPICAL_TREES = ("M01", "B01", "Z01", "N05", "N06", "E05.318", "E05.337", "H01", "K01", "V0", "L01")
 _CHECK_TAGS = frozenset({"Male", "Female", "Humans", "Animals", "Aged", "Adult", "Middle Aged", "Aged, 80 and over"})
-MAX_BACKGROUND = 2
-MAX_GAPS = 4
-FINDINGS_PER_RECORD = 1  # plus the conclusion: 20 records then make a 1,000–1,500-word review
+MAX_BACKGROUND, MIN_BACKGROUND = 2, 1
+MAX_GAPS, MIN_GAPS = 4, 2
+MIN_STUDIES_PER_THEME = 2  # trimming never thins a theme below its top-ranked records
 THEME_PROMPT = (
     "You write one sentence of a biomedical literature review. Summarise what the numbered findings below "
     "have in common, using only facts stated in them. Cite the findings you use with their numbers in brackets, "
@@ -50,6 +55,10 @@ UI = {
         "zh": "本综述针对问题“{q}”，依据本地文献库中检索到的 {n} 篇记录（检索式：{query}）。",
     },
     "theme_intro": {"en": "{n} of the records address {theme}.", "zh": "有 {n} 篇记录涉及“{theme}”。"},
+    "theme_intro_part": {
+        "en": "{n} of the records address {theme}; {shown} of them are summarised here.",
+        "zh": "有 {n} 篇记录涉及“{theme}”，此处概述其中 {shown} 篇。",
+    },
     "disagree_intro": {
         "en": "Not every study points the same way: the following results are null or run against the main findings.",
         "zh": "并非所有研究结论一致：以下结果为阴性或与主要发现相悖。",
@@ -86,6 +95,11 @@ def quotable(field: EvidenceField | None) -> bool:
     return field is not None and not CITATION_MARK.search(field.quote)
 
 
+def chinese_attribution(template: str, record: Record, quote: str) -> str:
+    """A quoted finding as the Chinese review frames it: 'Mattsson 等（2009）报告：' + quote."""
+    return ui(template, "zh", who=first_author_label(record, "zh"), quote=quote)
+
+
 @dataclass(slots=True)
 class Theme:
     label_en: str
@@ -93,8 +107,63 @@ class Theme:
     pmids: list[int]           # by search rank
 
 
+@dataclass(slots=True)
+class Study:
+    """What one record contributes to its theme: non-null findings in abstract order, then its conclusion."""
+
+    pmid: int
+    rank: int                  # search rank among the sources, 0 = best
+    findings: list[EvidenceField]
+    conclusion: EvidenceField | None
+
+    def quotes(self) -> list[EvidenceField]:
+        return self.findings + ([self.conclusion] if self.conclusion else [])
+
+
+@dataclass(slots=True)
+class Selection:
+    """The quotes a draft is written from; trimming shrinks it and the draft is written again."""
+
+    background: list[tuple[int, EvidenceField]]
+    studies: list[list[Study]]                 # per theme, by rank
+    connectives: list[Sentence | None]         # per theme, written once (a model call each)
+    nulls: list[tuple[int, EvidenceField]]     # null or contrary results: never trimmed, see ``trimming``
+    limitations: list[tuple[int, EvidenceField]]
+
+
+def trimming(selection: Selection) -> Iterator[None]:
+    """Shrink ``selection`` one step at a time, cheapest loss first; the caller measures after every step.
+
+    1. extra findings of a record beyond its first, lowest-ranked records first;
+    2. limitations and background down to their minimum;
+    3. each record down to one sentence, lowest-ranked first: its conclusion, the authors' own summary of it;
+    4. whole records, the lowest-ranked of the largest theme first, each theme keeping its top records.
+    Null results stay: dropping them would make the evidence look more uniform than it is. Every remaining
+    sentence is still a verbatim, cited quote, so trimming cannot weaken the citations.
+    """
+    studies = sorted((s for group in selection.studies for s in group), key=lambda s: -s.rank)
+    for keep in range(max((len(s.findings) for s in studies), default=1) - 1, 0, -1):
+        for study in studies:
+            if len(study.findings) > keep:
+                del study.findings[keep:]
+                yield
+    for quotes, least in ((selection.limitations, MIN_GAPS), (selection.background, MIN_BACKGROUND)):
+        while len(quotes) > least:
+            quotes.pop()
+            yield
+    for study in studies:
+        if study.findings and study.conclusion:
+            study.findings.clear()
+            yield
+    while thick := [g for g in selection.studies if len(g) > MIN_STUDIES_PER_THEME]:
+        largest = max(thick, key=lambda g: (len(g), g[-1].rank))
+        largest.pop()
+        yield
+
+
 class Synthesiser:
-    def __init__(self, terminology: Terminology | None = None, llm: LLM | None = None):
+    def __init__(self, max_words: int, terminology: Terminology | None = None, llm: LLM | None = None):
+        self.max_words = max_words
         self.terms = terminology or get_terminology()
         self.llm = llm
 
@@ -139,78 +208,120 @@ class Synthesiser:
 
     # -- draft --------------------------------------------------------------------------------------------
     def process(self, plan: Plan, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme]) -> Draft:
+        """The longest draft the evidence gives, trimmed until it fits ``max_words`` (or nothing is left to trim)."""
+        selection = self._select(cards, themes)
+        draft = self._write(plan, cards, records, themes, selection)
+        if self.delivered_words(draft, records) > self.max_words:
+            for _ in trimming(selection):
+                draft = self._write(plan, cards, records, themes, selection)
+                if self.delivered_words(draft, records) <= self.max_words:
+                    break
+        return draft
+
+    @staticmethod
+    def delivered_words(draft: Draft, records: Mapping[int, Record]) -> int:
+        """The review's length as the reader gets it. Findings of a Chinese draft are still English here: each is
+        counted inside its Chinese attribution, as ``Localiser`` writes it. A model's translation of a quote runs
+        0.87–1.03 segmented words per English word (reference translations of three sample abstracts), so the
+        estimate is exact without a model and errs long with one."""
+
+        def words(sentence: Sentence) -> int:
+            if draft.lang == "zh" and sentence.template:
+                return count_words(chinese_attribution(sentence.template, records[sentence.citations[0]], sentence.checked_text))
+            return count_words(sentence.text)
+
+        return draft.word_count(words)
+
+    def _select(self, cards: Sequence[EvidenceCard], themes: Sequence[Theme]) -> Selection:
+        """Every quote the draft may use, each used once: background, each record's findings and conclusion
+        (null results set aside for the disagreements), then the authors' limitations."""
+        by_pmid = {c.pmid: c for c in cards}
+        rank = {c.pmid: i for i, c in enumerate(cards)}
+        used: set[str] = set()
+        background = [(c.pmid, c.background) for c in cards if c.background and quotable(c.background)][:MAX_BACKGROUND]
+        used.update(field.quote for _, field in background)
+        nulls: list[tuple[int, EvidenceField]] = []
+        studies: list[list[Study]] = []
+        for theme in themes:
+            group = []
+            for pmid in theme.pmids:
+                card = by_pmid[pmid]
+                study = Study(pmid, rank[pmid], [], None)
+                for field in card.findings:
+                    if quotable(field) and field.quote not in used:
+                        used.add(field.quote)
+                        if NULL_RESULT.search(field.quote):
+                            nulls.append((pmid, field))
+                        else:
+                            study.findings.append(field)
+                conclusion = card.conclusion
+                if conclusion and quotable(conclusion) and conclusion.quote not in used:
+                    used.add(conclusion.quote)
+                    if NULL_RESULT.search(conclusion.quote) and not study.findings:
+                        nulls.append((pmid, conclusion))
+                    else:
+                        study.conclusion = conclusion
+                if study.quotes():
+                    group.append(study)
+            studies.append(group)
+        limitations = []
+        for card in cards:
+            for field in card.limitations:
+                if quotable(field) and field.quote not in used and len(limitations) < MAX_GAPS:
+                    used.add(field.quote)
+                    limitations.append((card.pmid, field))
+        connectives = [self._connective(theme, by_pmid) for theme in themes]
+        return Selection(background, studies, connectives, nulls, limitations)
+
+    def _write(self, plan: Plan, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme],
+               selection: Selection) -> Draft:
         lang = plan.lang
         by_pmid = {c.pmid: c for c in cards}
-        used_quotes: set[str] = set()
 
         def finding(pmid: int, field: EvidenceField, template: str, who: str | None = None) -> Sentence:
-            used_quotes.add(field.quote)
-            record = records[pmid]
-            label = who or first_author_label(record, "en")
+            label = who or first_author_label(records[pmid], "en")
             text = UI[template]["en"].format(who=label, quote=as_clause(field.quote))
             return Sentence(text=text, citations=[pmid], source_text=field.quote, origin="quote", template=template)
 
-        background = Section("background", ui("background", lang), heading_en=UI["background"]["en"])
-        background.paragraphs.append(Paragraph([Sentence(
-            ui("scope", lang, q=plan.question, n=len(cards), query=plan.pubmed_query), kind="meta", origin="template")]))
-        intro = [by_pmid[p] for p in by_pmid if quotable(by_pmid[p].background)][:MAX_BACKGROUND]
-        if intro:
-            background.paragraphs.append(Paragraph([
-                Sentence(c.background.quote, [c.pmid], origin="quote") for c in intro if c.background  # type: ignore[union-attr]
-            ]))
-            used_quotes.update(c.background.quote for c in intro if c.background)
+        def meta(text: str) -> Sentence:
+            return Sentence(text, kind="meta", origin="template")
 
-        nulls: list[tuple[int, EvidenceField]] = []
+        background = Section("background", ui("background", lang), heading_en=UI["background"]["en"])
+        background.paragraphs.append(Paragraph([meta(ui("scope", lang, q=plan.question, n=len(cards), query=plan.pubmed_query))]))
+        if selection.background:
+            background.paragraphs.append(Paragraph([Sentence(field.quote, [pmid], origin="quote") for pmid, field in selection.background]))
+
         theme_sections: list[Section] = []
-        for theme in themes:
+        for theme, studies, connective in zip(themes, selection.studies, selection.connectives):
             section = Section("theme", theme.label, heading_en=theme.label_en)
-            lead = [Sentence(ui("theme_intro", lang, n=len(theme.pmids), theme=theme.label), kind="meta", origin="template")]
-            connective = self._connective(theme, by_pmid)
-            if connective:
-                lead.append(connective)
-            section.paragraphs.append(Paragraph(lead))
-            for pmid in theme.pmids:
-                card = by_pmid[pmid]
-                sentences: list[Sentence] = []
-                who = self._attribution(card, records[pmid])
-                for field in [f for f in card.findings if quotable(f)][:FINDINGS_PER_RECORD]:
-                    if field.quote in used_quotes:
-                        continue
-                    if NULL_RESULT.search(field.quote):
-                        nulls.append((pmid, field))
-                        continue
-                    sentences.append(finding(pmid, field, "reported", who if not sentences else first_author_label(records[pmid], "en")))
-                conclusion = card.conclusion
-                if conclusion and quotable(conclusion) and conclusion.quote not in used_quotes:
-                    if NULL_RESULT.search(conclusion.quote) and not sentences:
-                        nulls.append((pmid, conclusion))
-                    else:
-                        sentences.append(finding(pmid, conclusion, "concluded" if sentences else "reported", who))
-                if sentences:
-                    section.paragraphs.append(Paragraph(sentences))
+            n, shown = len(theme.pmids), len(studies)
+            # n counts the retrieved records of the theme; say so when fewer of them are quoted below.
+            intro = ui("theme_intro" if shown == n else "theme_intro_part", lang, n=n, theme=theme.label, shown=shown)
+            section.paragraphs.append(Paragraph([meta(intro)] + ([connective] if connective else [])))
+            for study in studies:
+                record = records[study.pmid]
+                who = self._attribution(by_pmid[study.pmid], record)
+                sentences = [finding(study.pmid, field, "reported", who if i == 0 else None)
+                             for i, field in enumerate(study.findings)]
+                if study.conclusion:
+                    sentences.append(finding(study.pmid, study.conclusion, "concluded" if sentences else "reported", who))
+                section.paragraphs.append(Paragraph(sentences))
             theme_sections.append(section)
 
         disagreements = Section("disagreements", ui("disagreements", lang), heading_en=UI["disagreements"]["en"])
-        if nulls:
-            disagreements.paragraphs.append(Paragraph([Sentence(ui("disagree_intro", lang), kind="meta", origin="template")]))
-            disagreements.paragraphs.append(Paragraph([
-                finding(pmid, field, "reported") for pmid, field in {f.quote: (p, f) for p, f in nulls}.values()
-            ]))
+        if selection.nulls:
+            disagreements.paragraphs.append(Paragraph([meta(ui("disagree_intro", lang))]))
+            disagreements.paragraphs.append(Paragraph([finding(pmid, field, "reported") for pmid, field in selection.nulls]))
         else:
-            disagreements.paragraphs.append(Paragraph([Sentence(ui("no_disagreement", lang, n=len(cards)), kind="meta", origin="template")]))
+            disagreements.paragraphs.append(Paragraph([meta(ui("no_disagreement", lang, n=len(cards)))]))
 
         gaps = Section("gaps", ui("gaps", lang), heading_en=UI["gaps"]["en"])
         strong = sum(1 for c in cards if c.study_type and STRONG_DESIGN.search(c.study_type.value))
         no_size = sum(1 for c in cards if c.population is None)
-        gaps.paragraphs.append(Paragraph([Sentence(ui("design_counts", lang, n=len(cards), strong=strong, no_size=no_size), kind="meta", origin="template")]))
-        limitation_sentences = []
-        for card in cards:
-            for field in card.limitations:
-                if quotable(field) and field.quote not in used_quotes and len(limitation_sentences) < MAX_GAPS:
-                    used_quotes.add(field.quote)
-                    limitation_sentences.append(Sentence(field.quote, [card.pmid], origin="quote"))
-        if limitation_sentences:
-            gaps.paragraphs.append(Paragraph([Sentence(ui("gaps_intro", lang), kind="meta", origin="template"), *limitation_sentences]))
+        gaps.paragraphs.append(Paragraph([meta(ui("design_counts", lang, n=len(cards), strong=strong, no_size=no_size))]))
+        if selection.limitations:
+            gaps.paragraphs.append(Paragraph([meta(ui("gaps_intro", lang)),
+                                              *(Sentence(field.quote, [pmid], origin="quote") for pmid, field in selection.limitations)]))
 
         sections = [background]
         if theme_sections:

@@ -79,7 +79,7 @@ def test_ask_watch_and_follow_a_citation(browser, research_server):
     browser.find_element(By.ID, "max-sources").clear()
     browser.find_element(By.ID, "max-sources").send_keys("5")
     browser.find_element(By.ID, "submit").click()
-    assert "/research/" in browser.current_url
+    WebDriverWait(browser, 30).until(lambda d: "/research/" in d.current_url)  # the POST redirects to the job page
     WebDriverWait(browser, 240).until(lambda d: d.find_elements(By.CSS_SELECTOR, "article.review"))
     article = browser.find_element(By.CSS_SELECTOR, "article.review")
     assert article.find_element(By.TAG_NAME, "h2").text == "背景"

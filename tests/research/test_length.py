@@ -1,0 +1,159 @@
+"""Review length: words counted per language, and the word budget trimming real drafts of the sample corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from medbridge.errors import ConfigError
+from medbridge.research import ResearchRequest, research_runner, review_of
+from medbridge.research.citations import build_references, parse_marker
+from medbridge.research.extract import Extractor
+from medbridge.research.gather import Gatherer
+from medbridge.research.localise import Localiser
+from medbridge.research.plan import Planner
+from medbridge.research.synthesise import MIN_STUDIES_PER_THEME, Synthesiser
+from medbridge.research.text import count_words
+from medbridge.research.vectors import record_vectors
+from medbridge.research.verify import Verifier
+from medbridge.settings import load_settings
+from medbridge.store import open_store
+
+CSF_QUESTION = "What is the evidence on CSF biomarkers for predicting Alzheimer's disease in MCI?"
+SLEEP_QUESTION = "阿尔茨海默病的睡眠障碍与认知下降"
+SOURCES = 20  # the default research.max_sources
+
+
+def evidence(question: str, lang: str, store, settings):
+    """What the Synthesiser receives in a job: plan, evidence cards, records and themes of the top 20 sources."""
+    plan = Planner().process(question, lang)
+    sources = Gatherer(store, settings).process(plan, SOURCES)
+    records = store.get_records([s.pmid for s in sources])
+    ranked = [records[s.pmid] for s in sources]
+    cards = [Extractor().process(r) for r in ranked]
+    themes = Synthesiser(settings.research.max_words).themes(plan, ranked, record_vectors(store, settings, ranked))
+    return plan, cards, records, themes
+
+
+@pytest.fixture(scope="module")
+def csf_evidence(sample_store, sample_settings):
+    return evidence(CSF_QUESTION, "en", sample_store, sample_settings)
+
+
+@pytest.fixture(scope="module")
+def sleep_evidence(sample_store, sample_settings):
+    return evidence(SLEEP_QUESTION, "zh", sample_store, sample_settings)
+
+
+def study_pmids(section) -> list[int]:
+    """The records summarised in a theme section: one paragraph each, after the theme's lead paragraph."""
+    return [p.sentences[0].citations[0] for p in section.paragraphs[1:]]
+
+
+def test_english_words_and_chinese_segmented_words_are_counted_without_punctuation():
+    assert count_words("CSF Abeta42 predicted AD in 0.78 of 750 individuals.") == 9
+    # jieba with the medical dictionary: 阿尔茨海默病 / 患者 / 的 / 睡眠障碍 / 与 / 认知下降 / 有关 — not 20 characters
+    assert count_words("阿尔茨海默病患者的睡眠障碍与认知下降有关。") == 7
+    # A finding as a Chinese review without a model frames it: 等, 报告 + name, year and four English words
+    assert count_words("Mattsson 等（2009）报告：“CSF Abeta42 was lower.”") == 8
+    assert count_words("“”（）。，") == 0
+
+
+def test_a_chinese_translation_counts_about_as_many_words_as_its_english_original(shared_dir, sample_store):
+    """The reference translations of three sample abstracts: what lets an English draft budget a Chinese review."""
+    lines = (shared_dir / "data" / "bench" / "reference_translations_zh.jsonl").read_text(encoding="utf-8").splitlines()
+    for reference in map(json.loads, lines):
+        english = " ".join(section.text for section in sample_store.get_record(int(reference["pmid"])).abstract)
+        chinese = "".join(text for _, text in reference["sections"])
+        ratio = count_words(chinese) / count_words(english)
+        assert 0.8 <= ratio <= 1.1, (reference["pmid"], ratio)
+        assert len(re.findall(r"[\u4e00-\u9fff]", chinese)) > count_words(chinese)  # characters would overstate it
+
+
+@pytest.mark.parametrize("fixture", ["csf_evidence", "sleep_evidence"])
+def test_twenty_records_give_a_review_inside_1000_to_1500_words(fixture, request):
+    plan, cards, records, themes = request.getfixturevalue(fixture)
+    synthesiser = Synthesiser(1500)
+    draft = synthesiser.process(plan, cards, records, themes)
+    estimate = synthesiser.delivered_words(draft, records)
+    assert 1000 <= estimate <= 1500
+    untrimmed = Synthesiser(10_000).process(plan, cards, records, themes)
+    assert synthesiser.delivered_words(untrimmed, records) > 1500  # the budget, not a lack of material, set the length
+    draft, _ = Verifier().process(draft, records)
+    localised = Localiser().process(draft, records)
+    assert localised.word_count() == estimate  # without a model the estimate is the delivered length, in either language
+
+
+def test_a_tight_budget_drops_the_lowest_ranked_records_and_keeps_every_citation_true(csf_evidence):
+    plan, cards, records, themes = csf_evidence
+    full = Synthesiser(10_000).process(plan, cards, records, themes)
+    synthesiser = Synthesiser(700)
+    tight = synthesiser.process(plan, cards, records, themes)
+    assert synthesiser.delivered_words(tight, records) <= 700
+
+    full_themes = [s for s in full.sections if s.key == "theme"]
+    tight_themes = [s for s in tight.sections if s.key == "theme"]
+    assert [s.heading for s in tight_themes] == [s.heading for s in full_themes]  # the structure stays
+    dropped = set()
+    for before, after, theme in zip(full_themes, tight_themes, themes):
+        kept, all_studies = study_pmids(after), study_pmids(before)
+        assert kept == all_studies[: len(kept)]  # the top-ranked records of the theme stay
+        assert len(kept) >= min(MIN_STUDIES_PER_THEME, len(all_studies))
+        dropped |= set(all_studies) - set(kept)
+        intro = after.paragraphs[0].sentences[0].text
+        assert intro.startswith(f"{len(theme.pmids)} of the records address")  # retrieved records, as counted before
+        if len(kept) < len(theme.pmids):
+            assert intro.endswith(f"{len(kept)} of them are summarised here.")
+        for paragraph in after.paragraphs[1:]:
+            assert len(paragraph.sentences) == 1  # one sentence per record before any record is dropped
+
+    for sentence in (s for s in tight.sentences() if s.kind == "finding"):
+        assert len(sentence.citations) == 1
+        abstract = " ".join(section.text for section in records[sentence.citations[0]].abstract)
+        assert sentence.checked_text in abstract  # still a verbatim quote of the record it cites
+    meta = [s.text for s in tight.sentences() if s.kind == "meta"]
+    assert meta[0].startswith("This review addresses") and f"It draws on {len(cards)} records" in meta[0]
+
+    references = build_references(tight.cited_pmids(), records)
+    assert [(r.number, r.pmid) for r in references] == list(enumerate(tight.cited_pmids(), start=1))
+    gone = dropped - set(tight.cited_pmids())  # records no longer quoted anywhere (not in background or gaps either)
+    assert gone and not gone & {r.pmid for r in references}
+
+
+def test_null_results_and_counts_survive_trimming(sleep_evidence):
+    plan, cards, records, themes = sleep_evidence
+    full = Synthesiser(10_000).process(plan, cards, records, themes)
+    tight = Synthesiser(600).process(plan, cards, records, themes)
+
+    def section(draft, key):
+        return next(s for s in draft.sections if s.key == key)
+
+    nulls = [s.checked_text for p in section(full, "disagreements").paragraphs for s in p.sentences if s.kind == "finding"]
+    assert nulls  # the sleep corpus has contrary results, and none of them is trimmed away
+    assert nulls == [s.checked_text for p in section(tight, "disagreements").paragraphs for s in p.sentences if s.kind == "finding"]
+    counts = section(full, "gaps").paragraphs[0].sentences[0].text
+    assert counts.startswith(f"{len(cards)} 篇记录中") and section(tight, "gaps").paragraphs[0].sentences[0].text == counts
+
+
+def test_the_job_honours_research_max_words_and_numbers_only_cited_records(sample_copy_settings):
+    settings = load_settings(home=sample_copy_settings.home, llm={"backend": "none"}, research={"max_words": 800})
+    store = open_store(settings)
+    runner = research_runner(store, settings)
+    job = runner.run(runner.submit(ResearchRequest.create(CSF_QUESTION, settings).params()).id)
+    assert job.state == "done", job.message
+    review = review_of(job)
+    assert review.sources == SOURCES and review.word_count() <= 800
+    assert job.result["review"]["word_count"] == review.word_count()
+    cited = review.draft.cited_pmids()
+    assert [r.pmid for r in review.references] == cited and len(cited) < SOURCES  # records trimmed out are not listed
+    body = job.result["review"]["markdown"].split("## About this review")[0]
+    assert set(parse_marker(body)) == set(range(1, len(cited) + 1))
+    store.close()
+
+
+@pytest.mark.parametrize("words", [499, 10_001])
+def test_max_words_outside_sensible_bounds_is_refused(words, tmp_path):
+    with pytest.raises(ConfigError, match="research.max_words"):
+        load_settings(home=tmp_path, research={"max_words": words})
