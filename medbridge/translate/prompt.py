@@ -15,18 +15,26 @@ from medbridge.translate.languages import Language
 from medbridge.translate.protect import PlaceholderStyle
 
 # Part of the cache key: a prompt change must not serve translations made with the old one.
-PROMPT_VERSION = "2"
+PROMPT_VERSION = "3"
 
 _STRICT_HINTS = {
     "placeholder": "Copy every {marker} marker exactly once, unchanged.",
-    "numbers": "Keep every number exactly as in the source.",
-    "omission": "Translate every sentence completely; leave nothing out.",
-    "addition": "Add nothing that is not in the source.",
-    "foreign_content": "Add nothing that is not in the source.",
     "repetition": "Do not repeat words or sentences.",
-    "untranslated": "Translate all English words, except abbreviations and markers.",
-    "glossary": "Use the given term translations.",
+    "foreign_content": "Add nothing that is not in the source.",
+    "addition": "Add nothing that is not in the source.",
+    "omission": "Translate every sentence completely; leave nothing out.",
 }
+_MAX_FIXES = 5
+
+
+def _fixes(problems: Sequence[QAProblem], marker: str) -> list[str]:
+    """What a retry is told: the checks' own findings ("'Sensitivity' should be rendered '灵敏度'", "English
+    word left untranslated: 'assay'", "number 181 of the source is missing") are the most specific instruction a
+    small model can get; general rules cover the rest."""
+    lines = [f"- {p.message[:160]}" for p in problems if p.check in ("glossary", "untranslated", "numbers", "inconsistent_term")]
+    lines = list(dict.fromkeys(lines))[:_MAX_FIXES]
+    rules = dict.fromkeys(_STRICT_HINTS[p.check].format(marker=marker) for p in problems if p.check in _STRICT_HINTS)
+    return (["A previous translation had these problems; avoid them:", *lines] if lines else []) + list(rules)
 
 
 def system_prompt(
@@ -46,8 +54,7 @@ def system_prompt(
     if numbered:
         lines.append("Translate each numbered line; answer with the same numbers, one line each.")
     if problems:
-        hints = dict.fromkeys(_STRICT_HINTS[p.check].format(marker=marker) for p in problems if p.check in _STRICT_HINTS)
-        lines.extend(hints)
+        lines.extend(_fixes(problems, marker))
     if terms:
         lines.append("Terms:")
         lines.extend(f"{src} = {tgt}" for src, tgt in terms)

@@ -171,9 +171,14 @@ class ProtectedText:
         return html.escape(piece, quote=False) if self.markup else piece
 
 
-def _find_spans(text: str, protect_case_symbols: bool, keep: Collection[str]) -> list[tuple[int, int, str]]:
-    # An abbreviation the text defines in parentheses, "amyloid-beta peptide (Abeta)", is protected everywhere.
-    defined = set(re.findall(r"\(([A-Z][A-Za-z0-9\-]{1,15})\)", text))
+def defined_abbreviations(text: str) -> set[str]:
+    """Abbreviations a text defines in parentheses: "amyloid-beta peptide (Abeta)" → {"Abeta"}."""
+    return set(re.findall(r"\(([A-Z][A-Za-z0-9\-]{1,15})\)", text))
+
+
+def _find_spans(text: str, protect_case_symbols: bool, keep: Collection[str], defined: Collection[str]) -> list[tuple[int, int, str]]:
+    # An abbreviation defined in parentheses, here or earlier in the document, is protected everywhere.
+    defined = defined_abbreviations(text) | set(defined)
     candidates: list[tuple[int, int, str]] = []
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(text):
@@ -208,11 +213,17 @@ def _mostly_capitals(text: str) -> bool:
 
 
 def protect(
-    text: str, *, markup: bool = False, style: PlaceholderStyle = DEFAULT_STYLE, keep: Collection[str] = ()
+    text: str,
+    *,
+    markup: bool = False,
+    style: PlaceholderStyle = DEFAULT_STYLE,
+    keep: Collection[str] = (),
+    defined: Collection[str] = (),
 ) -> ProtectedText:
     """Replace protected spans of ``text`` with markers. With ``markup=True`` ``text`` is a safe HTML fragment
     (inline tags, everything else escaped) and ``restore`` gives one back. Symbols listed in ``keep`` stay
-    visible: they are glossary terms, and the glossary decides their rendering ("CSF" → 脑脊液)."""
+    visible: they are glossary terms, and the glossary decides their rendering ("CSF" → 脑脊液). ``defined``:
+    abbreviations the surrounding document defines, protected like symbols."""
     tags: list[str] = []
     if markup:
         plain_parts: list[str] = []
@@ -227,7 +238,7 @@ def protect(
     else:
         plain = text.replace(_TAG_SENTINEL, "")
     # An all-capitals heading ("RESULTS", "DESIGN") is words, not abbreviations.
-    found = _find_spans(plain, not _mostly_capitals(plain), keep)
+    found = _find_spans(plain, not _mostly_capitals(plain), keep, defined)
 
     spans: list[Span] = []
     numbers: dict[str, int] = {}

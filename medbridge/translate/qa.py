@@ -112,6 +112,7 @@ class QAContext:
     source_lang: Language
     target_lang: Language
     terminology: Terminology | None = None   # None: glossary checks are skipped
+    abbreviations: set[str] = field(default_factory=set)  # defined anywhere in the document: kept as written
     _terms: dict[str, list[tuple[int, int, GlossaryEntry]]] = field(default_factory=dict)
 
     @classmethod
@@ -231,6 +232,7 @@ class UntranslatedCheck(_PairCheck):
             allowed.update(w.lower() for w in _LATIN_WORD.findall(span.text))
         # An abbreviation the source defines in parentheses, "amyloid-beta peptide (Abeta)", stays as written.
         allowed.update(w.lower() for w in re.findall(r"\(([A-Za-z][A-Za-z0-9\-]{1,15})\)", source))
+        allowed.update(w.lower() for w in ctx.abbreviations)
         for _, _, entry in ctx.terms(source):
             allowed.update(w.lower() for w in _LATIN_WORD.findall(entry.zh))  # "tau蛋白" keeps "tau"
         return allowed
@@ -348,6 +350,14 @@ class NumbersCheck(_PairCheck):
     name = "numbers"
 
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        # Digits inside a glossary term belong to the term, not to the data: "Abeta42" rendered "β淀粉样蛋白42".
+        pair = ctx.glossary_pair
+        for start, end, entry in reversed(ctx.terms(source)) if pair else ():
+            forms = [f for f in sorted(renderings(entry, pair[1]), key=len, reverse=True) if any(c.isdigit() for c in f)]
+            if forms and any(c.isdigit() for c in source[start:end]):
+                source = source[:start] + " " + source[end:]
+            for form in forms:
+                target = target.replace(form, " ")
         src = numbers_in(source, ctx.source_lang)
         tgt = numbers_in(target, ctx.target_lang)
         problems = []

@@ -6,6 +6,7 @@ cut a long text into chunks and put the translations back together without guess
 
 from __future__ import annotations
 
+import html
 import re
 from functools import lru_cache
 
@@ -65,15 +66,30 @@ def _realign(text: str, pieces: list[str]) -> list[str]:
     return result
 
 
-def chunk_text(text: str, lang: Language | str, max_chars: int) -> list[str]:
-    """Consecutive sentence groups of at most ``max_chars`` (a longer single sentence stays whole)."""
-    chunks: list[str] = []
-    current = ""
-    for sentence in split_sentences(text, lang):
-        if current and len(current) + len(sentence) > max_chars:
-            chunks.append(current)
-            current = ""
-        current += sentence
-    if current:
-        chunks.append(current)
-    return chunks
+_MARKUP_PIECE = re.compile(r"(<[^>]*>)|(&#?\w+;)|([^<&]+|[<&])")
+
+
+def split_markup_sentences(fragment: str, lang: Language | str) -> list[str]:
+    """Sentences of an HTML fragment with inline tags, cut only where no tag is open, so every piece is a
+    well-formed fragment; ``"".join(pieces) == fragment``."""
+    plain: list[str] = []
+    ends: list[tuple[int, int]] = []  # per plain character: (fragment offset after it, tags open there)
+    depth = 0
+    for match in _MARKUP_PIECE.finditer(fragment):
+        tag, entity, text = match.groups()
+        if tag:
+            depth += -1 if tag.startswith("</") else (0 if tag.endswith("/>") else 1)
+        elif entity:
+            plain.append(html.unescape(entity))
+            ends.extend([(match.end(), depth)] * len(plain[-1]))
+        else:
+            plain.append(text)
+            ends.extend((match.start() + i + 1, depth) for i in range(len(text)))
+    cuts: list[int] = []
+    position = 0
+    for sentence in split_sentences("".join(plain), lang)[:-1]:
+        position += len(sentence)
+        cut, open_tags = ends[position - 1]
+        if open_tags == 0:
+            cuts.append(cut)
+    return [fragment[a:b] for a, b in zip([0, *cuts], [*cuts, len(fragment)]) if a < b]

@@ -23,7 +23,7 @@ from medbridge.terms import GlossaryEntry, Terminology, get_terminology
 from medbridge.translate.base import ProgressCallback, QAProblem, TranslatedText
 from medbridge.translate.languages import Language, get_language, is_chinese
 from medbridge.translate.prompt import PROMPT_VERSION, build_messages, clean_answer, parse_numbered
-from medbridge.translate.protect import DEFAULT_STYLE, PlaceholderStyle, ProtectedText, protect
+from medbridge.translate.protect import DEFAULT_STYLE, PlaceholderStyle, ProtectedText, defined_abbreviations, protect
 from medbridge.translate.qa import (
     AdditionCheck,
     ForeignContentCheck,
@@ -38,7 +38,7 @@ from medbridge.translate.qa import (
     renderings,
     run_checks,
 )
-from medbridge.translate.segment import chunk_text
+from medbridge.translate.segment import split_markup_sentences, split_sentences
 
 CACHE_NAMESPACE = "translation"
 _UNIT_CHECKS = (UntranslatedCheck(), GlossaryCheck(), NumbersCheck(), OmissionCheck(), AdditionCheck(), RepetitionCheck(), ForeignContentCheck())
@@ -50,7 +50,7 @@ _t2s = OpenCC("t2s")
 
 @dataclass(slots=True)
 class _Unit:
-    """One piece the model translates: a line of a text, or a sentence chunk of a long line."""
+    """One piece the model translates: a sentence of a line of a text."""
 
     text_index: int
     source: str                      # as given (markup fragment in markup mode)
@@ -96,7 +96,6 @@ class Translator:
         max_retries: int = 1,
         batch_chars: int = 600,
         batch_size: int = 8,
-        max_unit_chars: int = 1200,
         style: PlaceholderStyle = DEFAULT_STYLE,
         inject_glossary: bool = True,
     ) -> None:
@@ -106,7 +105,6 @@ class Translator:
         self.max_retries = max_retries
         self.batch_chars = batch_chars          # texts shorter than this share one model call…
         self.batch_size = batch_size            # …up to this many per call
-        self.max_unit_chars = max_unit_chars    # longer lines are cut at sentence ends
         self.style = style
         self.inject_glossary = inject_glossary  # off only to measure what the glossary in the prompt buys
         self.calls = 0                          # model calls made; benchmarks and tests read it
@@ -204,17 +202,22 @@ class Translator:
         if src.code == "zh-Hant":
             text = _t2s.convert(text)
         lines: list[list[_Unit] | str] = []
+        # Sentences are translated apart, but an abbreviation defined in one stays protected in the others.
+        defined = defined_abbreviations(_plain(text) if markup else text)
+        ctx.abbreviations |= defined
         for line in text.split("\n"):
             if not line.strip():
                 lines.append(line)
                 continue
-            # Markup stays whole: cutting between an opening and a closing tag would break both halves.
-            pieces = [line] if markup or len(line) <= self.max_unit_chars else chunk_text(line, ctx.source_lang, self.max_unit_chars)
+            # One unit per sentence: a failing sentence is retried alone, and a 1.5B model keeps numbered
+            # sentences apart where it drops or merges parts of a long paragraph. Markup is cut only between tags.
+            pieces = split_markup_sentences(line, ctx.source_lang) if markup else split_sentences(line, ctx.source_lang)
             units = []
-            for piece in pieces:
+            for piece in (p for p in pieces if p.strip()):
                 plain = _plain(piece) if markup else piece
                 found = ctx.terms(plain)
-                protected = protect(piece.strip(), markup=markup, style=self.style, keep={plain[s:e] for s, e, _ in found})
+                keep = {plain[s:e] for s, e, _ in found} | {word for s, e, _ in found for word in _abbreviations_in_phrase(plain[s:e])}
+                protected = protect(piece.strip(), markup=markup, style=self.style, keep=keep, defined=defined)
                 units.append(_Unit(index, piece.strip(), protected, list(dict.fromkeys(e for _, _, e in found))))
             lines.append(units)
         return _Text(text, lines)
@@ -318,6 +321,16 @@ def _estimate_tokens(text: str) -> int:
     """Tokens of ``text`` for a Qwen-like tokenizer: ~1.3 CJK characters or ~3.5 other characters per token."""
     cjk = sum(1 for c in text if "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af")
     return int(cjk / 1.3 + (len(text) - cjk) / 3.5) + 1
+
+
+def _abbreviations_in_phrase(term: str) -> list[str]:
+    """Abbreviations of a glossary phrase that also has English words ("CSF" of "CSF biomarkers"): the phrase is
+    translated as a whole (脑脊液生物标志物), so a marker for "CSF" would only ask the model to keep it. A term
+    that is all symbols ("APOE ε4") stays protected."""
+    words = term.split()
+    if not any(re.fullmatch(r"[a-z]{3,}", w) for w in words):
+        return []
+    return [w for w in words if not re.fullmatch(r"[a-z]+", w)]
 
 
 def _errors(problems: Sequence[QAProblem]) -> list[QAProblem]:

@@ -17,6 +17,7 @@ import pytest
 from lxml import etree
 
 from medbridge.llm.openai_compat import OpenAICompatibleLLM
+from medbridge.translate.segment import split_sentences
 
 
 
@@ -133,7 +134,13 @@ class ReferenceModel:
     echoed (which QA reports as untranslated)."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self.pairs = list(pairs)
+        self.pairs = []
+        for en, zh in pairs:
+            self.pairs.append((en, zh))
+            # The translator sends sentences; the references translate sentence by sentence.
+            en_sentences, zh_sentences = split_sentences(en, "en"), split_sentences(zh, "zh", clause_marks=False)
+            if len(en_sentences) == len(zh_sentences) > 1:
+                self.pairs.extend((e.strip(), z.strip()) for e, z in zip(en_sentences, zh_sentences))
 
     def translate(self, sent: str) -> str:
         for en, zh in self.pairs:

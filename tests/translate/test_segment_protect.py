@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from medbridge.translate.protect import PLACEHOLDER_STYLES, is_symbol, protect
-from medbridge.translate.segment import chunk_text, split_sentences
+from medbridge.translate.segment import split_markup_sentences, split_sentences
 
 
 def test_english_sentences_follow_pysbd_and_keep_abbreviations_and_numbers_whole():
@@ -26,11 +29,17 @@ def test_chinese_and_japanese_split_on_sentence_punctuation():
     assert split_sentences("「はい。」と言った。次です。", "ja") == ["「はい。」", "と言った。", "次です。"]
 
 
-def test_chunks_cover_the_text_and_respect_the_limit(reference_pairs):
-    long = max((p.en for p in reference_pairs), key=len)
-    chunks = chunk_text(long, "en", 300)
-    assert "".join(chunks) == long and len(chunks) > 2
-    assert all(len(c) <= 300 or len(split_sentences(c, "en")) == 1 for c in chunks)
+def test_markup_sentences_cover_the_fragment_and_never_cut_inside_a_tag(reference_pairs):
+    results = next(p.en for p in reference_pairs if p.label == "RESULTS")
+    fragment = html.escape(results, quote=False).replace("Abeta42", "A<i>beta</i><sub>42</sub>", 1)
+    fragment = fragment.replace("During follow-up", "<b>During follow-up", 1).replace("dementias.", "dementias.</b>", 1)
+    pieces = split_markup_sentences(fragment, "en")
+    assert "".join(pieces) == fragment
+    assert len(pieces) == len(split_sentences(results, "en"))
+    assert all(re.findall(r"<(\w+)>", p) == re.findall(r"</(\w+)>", p) for p in pieces)
+    # A bold span over two sentences keeps them together.
+    bold = "<b>One finding. Another one.</b> Third &amp; last."
+    assert split_markup_sentences(bold, "en") == ["<b>One finding. Another one.</b> ", "Third &amp; last."]
 
 
 @pytest.mark.parametrize(

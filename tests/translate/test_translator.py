@@ -149,6 +149,6 @@ def test_generation_budget_follows_the_input_length(endpoint):
     endpoint.reply = lambda messages: "这是译文。"
     translator = Translator(endpoint.llm(), max_retries=0)
     translator.translate("This is a short sentence.", source="en", target="zh")
-    translator.translate("This is a much longer sentence that goes on. " * 12, source="en", target="zh")
+    translator.translate("This is a much longer sentence that goes on, " * 12 + "and ends.", source="en", target="zh")
     short, long = (r["max_tokens"] for r in endpoint.requests)
     assert short < 64 and long > 4 * short
