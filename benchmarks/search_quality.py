@@ -1,6 +1,6 @@
 """Search quality on real records: nDCG@10 and Recall@100 for BM25, dense and hybrid, English vs Chinese.
 
-    .venv/bin/python benchmarks/search_quality.py [--pubmedqa-limit 1000] [--skip-pubmedqa]
+    .venv/bin/python benchmarks/search_quality.py [--pubmedqa-limit 1000] [--skip-pubmedqa] [--dense-weight 0.3]
 
 1. MeSH-topic evaluation on the bundled Alzheimer sample (3,690 records): for MeSH major topics present in
    the set, an English query and a Chinese query written the way a clinician asks; relevant = the records
@@ -104,8 +104,8 @@ def ranking(engine: SearchEngine, query: str, retrieval: str) -> list[int]:
     return [hit.pmid for hit in result.hits]
 
 
-def topic_evaluation(home: Path) -> dict:
-    settings = load_settings(home=home)
+def topic_evaluation(home: Path, search: dict) -> dict:
+    settings = load_settings(home=home, search=search)
     store = open_store(settings)
     ensure_sample(store)
     engine = SearchEngine(SearchIndex(settings, store))
@@ -143,9 +143,9 @@ def _pubmedqa_records(limit: int) -> tuple[list[Record], dict[int, str]]:
     return records, questions
 
 
-def pubmedqa_evaluation(limit: int, lexical_only: bool) -> dict:
+def pubmedqa_evaluation(limit: int, lexical_only: bool, search: dict) -> dict:
     """Runs in a persistent home under CACHE, so embedding (the slow part) resumes after an interruption."""
-    settings = load_settings(home=CACHE / f"pubmedqa-{limit}")
+    settings = load_settings(home=CACHE / f"pubmedqa-{limit}", search=search)
     store = open_store(settings)
     records, questions = _pubmedqa_records(limit)
     if store.stats().records != len(records):
@@ -192,12 +192,16 @@ def main() -> None:
     parser.add_argument("--skip-pubmedqa", action="store_true")
     parser.add_argument("--skip-topics", action="store_true")
     parser.add_argument("--pubmedqa-lexical-only", action="store_true", help="No embedding: BM25 figures only.")
+    parser.add_argument("--dense-weight", type=float, help="Hybrid fusion weight to try instead of search.dense_weight.")
     parser.add_argument("--json", type=Path, help="Also write all figures here.")
     args = parser.parse_args()
-    output: dict = {}
+    search = {} if args.dense_weight is None else {"dense_weight": args.dense_weight}
+    fusion = load_settings(search=search).search
+    print(f"hybrid = {1 - fusion.dense_weight:.2f}·BM25 + {fusion.dense_weight:.2f}·e5 (cosine floor {fusion.dense_min_similarity:.2f})")
+    output: dict = {"dense_weight": fusion.dense_weight, "dense_min_similarity": fusion.dense_min_similarity}
     with tempfile.TemporaryDirectory(prefix="medbridge-quality-") as tmp:
         if not args.skip_topics:
-            topics = topic_evaluation(Path(tmp) / "alzheimer")
+            topics = topic_evaluation(Path(tmp) / "alzheimer", search)
             table = summarize(topics["rows"])
             output["topics"] = {"summary": table, "vector_coverage": topics["vector_coverage"], "rows": topics["rows"]}
             print(f"MeSH-topic queries on the Alzheimer sample ({table['en/lexical']['queries']} topics, "
@@ -209,7 +213,7 @@ def main() -> None:
                 ratio = table[f"zh/{retrieval}"]["ndcg10"] / max(1e-9, table[f"en/{retrieval}"]["ndcg10"])
                 print(f"Chinese/English nDCG@10 ({retrieval}): {ratio:.0%}")
         if not args.skip_pubmedqa:
-            qa = pubmedqa_evaluation(args.pubmedqa_limit, args.pubmedqa_lexical_only)
+            qa = pubmedqa_evaluation(args.pubmedqa_limit, args.pubmedqa_lexical_only, search)
             output["pubmedqa"] = qa
             print(f"\nPubMedQA known-item ({qa['questions']} questions over their own abstracts)")
             print(f"{'':10}{'MRR@10':>8}{'R@1':>7}{'R@10':>7}{'nDCG@10':>9}")

@@ -1,4 +1,5 @@
-"""Hybrid search: BM25 (tantivy) and e5 vectors fused by reciprocal rank, filtered, faceted, paged.
+"""Hybrid search: BM25 (tantivy) and e5 vectors fused by a weighted mix of normalised scores, filtered,
+faceted, paged.
 
 PubMed-syntax queries are boolean, so they are answered by the lexical index alone (every hit satisfies
 the expression); natural-language questions use both retrievers, and records naming a recognised concept
@@ -26,7 +27,6 @@ TitleTranslations = Callable[[Store, Sequence[Record]], dict[int, str]]  # pmid 
 Retrieval = Literal["hybrid", "lexical", "dense"]
 RRF_K = 60          # the constant from Cormack et al. (2009); rank 1 scores 1/61
 CANDIDATES = 1_000  # per retriever; facets of a natural-language search count these fused candidates
-DENSE_MIN_SCORE = 0.80  # e5 cosines sit in 0.7–0.9; below this a "neighbour" is off-topic noise
 
 
 class InvalidSearchOptions(MedbridgeError):
@@ -110,12 +110,33 @@ class _Candidate:
     names_concept: bool = False  # matches a recognised concept of the question (see _mark_concept_matches)
 
 
-def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
-    """Reciprocal rank fusion: Σ 1/(k + rank) over the rankings a pmid appears in."""
+def fuse_scores(
+    lexical: Sequence[tuple[int, float]], dense: Sequence[tuple[int, float]], dense_weight: float, dense_floor: float
+) -> dict[int, float]:
+    """Convex combination of normalised scores, each list best first:
+    (1 − w)·BM25/best BM25 + w·(cosine − floor)/(best cosine − floor). Unlike RRF it keeps how far apart
+    two hits are: a record far ahead on BM25 stays ahead of one that merely ranks well on both lists
+    (Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval", 2023: better than RRF, one weight
+    to tune, and that weight needs few judged queries)."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    if lexical and lexical[0][1] > 0:
+        best = lexical[0][1]
+        for pmid, score in lexical:
+            fused[pmid] = (1.0 - dense_weight) * score / best
+    if dense:
+        span = dense[0][1] - dense_floor
+        for pmid, cosine in dense:
+            share = (cosine - dense_floor) / span if span > 0 else 1.0
+            fused[pmid] = fused.get(pmid, 0.0) + dense_weight * share
+    return fused
+
+
+def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[int, float]:
+    """Reciprocal rank fusion: Σ weight/(k + rank) over the rankings a pmid appears in (weights default to 1)."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, pmid in enumerate(ranking, start=1):
-            fused[pmid] = fused.get(pmid, 0.0) + 1.0 / (k + rank)
+            fused[pmid] = fused.get(pmid, 0.0) + weight / (k + rank)
     return fused
 
 
@@ -141,33 +162,30 @@ class SearchEngine:
         natural = interpretation.mode == "natural"
         lexical_query = self.index.lexical.compile(interpretation.tree, filters, natural=natural)
         candidates: dict[int, _Candidate] = {}
-        rankings: list[list[int]] = []
+        lexical_scores: list[tuple[int, float]] = []
+        dense_scores: list[tuple[int, float]] = []
         total = 0
         if options.retrieval != "dense" or not natural:
             result = self.index.lexical.search(lexical_query, limit=CANDIDATES if natural else max(CANDIDATES, options.offset + options.limit))
             for hit in result.hits:
                 candidates[hit.pmid] = _Candidate(hit.pmid, hit.year, matched_by=["lexical"])
-            rankings.append([hit.pmid for hit in result.hits])
+            lexical_scores = [(hit.pmid, hit.score) for hit in result.hits]
             total = result.total
         dense_used = False
         # Nearest neighbours always exist: when no word matched and no concept was recognised (a typo,
         # gibberish), they are noise, and "nothing found" is the honest answer.
         understood = total > 0 or any(c.recognised for c in interpretation.concepts)
         if natural and understood and options.retrieval != "lexical" and self._dense_ready() and interpretation.tree is not None:
-            dense_ranking = self._dense(interpretation, filters)
-            for pmid, year in dense_ranking:
+            for pmid, cosine, year in self._dense(interpretation, filters):
                 candidates.setdefault(pmid, _Candidate(pmid, year)).matched_by.append("dense")
-            rankings.append([pmid for pmid, _ in dense_ranking])
+                dense_scores.append((pmid, cosine))
             dense_used = True
-        if len(rankings) == 1:
-            for rank, pmid in enumerate(rankings[0], start=1):
-                candidates[pmid].score = 1.0 / (RRF_K + rank)
-        else:
-            for pmid, score in rrf(rankings).items():
-                candidates[pmid].score = score
+        fusion = self.index.settings.search
+        for pmid, score in fuse_scores(lexical_scores, dense_scores, fusion.dense_weight, fusion.dense_min_similarity).items():
+            candidates[pmid].score = score
         if natural:  # ranked candidates, not every record sharing one word with the question
             total = len(candidates)
-        if len(rankings) > 1:  # fused: the pure retrievers stay pure ("lexical"/"dense" options, benchmarks)
+        if lexical_scores and dense_scores:  # fused: the pure retrievers stay pure ("lexical"/"dense" options, benchmarks)
             self._mark_concept_matches(interpretation, candidates)
         ordered = sorted(candidates.values(), key=lambda c: (not c.names_concept, -c.score))
         if options.sort == "date" or interpretation.tree is None:  # only filters ("近五年的综述"): newest first
@@ -191,13 +209,15 @@ class SearchEngine:
         self.index.vectors.refresh()
         return len(self.index.vectors) > 0
 
-    def _dense(self, interpretation: Interpretation, filters: Filters) -> list[tuple[int, int | None]]:
+    def _dense(self, interpretation: Interpretation, filters: Filters) -> list[tuple[int, float, int | None]]:
+        """(pmid, cosine, year) of the question's nearest neighbours above the noise floor that pass ``filters``."""
         from medbridge.search.dense import get_embedder
 
         vector = get_embedder().embed_query(interpretation.dense_text)
-        hits = [h for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= DENSE_MIN_SCORE]
+        floor = self.index.settings.search.dense_min_similarity
+        hits = [h for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= floor]
         allowed = self.index.lexical.restrict([h.pmid for h in hits], filters)
-        return [(h.pmid, allowed[h.pmid]) for h in hits if h.pmid in allowed]
+        return [(h.pmid, h.score, allowed[h.pmid]) for h in hits if h.pmid in allowed]
 
     def _mark_concept_matches(self, interpretation: Interpretation, candidates: dict[int, _Candidate]) -> None:
         """Flag candidates that name a recognised concept of the question (MeSH, glossary, dictionary).

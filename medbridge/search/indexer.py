@@ -5,6 +5,8 @@ lexical commit per batch, then the state file — so an interrupted run resumes 
 re-applied batch is harmless (a put replaces, a delete of a missing pmid does nothing). Vectors come
 from the shipped sample bundle when the record's embedded text matches, otherwise the pmid joins a
 persisted "pending" list that ``embed_pending`` works through (CLI progress bar or a background thread).
+Vectors follow the feed with a cursor of their own, so an index built while dense search was off (or
+before it existed) gets its vectors on the next update instead of staying empty.
 """
 
 from __future__ import annotations
@@ -71,15 +73,27 @@ class SearchIndex:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- state ------------------------------------------------------------------------------------
+    def _state(self) -> dict[str, int]:
+        return json.loads(self._state_path.read_text()) if self._state_path.exists() else {}
+
     @property
     def applied_seq(self) -> int:
-        if not self._state_path.exists():
-            return 0
-        return int(json.loads(self._state_path.read_text()).get("applied_seq", 0))
+        """Last change applied to the lexical index."""
+        return int(self._state().get("applied_seq", 0))
 
-    def _save_seq(self, seq: int) -> None:
+    @property
+    def vectors_seq(self) -> int:
+        """Last change the vectors (and the pending list) were brought in line with. Indexes written before
+        vectors had their own cursor lack it and read 0, so their vectors catch up from the start."""
+        return int(self._state().get("vectors_seq", 0))
+
+    def _followed_seq(self) -> int:
+        """Last change followed by the lexical index and, when dense search is on, by the vectors."""
+        return min(self.applied_seq, self.vectors_seq) if self.dense_enabled else self.applied_seq
+
+    def _save_state(self, applied_seq: int, vectors_seq: int) -> None:
         tmp = self._state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"applied_seq": seq}))
+        tmp.write_text(json.dumps({"applied_seq": applied_seq, "vectors_seq": vectors_seq}))
         os.replace(tmp, self._state_path)
 
     def pending(self) -> list[int]:
@@ -91,8 +105,8 @@ class SearchIndex:
         os.replace(tmp, self._pending_path)
 
     def behind(self) -> int:
-        """Changes in the store not yet applied."""
-        return max(0, self.store.last_change() - self.applied_seq)
+        """Changes in the store not yet applied (to the vectors too, when dense search is on)."""
+        return max(0, self.store.last_change() - self._followed_seq())
 
     @property
     def dense_enabled(self) -> bool:
@@ -109,37 +123,41 @@ class SearchIndex:
         report = UpdateReport()
         with self._exclusive():
             self.vectors.refresh()
-            seq = self.applied_seq
+            lexical_seq = self.applied_seq
+            vectors_seq = self.vectors_seq  # with dense search off it stays put, to catch up once switched on
+            seq = self._followed_seq()
             target = self.store.last_change()
+            pending = set(self.pending())
             if seq >= target:
-                report.pending_embeddings = len(self.pending()) if self.dense_enabled else 0
+                report.pending_embeddings = len(pending) if self.dense_enabled else 0
                 return report
             writer = self.lexical.writer()
-            pending = set(self.pending())
             start = seq
             try:
                 while changes := self.store.changes_since(seq, limit=CHANGE_BATCH):
                     latest = {change.pmid: change.op for change in changes}  # last op per pmid wins
+                    unindexed_changes = [change for change in changes if change.seq > lexical_seq]
+                    unindexed = {change.pmid for change in unindexed_changes}
                     records = self.store.get_records([p for p, op in latest.items() if op == "put"])
-                    removed: list[int] = []
-                    for pmid in latest:
+                    removed = [pmid for pmid in latest if pmid not in records]
+                    for pmid in unindexed:
                         record = records.get(pmid)
                         if record is None:
                             writer.delete(pmid)
-                            removed.append(pmid)
                             report.deleted += 1
                         else:
                             writer.put(record)
                             report.indexed += 1
                     writer.commit()
+                    seq = changes[-1].seq
                     if self.dense_enabled:
-                        pending -= set(removed)
                         self.vectors.remove(removed)
+                        pending -= set(removed) | set(records)  # re-decided below: a bundled vector may now fit
                         pending |= self._sync_vectors(list(records.values()), report)
                         self._save_pending(list(pending))
-                    seq = changes[-1].seq
-                    self._save_seq(seq)
-                    report.applied_changes += len(changes)
+                        vectors_seq = seq
+                    self._save_state(max(lexical_seq, seq), vectors_seq)
+                    report.applied_changes += len(unindexed_changes)
                     if progress:
                         progress("indexing", seq - start, target - start)
             finally:
@@ -206,7 +224,8 @@ class SearchIndex:
         return done
 
     def rebuild(self, progress: Progress | None = None) -> UpdateReport:
-        """Drop the lexical index and re-apply the whole change feed (vectors with the same text are kept)."""
+        """Drop the lexical index and re-apply the whole change feed. Vectors with the same text are kept,
+        bundled ones are taken, and the pending list is worked out afresh."""
         with self._exclusive():
             writer = self.lexical.writer()
             try:
@@ -214,7 +233,8 @@ class SearchIndex:
                 writer.commit()
             finally:
                 writer.close()
-            self._save_seq(0)
+            self._save_pending([])
+            self._save_state(0, 0)
         return self.update(progress)
 
 

@@ -17,6 +17,11 @@ from medbridge.search.engine import rrf
 from medbridge.search.indexer import SearchIndex
 
 NEIGHBOURS = 200
+# A record without an abstract has the vector of its title alone, a few words that place it near anything
+# sharing one of them; its embedding neighbours then count for less than shared MeSH and citations.
+# Measured on 250 sample records with abstracts, their vector swapped for their title's: the top 10 overlap
+# the full-abstract top 10 by 0.721 at 0.75, 0.708 at 1.0 (+0.013 ± 0.004), 0.706 at 0.5, 0.589 at 0.
+TITLE_VECTOR_WEIGHT = 0.75
 # Check tags say who was studied, not what about; they would make every human study "similar".
 CHECK_TAGS = frozenset({"Humans", "Animals", "Male", "Female", "Aged", "Aged, 80 and over", "Middle Aged", "Adult",
                         "Young Adult", "Adolescent", "Child", "Infant", "Mice", "Rats"})
@@ -59,6 +64,7 @@ def find_similar(index: SearchIndex, pmid: int, limit: int = 10) -> list[Similar
     lexical = index.lexical
     schema = lexical.schema
     rankings: list[list[int]] = []
+    weights: list[float] = []
 
     vector = index.vectors.vector(pmid) if index.dense_enabled else None
     cosines: dict[int, float] = {}
@@ -66,6 +72,7 @@ def find_similar(index: SearchIndex, pmid: int, limit: int = 10) -> list[Similar
         hits = [h for h in index.vectors.search(vector, NEIGHBOURS + 1) if h.pmid != pmid]
         cosines = {h.pmid: h.score for h in hits}
         rankings.append([h.pmid for h in hits])
+        weights.append(1.0 if record.has_abstract else TITLE_VECTOR_WEIGHT)
 
     mesh_clauses = []
     for heading in _topical_mesh(record):
@@ -75,14 +82,16 @@ def find_similar(index: SearchIndex, pmid: int, limit: int = 10) -> list[Similar
         mesh_clauses.append((tantivy.Occur.Should, tantivy.Query.boost_query(query, 2.0) if heading.is_major else query))
     if mesh_clauses:
         rankings.append(_ranked(lexical, tantivy.Query.boolean_query(mesh_clauses), pmid))
+        weights.append(1.0)
 
     citation_clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "refs", str(pmid)))]  # cite it
     citation_clauses += [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "refs", str(r))) for r in record.references]
     if record.references:  # it cites them
         citation_clauses.append((tantivy.Occur.Should, tantivy.Query.term_set_query(schema, "pmid", record.references)))
     rankings.append(_ranked(lexical, tantivy.Query.boolean_query(citation_clauses), pmid))
+    weights.append(1.0)
 
-    fused = sorted(rrf([r for r in rankings if r]).items(), key=lambda item: -item[1])[:limit]
+    fused = sorted(rrf(rankings, weights=weights).items(), key=lambda item: -item[1])[:limit]
     others = index.store.get_records([p for p, _ in fused])
     own_mesh = {m.descriptor for m in _topical_mesh(record)}
     own_refs = set(record.references)

@@ -1,11 +1,18 @@
 """The index follows the store's change feed: incremental, resumable, deletions honoured, vectors kept."""
 
+import json
+from itertools import islice
+
 import numpy as np
 
 from medbridge.corpus.models import Record
+from medbridge.corpus.pubmed import iter_pubmed
+from medbridge.corpus.sample import SAMPLE_PATH
+from medbridge.search import indexer
 from medbridge.search.dense import VectorStore
 from medbridge.search.engine import SearchEngine
 from medbridge.search.indexer import SearchIndex
+from medbridge.settings import load_settings
 from medbridge.store import open_store
 
 
@@ -58,6 +65,52 @@ def test_records_without_bundled_vectors_wait_for_embedding(settings, store):
     report = index.update()
     assert settings.search.dense  # the default
     assert report.pending_embeddings == 1 and index.pending() == [7]
+
+
+def _sample_and_new_records() -> list[Record]:
+    """Five real records of the bundled sample (their vectors ship precomputed) and one the bundle lacks."""
+    sample = list(islice((item for item in iter_pubmed(SAMPLE_PATH) if isinstance(item, Record)), 5))
+    return [*sample, Record(pmid=7, title="A record the sample bundle does not know")]
+
+
+def test_switching_dense_on_takes_bundled_vectors_on_the_next_update(settings, store):
+    _put(store, _sample_and_new_records())
+    lexical_only = load_settings(home=settings.home, search={"dense": False})
+    SearchIndex(lexical_only, store).update()
+    assert len(SearchIndex(lexical_only, store).vectors) == 0
+
+    index = SearchIndex(settings, store)
+    assert index.behind() == 6  # the vectors have not followed the feed yet
+    report = index.update()
+    assert (report.indexed, report.vectors_from_bundle, report.pending_embeddings) == (0, 5, 1)
+    assert len(index.vectors) == 5 and index.pending() == [7] and index.behind() == 0
+
+
+def _built_without_the_bundle(settings, store, monkeypatch) -> SearchIndex:
+    """An index as a release without the shipped vectors left it: every record waiting for embedding."""
+    _put(store, _sample_and_new_records())
+    with monkeypatch.context() as patch:
+        patch.setattr(indexer, "load_bundled_vectors", dict)
+        index = SearchIndex(settings, store)
+        assert index.update().pending_embeddings == 6 and len(index.vectors) == 0
+    return index
+
+
+def test_rebuild_takes_bundled_vectors_for_records_queued_without_them(settings, store, monkeypatch):
+    _built_without_the_bundle(settings, store, monkeypatch)
+    index = SearchIndex(settings, store)
+    report = index.rebuild()
+    assert (report.indexed, report.vectors_from_bundle, report.pending_embeddings) == (6, 5, 1)
+    assert len(index.vectors) == 5 and index.pending() == [7]
+
+
+def test_update_of_an_index_older_than_the_vector_cursor_takes_bundled_vectors(settings, store, monkeypatch):
+    old = _built_without_the_bundle(settings, store, monkeypatch)
+    (old.folder / "state.json").write_text(json.dumps({"applied_seq": old.applied_seq}))  # the old state file
+    index = SearchIndex(settings, store)
+    report = index.update()
+    assert (report.indexed, report.vectors_from_bundle, report.pending_embeddings) == (0, 5, 1)
+    assert len(index.vectors) == 5 and index.pending() == [7]
 
 
 def test_vector_store_appends_replaces_and_survives_reopen(tmp_path):

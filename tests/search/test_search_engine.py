@@ -4,7 +4,9 @@ sorting, paging, snippets."""
 import pytest
 
 from medbridge.search import Filters, QuerySyntaxError, SearchOptions
-from medbridge.search.engine import InvalidSearchOptions, rrf
+from medbridge.search.engine import InvalidSearchOptions, SearchEngine, fuse_scores, rrf
+from medbridge.search.indexer import SearchIndex
+from medbridge.settings import load_settings
 
 MATTSSON_2009 = 19622817  # "CSF biomarkers and incipient Alzheimer disease in patients with mild cognitive impairment"
 
@@ -170,3 +172,26 @@ def test_reciprocal_rank_fusion():
     assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
     assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
     assert sorted(fused, key=fused.get, reverse=True) == [1, 3, 2]
+
+
+def test_score_fusion_keeps_margins_and_weighs_by_setting():
+    bm25 = [(1, 12.0), (2, 3.0), (3, 2.0)]
+    cosine = [(3, 0.90), (2, 0.88), (4, 0.85)]
+    fused = fuse_scores(bm25, cosine, dense_weight=0.3, dense_floor=0.80)
+    assert fused[1] == pytest.approx(0.7)                          # best BM25, no neighbour
+    assert fused[3] == pytest.approx(0.7 * 2 / 12 + 0.3)           # best neighbour
+    assert fused[4] == pytest.approx(0.3 * 0.05 / 0.10)            # neighbour only
+    assert sorted(fused, key=fused.get, reverse=True) == [1, 3, 2, 4]  # far ahead on BM25 stays first
+    assert fuse_scores(bm25, cosine, dense_weight=1.0, dense_floor=0.80)[1] == 0.0
+
+
+@pytest.mark.usefixtures("sample_engine")  # the sample indexed, vectors included
+@pytest.mark.parametrize("query", ["tau protein pathology", "小胶质细胞激活与神经退行性变"])
+def test_dense_weight_slides_hybrid_between_the_two_retrievers(sample_settings, sample_store, query):
+    def first_page(retrieval="hybrid", **search):
+        settings = load_settings(home=sample_settings.home, llm={"backend": "none"}, search=search)
+        return pmids(SearchEngine(SearchIndex(settings, sample_store)).search(query, SearchOptions(limit=10, retrieval=retrieval)))
+
+    assert first_page(dense_weight=0.0) == first_page("lexical")
+    assert first_page(dense_weight=1.0) == first_page("dense")
+    assert first_page() not in (first_page("lexical"), first_page("dense"))  # the default mixes both
