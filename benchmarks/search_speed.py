@@ -34,7 +34,8 @@ from medbridge.corpus.models import AbstractSection, PubDate, Record  # noqa: E4
 from medbridge.corpus.pubmed import iter_pubmed  # noqa: E402
 from medbridge.corpus.sample import SAMPLE_PATH  # noqa: E402
 from medbridge.search.dense import DIM, Embedder, VectorStore, load_bundled_vectors, passage_text  # noqa: E402
-from medbridge.search.engine import CANDIDATES, rrf  # noqa: E402
+from medbridge.search.engine import CANDIDATES, fuse_scores  # noqa: E402
+from medbridge.settings import load_settings  # noqa: E402
 from medbridge.search.lexical import LexicalIndex, LexicalWriter  # noqa: E402
 from medbridge.search.understand import Interpretation, interpret  # noqa: E402
 from medbridge.terms import get_terminology  # noqa: E402
@@ -200,10 +201,13 @@ def dense_and_hybrid(index: LexicalIndex, size: int, records: list[Record], quer
     store.search(query_vectors[0], CANDIDATES)  # page the memmap in
     dense_samples = [t for v in query_vectors for t in timed(lambda: store.search(v, CANDIDATES))]
 
+    search_settings = load_settings().search
+
     def hybrid(query, vector) -> None:
         lexical = index.search(query, CANDIDATES)
         dense = store.search(vector, CANDIDATES)
-        rrf([[h.pmid for h in lexical.hits], [h.pmid for h in dense]])
+        fuse_scores([(h.pmid, h.score) for h in lexical.hits], [(h.pmid, h.score) for h in dense],
+                    search_settings.dense_weight, search_settings.dense_min_similarity)
 
     hybrid_samples = [t for query, v in zip(compiled, query_vectors) for t in timed(lambda: hybrid(query, v))]
     e50, e95 = percentiles(embed_samples)
@@ -212,7 +216,7 @@ def dense_and_hybrid(index: LexicalIndex, size: int, records: list[Record], quer
     return [
         f"e5 query embedding p50 {e50:7.1f} ms  p95 {e95:7.1f} ms",
         f"dense scan (top {CANDIDATES}) p50 {d50:7.1f} ms  p95 {d95:7.1f} ms  vectors {size * DIM * 2 / 1e6:.0f} MB float16 (written in {write_s:.1f} s)",
-        f"hybrid (lexical {CANDIDATES} + dense {CANDIDATES} + RRF, query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms",
+        f"hybrid (lexical {CANDIDATES} + dense {CANDIDATES} + score fusion, query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms",
     ]
 
 

@@ -36,7 +36,7 @@ from medbridge.settings import load_settings  # noqa: E402
 from medbridge.store import open_store  # noqa: E402
 from medbridge.terms import get_terminology  # noqa: E402
 from medbridge.translate import Translator  # noqa: E402
-from medbridge.translate.protect import PLACEHOLDER_STYLES, protect  # noqa: E402
+from medbridge.translate.protect import PLACEHOLDER_STYLES, defined_abbreviations, protect  # noqa: E402
 from medbridge.translate.qa import QAContext, term_rendered  # noqa: E402
 from medbridge.translate.records import record_texts  # noqa: E402
 
@@ -124,11 +124,13 @@ def run(records: list[Record], llm: LLM, home: Path, *, glossary: bool, max_retr
         result.seconds += elapsed
         result.segments += len(texts)
         result.outputs[record.pmid] = [plain(t.target) for t in translated]
+        # As the translator's own check: an abbreviation the abstract defines may stay as written.
+        abbreviations = defined_abbreviations(" ".join(plain(t) for t in texts))
         for text, out in zip(texts, translated):
             source, target = plain(text), plain(out.target)
             for start_, end, entry in ctx.terms(source):
                 result.terms_total += 1
-                result.terms_ok += term_rendered(entry, source[start_:end], target, "zh")
+                result.terms_ok += term_rendered(entry, source[start_:end], target, "zh", abbreviations)
             errors = [p for p in out.problems if p.severity == "error"]
             result.segments_with_errors += bool(errors)
             result.untranslated += sum(p.check == "untranslated" for p in errors)

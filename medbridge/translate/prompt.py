@@ -15,7 +15,7 @@ from medbridge.translate.languages import Language
 from medbridge.translate.protect import PlaceholderStyle
 
 # Part of the cache key: a prompt change must not serve translations made with the old one.
-PROMPT_VERSION = "3"
+PROMPT_VERSION = "4"
 
 _STRICT_HINTS = {
     "placeholder": "Copy every {marker} marker exactly once, unchanged.",
@@ -37,24 +37,13 @@ def _fixes(problems: Sequence[QAProblem], marker: str) -> list[str]:
     return (["A previous translation had these problems; avoid them:", *lines] if lines else []) + list(rules)
 
 
-def system_prompt(
-    source: Language,
-    target: Language,
-    style: PlaceholderStyle,
-    terms: Sequence[tuple[str, str]],
-    *,
-    numbered: bool,
-    problems: Sequence[QAProblem] = (),
-) -> str:
-    marker = style.make(1)
+def system_prompt(source: Language, target: Language, style: PlaceholderStyle, terms: Sequence[tuple[str, str]]) -> str:
+    """The same for every call of a batch: llama.cpp then reuses its evaluated prefix and prefills only the text."""
     lines = [
         f"Translate the biomedical {source.name} text into {target.name}.",
-        f"Copy markers like {marker} unchanged. Output only the translation.",
+        f"Copy markers like {style.make(1)} unchanged. Output only the translation.",
+        "Translate each numbered line; answer with the same numbers, one line each.",
     ]
-    if numbered:
-        lines.append("Translate each numbered line; answer with the same numbers, one line each.")
-    if problems:
-        lines.extend(_fixes(problems, marker))
     if terms:
         lines.append("Terms:")
         lines.extend(f"{src} = {tgt}" for src, tgt in terms)
@@ -69,12 +58,11 @@ def build_messages(
     terms: Sequence[tuple[str, str]],
     problems: Sequence[QAProblem] = (),
 ) -> list[ChatMessage]:
-    numbered = len(texts) > 1
-    user = "\n".join(f"{i}. {t}" for i, t in enumerate(texts, 1)) if numbered else texts[0]
-    return [
-        ChatMessage("system", system_prompt(source, target, style, terms, numbered=numbered, problems=problems)),
-        ChatMessage("user", user),
-    ]
+    """System prompt (shared by a batch), then the numbered texts, after what a retry must fix."""
+    numbered = "\n".join(f"{i}. {t}" for i, t in enumerate(texts, 1))
+    fixes = _fixes(problems, style.make(1)) if problems else []
+    user = "\n".join([*fixes, "", numbered]) if fixes else numbered
+    return [ChatMessage("system", system_prompt(source, target, style, terms)), ChatMessage("user", user)]
 
 
 _FENCE = re.compile(r"^```[\w-]*\n?|\n?```$")

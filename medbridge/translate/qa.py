@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Protocol, Sequence
+from typing import Collection, Protocol, Sequence
 
 from opencc import OpenCC
 
@@ -254,6 +254,9 @@ class UntranslatedCheck(_PairCheck):
             elif len(words[0]) >= 4 and words[0].lower() in source_words:
                 severity = "warning" if words[0][0].isupper() else "error"  # a capitalised word may be a name
                 problems.append(QAProblem(self.name, f"English word left untranslated: {fragment!r}", target_span=fragment, severity=severity))
+            elif len(words[0]) >= 3 and any(w != words[0].lower() and words[0].lower() in w for w in source_words if len(w) > 4):
+                # Half a source word glued to a translation ("溶uble" for "soluble"): a broken rendering.
+                problems.append(QAProblem(self.name, f"part of an English word left untranslated: {fragment!r}", target_span=fragment))
             run.clear()
 
         for match in _LATIN_WORD.finditer(target):
@@ -294,7 +297,7 @@ class GlossaryCheck(_PairCheck):
         seen: set[GlossaryEntry] = set()
         for start, end, entry in ctx.terms(source):
             surface = source[start:end]
-            if entry in seen or term_rendered(entry, surface, target, pair[1]):
+            if entry in seen or term_rendered(entry, surface, target, pair[1], ctx.abbreviations):
                 continue
             seen.add(entry)
             approved = entry.zh if pair[1] == "zh" else entry.en
@@ -306,12 +309,16 @@ class GlossaryCheck(_PairCheck):
         return problems
 
 
-def term_rendered(entry: GlossaryEntry, surface: str, target: str, target_lang: str) -> bool:
-    """Whether ``target`` renders the source occurrence ``surface`` of ``entry`` as approved."""
+def term_rendered(entry: GlossaryEntry, surface: str, target: str, target_lang: str, abbreviations: Collection[str] = ()) -> bool:
+    """Whether ``target`` renders the source occurrence ``surface`` of ``entry`` as approved: the approved form,
+    a Latin form the glossary lists for Chinese ("Aβ", "tau"), or the source's own abbreviation kept verbatim
+    (a symbol, or one the document defines: "Abeta")."""
     approved = entry.zh if target_lang == "zh" else entry.en
     if approved in forms_used(entry, target, target_lang):
         return True
-    return is_symbol(surface) and surface in target
+    if target_lang == "zh" and any(v in target for v in entry.zh_variants if not _CJK.search(v)):
+        return True
+    return (is_symbol(surface) or surface in abbreviations) and surface in target
 
 
 class InconsistentTermCheck:

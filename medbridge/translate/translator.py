@@ -41,6 +41,7 @@ from medbridge.translate.qa import (
 from medbridge.translate.segment import split_markup_sentences, split_sentences
 
 CACHE_NAMESPACE = "translation"
+MAX_SHARED_TERMS = 40
 _UNIT_CHECKS = (UntranslatedCheck(), GlossaryCheck(), NumbersCheck(), OmissionCheck(), AdditionCheck(), RepetitionCheck(), ForeignContentCheck())
 _BATCH_CHECKS = (InconsistentTermCheck(),)
 _TAGS = re.compile(r"</?(?:i|b|u|em|strong|sup|sub)>", re.IGNORECASE)
@@ -159,8 +160,12 @@ class Translator:
             prepared = {i: self._prepare(i, texts[i], src, ctx, markup) for i in pending}
             units = [u for i in pending for u in prepared[i].units]
             remaining = {i: len(prepared[i].units) for i in pending}
+            # One term list for the whole batch keeps the system prompt identical across its calls, so the
+            # local model reuses the evaluated prompt prefix; a very long list would cost more than it saves.
+            shared_terms = self._prompt_terms(units, ctx)
+            shared = shared_terms if len(shared_terms) <= MAX_SHARED_TERMS else None
             for group in self._groups(units):
-                self._translate_group(group, ctx)
+                self._translate_group(group, ctx, shared)
                 for unit in group:
                     remaining[unit.text_index] -= 1
                 if progress:
@@ -240,36 +245,40 @@ class Translator:
 
     # ---- model calls -----------------------------------------------------------------------------
 
-    def _translate_group(self, group: list[_Unit], ctx: QAContext) -> None:
-        answers = self._call(group, ctx) if len(group) > 1 else None
-        if answers is None:  # single unit, or the numbered answer did not parse: one call each
-            answers = [self._call([u], ctx)[0] for u in group] if len(group) > 1 else self._call(group, ctx)
+    def _translate_group(self, group: list[_Unit], ctx: QAContext, shared_terms: list[tuple[str, str]] | None) -> None:
+        answers = self._call(group, ctx, shared_terms)
+        if answers is None:  # the numbered answer did not parse: one call each
+            answers = [self._call([u], ctx, shared_terms)[0] for u in group]  # type: ignore[index]
         for unit, answer in zip(group, answers):
             self._accept(unit, answer, ctx)
             attempts = 0
             while attempts < self.max_retries and _errors(unit.problems):
                 attempts += 1
                 previous = (unit.target, unit.problems)
-                self._accept(unit, self._call([unit], ctx, problems=unit.problems)[0], ctx)
+                self._accept(unit, self._call([unit], ctx, shared_terms, problems=_retry_problems(unit))[0], ctx)  # type: ignore[index]
                 if len(_errors(unit.problems)) > len(_errors(previous[1])):
                     unit.target, unit.problems = previous
 
-    def _call(self, units: list[_Unit], ctx: QAContext, problems: Sequence[QAProblem] = ()) -> list[str] | None:
+    def _prompt_terms(self, units: Sequence[_Unit], ctx: QAContext) -> list[tuple[str, str]]:
+        """Glossary pairs for the prompt, in order of first use."""
         pair = ctx.glossary_pair
-        terms: list[tuple[str, str]] = []
-        if pair is not None and self.inject_glossary:
-            for unit in units:
-                for entry in unit.terms:
-                    item = (entry.en, entry.zh) if pair == ("en", "zh") else (entry.zh, entry.en)
-                    if item not in terms:
-                        terms.append(item)
+        if pair is None or not self.inject_glossary:
+            return []
+        items = ((e.en, e.zh) if pair == ("en", "zh") else (e.zh, e.en) for u in units for e in u.terms)
+        return list(dict.fromkeys(items))
+
+    def _call(
+        self, units: list[_Unit], ctx: QAContext, shared_terms: list[tuple[str, str]] | None, problems: Sequence[QAProblem] = ()
+    ) -> list[str] | None:
+        terms = shared_terms if shared_terms is not None else self._prompt_terms(units, ctx)
         texts = [u.protected.text for u in units]
         messages = build_messages(texts, ctx.source_lang, ctx.target_lang, self.style, terms, problems)
         self.calls += 1
         answer = self.llm.complete(messages, max_tokens=self._max_tokens(texts, ctx), temperature=0.0)
-        if len(units) == 1:
+        parsed = parse_numbered(answer, len(units))
+        if parsed is None and len(units) == 1:  # a lone text answered without its number
             return [clean_answer(answer)]
-        return parse_numbered(answer, len(units))
+        return parsed
 
     def _max_tokens(self, texts: Sequence[str], ctx: QAContext) -> int:
         """Room for the expected translation and half again, so a generation loop stops early. A Chinese
@@ -321,6 +330,13 @@ def _estimate_tokens(text: str) -> int:
     """Tokens of ``text`` for a Qwen-like tokenizer: ~1.3 CJK characters or ~3.5 other characters per token."""
     cjk = sum(1 for c in text if "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af")
     return int(cjk / 1.3 + (len(text) - cjk) / 3.5) + 1
+
+
+def _retry_problems(unit: _Unit) -> list[QAProblem]:
+    """The unit's problems as a retry is told them: a number inside a dropped marker is the marker's problem
+    (the model never saw "356", only ⟦1⟧)."""
+    hidden = {number for span in unit.protected.spans for number in re.findall(r"\d+(?:\.\d+)?", span.text)}
+    return [p for p in unit.problems if not (p.check == "numbers" and p.source_span in hidden)]
 
 
 def _abbreviations_in_phrase(term: str) -> list[str]:

@@ -152,9 +152,7 @@ class ReferenceModel:
     def __call__(self, messages: list[dict]) -> str:
         user = messages[-1]["content"]
         numbered = re.findall(r"^(\d+)\. (.*)$", user, re.MULTILINE)
-        if len(numbered) > 1:
-            return "\n".join(f"{n}. {self.translate(text)}" for n, text in numbered)
-        return self.translate(user)
+        return "\n".join(f"{n}. {self.translate(text)}" for n, text in numbered)
 
 
 @pytest.fixture

@@ -102,6 +102,13 @@ def test_english_clause_left_in_chinese_is_untranslated(isf_pair, ctx):
     assert [p.target_span for p in found] == ["we used intracerebral microdialysis"]
 
 
+def test_half_an_english_word_glued_to_chinese_is_untranslated(ctx):
+    # Seen from the 1.5B model: "soluble Abeta" came out as "溶uble的β淀粉样蛋白".
+    source = "In accord, synaptic glutamate uptake was significantly decreased by soluble Abeta oligomers."
+    found = errors(UntranslatedCheck().check([source], ["可溶uble的β淀粉样蛋白寡聚体显著降低了突触谷氨酸摄取。"], ctx))
+    assert [p.target_span for p in found] == ["uble"]
+
+
 def test_chinese_left_in_english_is_untranslated():
     found = UntranslatedCheck().check(["我们采用脑内微透析技术。"], ["We used 脑内微透析 technique."], QAContext.create("zh", "en"))
     assert [p.target_span for p in found] == ["脑内微透析"]
@@ -134,6 +141,24 @@ def test_glossary_violation_and_abbreviation_kept(reference_pairs):
     # "MCI" kept as written counts as rendered (the reference's convention).
     objective = next(p for p in reference_pairs if p.label == "OBJECTIVE")
     assert not [p for p in GlossaryCheck().check([objective.en], [objective.zh], ctx) if p.source_span == "MCI"]
+
+
+def test_latin_forms_chinese_keeps_and_defined_abbreviations_count_as_rendered():
+    source = "Soluble Abeta facilitates long-term depression and tau aggregation."
+    ctx = QAContext.create("en", "zh")
+    kept = "可溶性Aβ促进长时程抑制和tau聚集。"  # Aβ and tau: Latin forms the glossary lists for Chinese
+    assert errors(GlossaryCheck().check([source], [kept], ctx)) == []
+    verbatim = "可溶性Abeta促进长时程抑制和tau聚集。"
+    assert [p.source_span for p in errors(GlossaryCheck().check([source], [verbatim], ctx))] == ["Abeta"]
+    ctx.abbreviations.add("Abeta")  # the document defines "amyloid-beta peptide (Abeta)" elsewhere
+    assert errors(GlossaryCheck().check([source], [verbatim], ctx)) == []
+
+
+def test_digits_of_a_glossary_term_are_not_data(ctx):
+    source = "CSF Abeta42 was lower in 271 patients."
+    assert NumbersCheck().check([source], ["271名患者的脑脊液β淀粉样蛋白42较低。"], ctx) == []
+    changed = NumbersCheck().check([source], ["217名患者的脑脊液β淀粉样蛋白42较低。"], ctx)
+    assert [(p.source_span, p.target_span) for p in changed] == [("271", None), (None, "217")]
 
 
 def test_qa_report_pairs_paragraphs(reference_pairs):

@@ -96,8 +96,11 @@ def test_failing_segment_is_retried_stricter_then_flagged(endpoint):
     endpoint.reply = lambda messages: next(answers)
     result = Translator(endpoint.llm(), max_retries=1).translate(source, source="en", target="zh")
     assert len(endpoint.requests) == 2
-    retry_prompt = endpoint.requests[1]["messages"][0]["content"]
-    assert "exactly once" in retry_prompt and endpoint.requests[1]["messages"][-1]["content"] == sent
+    first, retry = endpoint.requests[0]["messages"], endpoint.requests[1]["messages"]
+    assert retry[0] == first[0]  # the shared system prompt: a local model reuses its evaluated prefix
+    # The retry is told what the checks found, then gets the same numbered text.
+    assert "Copy every ⟦1⟧ marker exactly once" in retry[-1]["content"] and "356" not in retry[-1]["content"]
+    assert retry[-1]["content"].endswith(f"1. {sent}") and first[-1]["content"] == f"1. {sent}"
     assert "356 ng/L" in result.target and not result.flagged
 
     endpoint.reply = lambda messages: "患者。"
@@ -117,7 +120,7 @@ def test_markup_survives_translation(endpoint):
 
     endpoint.reply = reply
     result = Translator(endpoint.llm()).translate(source, source="en", target="zh", markup=True)
-    assert endpoint.requests[0]["messages"][-1]["content"] == sent
+    assert endpoint.requests[0]["messages"][-1]["content"] == f"1. {sent}"
     assert result.target == "<i>APOE</i> ε4对<b>记忆</b>的影响"
 
 
