@@ -21,6 +21,7 @@ from medbridge.translate.qa import (
     numbers_in,
     qa_report,
     run_checks,
+    source_language_share,
 )
 from medbridge.translate.languages import get_language
 
@@ -159,6 +160,13 @@ def test_digits_of_a_glossary_term_are_not_data(ctx):
     assert NumbersCheck().check([source], ["271名患者的脑脊液β淀粉样蛋白42较低。"], ctx) == []
     changed = NumbersCheck().check([source], ["217名患者的脑脊液β淀粉样蛋白42较低。"], ctx)
     assert [(p.source_span, p.target_span) for p in changed] == [("271", None), (None, "217")]
+
+
+def test_source_language_share_ignores_kept_abbreviations(reference_pairs, ctx):
+    sources, targets = [p.en for p in reference_pairs], [p.zh for p in reference_pairs]
+    assert source_language_share(sources, targets, ctx) < 0.01  # the references keep CSF, MCI, Abeta42… by convention
+    half = [t if i % 2 else s for i, (s, t) in enumerate(zip(sources, targets))]  # every other text left in English
+    assert source_language_share(sources, half, ctx) > 0.5
 
 
 def test_qa_report_pairs_paragraphs(reference_pairs):
