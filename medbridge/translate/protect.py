@@ -171,20 +171,30 @@ class ProtectedText:
         return html.escape(piece, quote=False) if self.markup else piece
 
 
+# A structured-text label in capitals before a colon ("CONTEXT:", "DESIGN, SETTING, AND PARTICIPANTS:") is words
+# to translate, not abbreviations; it may sit inside bold tags (sentinels here).
+_LEADING_LABEL = re.compile(rf"^[\s{_TAG_SENTINEL}]*[A-Z][A-Z ,;&/\-]*[A-Z][\s{_TAG_SENTINEL}]*:")
+
+
 def defined_abbreviations(text: str) -> set[str]:
     """Abbreviations a text defines in parentheses: "amyloid-beta peptide (Abeta)" → {"Abeta"}."""
     return set(re.findall(r"\(([A-Z][A-Za-z0-9\-]{1,15})\)", text))
 
 
-def _find_spans(text: str, protect_case_symbols: bool, keep: Collection[str], defined: Collection[str]) -> list[tuple[int, int, str]]:
+def _find_spans(text: str, keep: Collection[str], defined: Collection[str]) -> list[tuple[int, int, str]]:
     # An abbreviation defined in parentheses, here or earlier in the document, is protected everywhere.
     defined = defined_abbreviations(text) | set(defined)
+    label = _LEADING_LABEL.match(text)
+    label_end = label.end() if label and sum(c.isalpha() for c in label.group()) >= 4 else 0
+    # An all-capitals heading ("RESULTS", "DESIGN") is words, not abbreviations.
+    protect_case_symbols = not _mostly_capitals(text[label_end:])
     candidates: list[tuple[int, int, str]] = []
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(text):
             if kind == "symbol" and (
                 not protect_case_symbols
                 or match.group() in keep
+                or match.end() <= label_end
                 or not (is_symbol(match.group()) or match.group() in defined)
             ):
                 continue
@@ -237,8 +247,7 @@ def protect(
         plain = "".join(plain_parts)
     else:
         plain = text.replace(_TAG_SENTINEL, "")
-    # An all-capitals heading ("RESULTS", "DESIGN") is words, not abbreviations.
-    found = _find_spans(plain, not _mostly_capitals(plain), keep, defined)
+    found = _find_spans(plain, keep, defined)
 
     spans: list[Span] = []
     numbers: dict[str, int] = {}

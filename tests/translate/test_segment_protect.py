@@ -125,3 +125,11 @@ def test_markers_rewritten_by_a_small_model_are_still_recognised():
     # With citations like "[1]" in the text, only the real marker form counts.
     cited = protect("Levels were 356 ng/L [1].")
     assert cited.restore("水平为⟦1⟧[1]。") == "水平为356 ng/L[1]。"
+
+
+def test_structured_labels_in_capitals_are_words_to_translate():
+    labelled = protect("<b>DESIGN, SETTING, AND PARTICIPANTS:</b> 529 with AD and 304 controls.", markup=True)
+    assert labelled.text.startswith("⟦1⟧DESIGN, SETTING, AND PARTICIPANTS:⟦2⟧ ")
+    assert [s.text for s in labelled.spans if s.text] == ["AD"]  # abbreviations after the label stay protected
+    assert [s.text for s in protect("RESULTS: NMDA rose.").spans] == ["NMDA"]
+    assert [s.text for s in protect("MCI: a review of CSF.").spans] == ["MCI", "CSF"]  # too short to be a label
