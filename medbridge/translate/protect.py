@@ -176,6 +176,14 @@ class ProtectedText:
 _LEADING_LABEL = re.compile(rf"^[\s{_TAG_SENTINEL}]*[A-Z][A-Z ,;&/\-]*[A-Z][\s{_TAG_SENTINEL}]*:")
 
 
+def leading_label(text: str) -> str | None:
+    """The capitals label a structured paragraph starts with, without its colon: "DESIGN, SETTING, AND PARTICIPANTS"."""
+    match = _LEADING_LABEL.match(text)
+    if not match or sum(c.isalpha() for c in match.group()) < 4:
+        return None
+    return match.group().strip(f" \t\n{_TAG_SENTINEL}")[:-1].strip()
+
+
 def defined_abbreviations(text: str) -> set[str]:
     """Abbreviations a text defines in parentheses: "amyloid-beta peptide (Abeta)" → {"Abeta"}."""
     return set(re.findall(r"\(([A-Z][A-Za-z0-9\-]{1,15})\)", text))
@@ -185,7 +193,7 @@ def _find_spans(text: str, keep: Collection[str], defined: Collection[str]) -> l
     # An abbreviation defined in parentheses, here or earlier in the document, is protected everywhere.
     defined = defined_abbreviations(text) | set(defined)
     label = _LEADING_LABEL.match(text)
-    label_end = label.end() if label and sum(c.isalpha() for c in label.group()) >= 4 else 0
+    label_end = label.end() if label and leading_label(text) else 0
     # An all-capitals heading ("RESULTS", "DESIGN") is words, not abbreviations.
     protect_case_symbols = not _mostly_capitals(text[label_end:])
     candidates: list[tuple[int, int, str]] = []

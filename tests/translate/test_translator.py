@@ -155,3 +155,13 @@ def test_generation_budget_follows_the_input_length(endpoint):
     translator.translate("This is a much longer sentence that goes on, " * 12 + "and ends.", source="en", target="zh")
     short, long = (r["max_tokens"] for r in endpoint.requests)
     assert short < 64 and long > 4 * short
+
+
+def test_structured_label_the_model_copies_gets_its_glossary_rendering(endpoint):
+    # The 1.5B model keeps capitals labels as if they were acronyms: "OBJECTIVE:" came back untranslated.
+    endpoint.reply = lambda messages: "1. ⟦1⟧DESIGN, SETTING, AND PARTICIPANTS:⟦2⟧ 研究包括两部分。"
+    source = "<b>DESIGN, SETTING, AND PARTICIPANTS:</b> The study had 2 parts."
+    result = Translator(endpoint.llm(), max_retries=0).translate(source, source="en", target="zh", markup=True)
+    assert result.target == "<b>设计、场所和参与者：</b> 研究包括两部分。"
+    system = endpoint.requests[0]["messages"][0]["content"]
+    assert "DESIGN = 设计" in system and "PARTICIPANTS = 参与者" in system
