@@ -7,7 +7,7 @@ from typing import Callable
 
 from medbridge.research.models import Plan, Source
 from medbridge.search import SearchOptions, search
-from medbridge.search.engine import RRF_K
+from medbridge.search.engine import rrf
 from medbridge.search.understand import Filters
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
@@ -24,18 +24,20 @@ class Gatherer:
         self.settings = settings
 
     def process(self, plan: Plan, max_sources: int, progress: FacetProgress | None = None) -> list[Source]:
-        scores: dict[int, float] = {}
+        rankings: list[list[int]] = []
+        weights: list[float] = []
         found_by: dict[int, list[int]] = {}
         options = SearchOptions(limit=PER_FACET, filters=Filters(has_abstract=True))
         for index, facet in enumerate(plan.facets):
             query = plan.question if facet.origin == "question" else facet.query_en
             result = search(self.store, self.settings, query, options)
-            weight = MAIN_FACET_WEIGHT if facet.origin == "question" else 1.0
-            for rank, hit in enumerate(result.hits, start=1):
-                scores[hit.pmid] = scores.get(hit.pmid, 0.0) + weight / (RRF_K + rank)
+            rankings.append([hit.pmid for hit in result.hits])
+            weights.append(MAIN_FACET_WEIGHT if facet.origin == "question" else 1.0)
+            for hit in result.hits:
                 found_by.setdefault(hit.pmid, []).append(index)
             if progress:
                 progress(index + 1, len(plan.facets))
+        scores = rrf(rankings, weights=weights)
         ranked = sorted(scores, key=lambda pmid: -scores[pmid])
         records = self.store.get_records(ranked[: max_sources * 3])
         kept: list[Source] = []
