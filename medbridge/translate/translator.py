@@ -23,7 +23,8 @@ from medbridge.terms import GlossaryEntry, Terminology, get_terminology
 from medbridge.translate.base import ProgressCallback, QAProblem, TranslatedText
 from medbridge.translate.languages import Language, get_language, is_chinese
 from medbridge.translate.prompt import PROMPT_VERSION, build_messages, clean_answer, parse_numbered
-from medbridge.translate.protect import DEFAULT_STYLE, PlaceholderStyle, ProtectedText, defined_abbreviations, leading_label, protect
+from medbridge.translate.labels import localise_label
+from medbridge.translate.protect import DEFAULT_STYLE, PlaceholderStyle, ProtectedText, defined_abbreviations, protect
 from medbridge.translate.qa import (
     AdditionCheck,
     ForeignContentCheck,
@@ -295,7 +296,7 @@ class Translator:
         problems = unit.protected.marker_problems(answer)
         target = unit.protected.restore(answer)
         if ctx.glossary_pair == ("en", "zh"):
-            target = _localise_label(_enforce_terms(target, unit.terms), unit.plain_source, ctx)
+            target = localise_label(_enforce_terms(target, unit.terms), unit.plain_source)
         unit.target = target
         unit.problems = problems + run_checks([unit.plain_source], [unit.plain_target], ctx, _UNIT_CHECKS)
         for problem in unit.problems:
@@ -362,22 +363,6 @@ def _enforce_terms(target: str, entries: Sequence[GlossaryEntry]) -> str:
         pattern = re.compile("|".join(re.escape(f) for f in forms))
         target = pattern.sub(entry.zh, target)
     return target
-
-
-def _localise_label(target: str, source: str, ctx: QAContext) -> str:
-    """A structured-text label the model copied ("OBJECTIVE:", "DESIGN, SETTING, AND PARTICIPANTS:") becomes its
-    glossary rendering (目的：, 设计、场所和参与者：); a small model keeps capitals words as if they were acronyms."""
-    label = leading_label(source)
-    if label is None or label not in target:
-        return target
-    chinese = label
-    for start, end, entry in reversed(ctx.terms(label)):
-        chinese = chinese[:start] + entry.zh + chinese[end:]
-    chinese = re.sub(r"\s*,?\s+AND\s+", "和", chinese)
-    chinese = re.sub(r"\s*,\s*", "、", chinese)
-    if re.search(r"[A-Za-z]", chinese):
-        return target  # a word of the label is not in the glossary: leave it to the reader's eye
-    return re.sub(re.escape(label) + r"\s*:\s*", chinese + "：", target, count=1)
 
 
 def _same_language(src: Language, tgt: Language) -> bool:

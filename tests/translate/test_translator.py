@@ -10,6 +10,7 @@ import pytest
 from medbridge.errors import MedbridgeError
 from medbridge.terms import GlossaryEntry
 from medbridge.translate import CACHE_NAMESPACE, Translator, UnsupportedLanguageError, get_language
+from medbridge.translate.labels import label_zh, localise_label
 from medbridge.translate.protect import protect
 
 KETAMINE = GlossaryEntry("ketamine", "氯胺酮", "drug", zh_variants=("克他命",))
@@ -163,5 +164,10 @@ def test_structured_label_the_model_copies_gets_its_glossary_rendering(endpoint)
     source = "<b>DESIGN, SETTING, AND PARTICIPANTS:</b> The study had 2 parts."
     result = Translator(endpoint.llm(), max_retries=0).translate(source, source="en", target="zh", markup=True)
     assert result.target == "<b>设计、场所和参与者：</b> 研究包括两部分。"
-    system = endpoint.requests[0]["messages"][0]["content"]
-    assert "DESIGN = 设计" in system and "PARTICIPANTS = 参与者" in system
+
+
+def test_label_table_composes_labels_and_refuses_unknown_words():
+    assert label_zh("DESIGN, SETTING, AND PARTICIPANTS") == "设计、场所和参与者"
+    assert label_zh("MATERIALS AND METHODS") == "材料与方法" and label_zh("RESULTS") == "结果"
+    assert label_zh("SUPPLEMENTARY DATA") is None
+    assert localise_label("SUPPLEMENTARY DATA: 见附录。", "SUPPLEMENTARY DATA: See the appendix.") == "SUPPLEMENTARY DATA: 见附录。"
