@@ -176,12 +176,15 @@ class ProtectedText:
 _LEADING_LABEL = re.compile(rf"^[\s{_TAG_SENTINEL}]*[A-Z][A-Z ,;&/\-]*[A-Z][\s{_TAG_SENTINEL}]*:")
 
 
+def _label_match(text: str) -> re.Match[str] | None:
+    match = _LEADING_LABEL.match(text)
+    return match if match and sum(c.isalpha() for c in match.group()) >= 4 else None  # "MCI:" is an abbreviation
+
+
 def leading_label(text: str) -> str | None:
     """The capitals label a structured paragraph starts with, without its colon: "DESIGN, SETTING, AND PARTICIPANTS"."""
-    match = _LEADING_LABEL.match(text)
-    if not match or sum(c.isalpha() for c in match.group()) < 4:
-        return None
-    return match.group().strip(f" \t\n{_TAG_SENTINEL}")[:-1].strip()
+    match = _label_match(text)
+    return match.group().strip(f" \t\n{_TAG_SENTINEL}")[:-1].strip() if match else None
 
 
 def defined_abbreviations(text: str) -> set[str]:
@@ -192,8 +195,8 @@ def defined_abbreviations(text: str) -> set[str]:
 def _find_spans(text: str, keep: Collection[str], defined: Collection[str]) -> list[tuple[int, int, str]]:
     # An abbreviation defined in parentheses, here or earlier in the document, is protected everywhere.
     defined = defined_abbreviations(text) | set(defined)
-    label = _LEADING_LABEL.match(text)
-    label_end = label.end() if label and leading_label(text) else 0
+    label = _label_match(text)
+    label_end = label.end() if label else 0
     # An all-capitals heading ("RESULTS", "DESIGN") is words, not abbreviations.
     protect_case_symbols = not _mostly_capitals(text[label_end:])
     candidates: list[tuple[int, int, str]] = []
