@@ -6,6 +6,7 @@ without glossary injection, the QA-problem rate and chrF/BLEU (sacrebleu, tokeni
 reference translations in ../shared/data/bench. Every run starts from an empty cache.
 
     python benchmarks/translation.py --abstracts 6            # 3 with references + 3 more
+    python benchmarks/translation.py --sequential             # beside one sequence at a time
     python benchmarks/translation.py --placeholders           # which marker form the model keeps intact
 """
 
@@ -15,6 +16,7 @@ import argparse
 import html
 import json
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -31,7 +33,7 @@ sys.path.insert(0, str(REPO))
 from medbridge.corpus.models import Record  # noqa: E402
 from medbridge.corpus.pubmed import iter_pubmed  # noqa: E402
 from medbridge.llm import get_llm  # noqa: E402
-from medbridge.llm.base import LLM, ChatMessage  # noqa: E402
+from medbridge.llm.base import LLM, ChatMessage, ChatRequest  # noqa: E402
 from medbridge.settings import load_settings  # noqa: E402
 from medbridge.store import open_store  # noqa: E402
 from medbridge.terms import get_terminology  # noqa: E402
@@ -57,13 +59,16 @@ class CountingLLM:
         return self.llm.model_id
 
     def complete(self, messages: Sequence[ChatMessage], **kwargs) -> str:
+        return self.complete_many([ChatRequest(messages, kwargs.pop("max_tokens", None))], **kwargs)[0]
+
+    def complete_many(self, requests: Sequence[ChatRequest], **kwargs) -> list[str]:
         start = time.perf_counter()
-        answer = self.llm.complete(messages, **kwargs)
+        answers = self.llm.complete_many(requests, **kwargs)
         self.seconds += time.perf_counter() - start
-        self.calls += 1
+        self.calls += len(requests)
         counter = getattr(self.llm, "count_tokens", None)
-        self.tokens += counter(answer) if counter else max(1, len(answer) // 2)
-        return answer
+        self.tokens += sum(counter(a) if counter else max(1, len(a) // 2) for a in answers)
+        return answers
 
     def stream(self, messages: Sequence[ChatMessage], **kwargs):
         return self.llm.stream(messages, **kwargs)
@@ -106,6 +111,7 @@ class RunResult:
     problem_counts: dict[str, int] = field(default_factory=dict)
     outputs: dict[int, list[str]] = field(default_factory=dict)
     per_abstract: list[float] = field(default_factory=list)
+    characters: int = 0
 
 
 def run(records: list[Record], llm: LLM, home: Path, *, glossary: bool, max_retries: int) -> RunResult:
@@ -121,6 +127,7 @@ def run(records: list[Record], llm: LLM, home: Path, *, glossary: bool, max_retr
         translated = translator.translate_batch(texts, source="en", target="zh", markup=True)
         elapsed = time.perf_counter() - start
         result.per_abstract.append(elapsed)
+        result.characters += sum(len(plain(t)) for t in texts)
         result.seconds += elapsed
         result.segments += len(texts)
         result.outputs[record.pmid] = [plain(t.target) for t in translated]
@@ -136,7 +143,7 @@ def run(records: list[Record], llm: LLM, home: Path, *, glossary: bool, max_retr
             result.untranslated += sum(p.check == "untranslated" for p in errors)
             for p in errors:
                 result.problem_counts[p.check] = result.problem_counts.get(p.check, 0) + 1
-        print(f"  PMID {record.pmid}: {elapsed:.1f}s, {len(texts)} texts, flagged {sum(t.flagged for t in translated)}", flush=True)
+        print(f"  PMID {record.pmid}: {elapsed:.1f}s, {sum(len(plain(t)) for t in texts)} characters, {len(texts)} texts, flagged {sum(t.flagged for t in translated)}", flush=True)
     result.calls, result.tokens = counting.calls, counting.tokens
     store.close()
     return result
@@ -156,7 +163,9 @@ def score(result: RunResult, refs: dict[int, list[str]]) -> tuple[float, float] 
 def report(name: str, result: RunResult, refs: dict[int, list[str]]) -> None:
     print(f"\n== {name}")
     print(f"abstracts: {len(result.per_abstract)}, segments: {result.segments}, model calls: {result.calls}")
-    print(f"seconds per abstract: mean {result.seconds / max(1, len(result.per_abstract)):.1f}, max {max(result.per_abstract, default=0):.1f}")
+    print(f"seconds per abstract: mean {result.seconds / max(1, len(result.per_abstract)):.1f}, "
+          f"median {statistics.median(result.per_abstract or [0]):.1f}, max {max(result.per_abstract, default=0):.1f}; "
+          f"{1000 * result.seconds / max(1, result.characters):.1f} s per 1,000 source characters")
     print(f"segments/s: {result.segments / max(result.seconds, 1e-9):.3f}; generated tokens/s: {result.tokens / max(result.seconds, 1e-9):.1f}")
     accuracy = result.terms_ok / result.terms_total if result.terms_total else float("nan")
     print(f"glossary-term accuracy: {accuracy:.1%} ({result.terms_ok}/{result.terms_total})")
@@ -193,12 +202,14 @@ def main() -> None:
     parser.add_argument("--abstracts", type=int, default=6, help="how many abstracts (the 3 with references come first)")
     parser.add_argument("--retries", type=int, default=1, help="stricter retries of a segment failing QA")
     parser.add_argument("--no-compare", action="store_true", help="skip the run without glossary injection")
+    parser.add_argument("--sequential", action="store_true",
+                        help="also run with llm.parallel = 1 (one sequence at a time) to show what batched decoding buys")
     parser.add_argument("--placeholders", action="store_true", help="only measure which marker form survives")
     args = parser.parse_args()
 
     settings = load_settings()
     llm = get_llm(settings)
-    print(f"model: {llm.model_id}; glossary version {get_terminology().version}", flush=True)
+    print(f"model: {llm.model_id}; glossary version {get_terminology().version}; llm.parallel {settings.llm.parallel}", flush=True)
     records, refs = load_records(args.abstracts)
     if args.placeholders:
         placeholder_survival(llm, records)
@@ -207,6 +218,11 @@ def main() -> None:
         print("with glossary injection:", flush=True)
         with_glossary = run(records, llm, Path(tmp) / "a", glossary=True, max_retries=args.retries)
         report("with glossary injection", with_glossary, refs)
+        if args.sequential:
+            print("\none sequence at a time (llm.parallel = 1):", flush=True)
+            one_by_one = get_llm(settings.model_copy(update={"llm": settings.llm.model_copy(update={"parallel": 1})}))
+            sequential = run(records, one_by_one, Path(tmp) / "s", glossary=True, max_retries=args.retries)
+            report("one sequence at a time", sequential, refs)
         if not args.no_compare:
             print("\nwithout glossary injection:", flush=True)
             without = run(records, llm, Path(tmp) / "b", glossary=False, max_retries=args.retries)

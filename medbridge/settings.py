@@ -50,8 +50,12 @@ class SearchSettings(_Section):
 class LLMSettings(_Section):
     backend: Literal["local", "openai", "none"] = Field("local", description="local = llama-cpp-python GGUF; openai = any OpenAI-compatible endpoint.")
     model_path: Path | None = Field(None, description="GGUF file for the local backend; default is the embedded Qwen2.5-Coder-1.5B model.")
-    n_ctx: int = Field(4096, ge=512, description="Context window for the local backend.")
+    n_ctx: int = Field(8192, ge=512, description="KV cache of the local backend, shared by the sequences it decodes together.")
     n_threads: int | None = Field(None, description="CPU threads for the local backend (default: all cores).")
+    parallel: int = Field(
+        16, ge=1, le=64,
+        description="Requests generated together: sequences batched by the local backend, requests in flight to an endpoint.",
+    )
     base_url: str = Field("http://127.0.0.1:8000/v1", description="OpenAI-compatible endpoint base URL.")
     model: str = Field("default", description="Model name sent to the OpenAI-compatible endpoint.")
     api_key: str | None = Field(None, description="Bearer key for the endpoint (or OPENAI_API_KEY).")

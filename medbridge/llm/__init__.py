@@ -5,12 +5,12 @@ This package is the only place that talks to llama-cpp-python or to an LLM endpo
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
-from medbridge.llm.base import LLM, ChatMessage, LLMError
+from medbridge.llm.base import LLM, ChatMessage, ChatRequest, LLMError
 from medbridge.settings import MedbridgeSettings
 
-__all__ = ["LLM", "ChatMessage", "LLMError", "NoLLM", "get_llm"]
+__all__ = ["LLM", "ChatMessage", "ChatRequest", "LLMError", "NoLLM", "get_llm"]
 
 
 class NoLLM:
@@ -38,6 +38,16 @@ class NoLLM:
     ) -> Iterator[str]:
         raise self._error()
 
+    def complete_many(
+        self,
+        requests: Sequence[ChatRequest],
+        *,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+        on_done: Callable[[int, str], Sequence[ChatRequest] | None] | None = None,
+    ) -> list[str]:
+        raise self._error()
+
     @staticmethod
     def _error() -> LLMError:
         return LLMError("no LLM configured: set llm.backend to local or openai (e.g. MEDBRIDGE_LLM__BACKEND=local)")
@@ -60,6 +70,7 @@ def get_llm(settings: MedbridgeSettings) -> LLM:
             max_retries=llm.max_retries,
             max_tokens=llm.max_tokens,
             temperature=llm.temperature,
+            parallel=llm.parallel,
         )
     from medbridge.llm.local import LocalLLM
     from medbridge.llm.models import resolve_model
@@ -70,6 +81,7 @@ def get_llm(settings: MedbridgeSettings) -> LLM:
         model.sha256,
         n_ctx=llm.n_ctx,
         n_threads=llm.n_threads,
+        parallel=llm.parallel,
         max_tokens=llm.max_tokens,
         temperature=llm.temperature,
     )

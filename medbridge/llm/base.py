@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Literal, Protocol, Sequence
+from typing import Callable, Iterator, Literal, Protocol, Sequence
 
 from medbridge.errors import MedbridgeError
 
@@ -16,6 +16,14 @@ class LLMError(MedbridgeError):
 class ChatMessage:
     role: Literal["system", "user", "assistant"]
     content: str
+
+
+@dataclass(slots=True, frozen=True)
+class ChatRequest:
+    """One conversation of a :meth:`LLM.complete_many` call, with its own generation budget."""
+
+    messages: Sequence[ChatMessage]
+    max_tokens: int | None = None
 
 
 class LLM(Protocol):
@@ -42,3 +50,16 @@ class LLM(Protocol):
         stop: Sequence[str] | None = None,
     ) -> Iterator[str]:
         """The reply as text pieces, as they are generated."""
+
+    def complete_many(
+        self,
+        requests: Sequence[ChatRequest],
+        *,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+        on_done: Callable[[int, str], Sequence[ChatRequest] | None] | None = None,
+    ) -> list[str]:
+        """The whole reply to each request, in order. Backends run the requests together (batched decoding,
+        concurrent HTTP requests), which costs far less than one after another. ``on_done(index, reply)`` is
+        told each reply as it finishes and may return follow-up requests (a retry, say): they join the run
+        with the next indices, so the batch stays full, and their replies are appended to the result."""

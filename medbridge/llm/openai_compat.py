@@ -1,6 +1,9 @@
 """Remote backend: any OpenAI-compatible ``/v1/chat/completions`` endpoint (vLLM, Ollama, llama.cpp server,
 hosted APIs), spoken with plain httpx.
 
+``complete_many`` sends up to ``parallel`` requests at once: servers such as vLLM and llama.cpp batch
+concurrent requests, so they finish together in little more than the time of one.
+
 Connection failures, 5xx and 429 are retried with exponential backoff (honouring ``Retry-After``); a stream
 is retried only until its first byte arrives, since a half-delivered answer cannot be replayed.
 """
@@ -10,12 +13,13 @@ from __future__ import annotations
 import json
 import os
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import httpx
 
-from medbridge.llm.base import ChatMessage, LLMError
+from medbridge.llm.base import ChatMessage, ChatRequest, LLMError
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER_S = 30.0
@@ -33,6 +37,7 @@ class OpenAICompatibleLLM:
         backoff_s: float = 0.5,
         max_tokens: int = 1024,
         temperature: float = 0.1,
+        parallel: int = 16,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
@@ -40,6 +45,7 @@ class OpenAICompatibleLLM:
         self._backoff_s = backoff_s
         self._max_tokens = max_tokens
         self._temperature = temperature
+        self._parallel = parallel
         key = api_key or os.environ.get("OPENAI_API_KEY")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout_s)
@@ -66,6 +72,38 @@ class OpenAICompatibleLLM:
                 return response.json()["choices"][0]["message"]["content"] or ""
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 raise LLMError(f"LLM endpoint {self.base_url} answered something that is not a chat completion") from exc
+
+    def complete_many(
+        self,
+        requests: Sequence[ChatRequest],
+        *,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+        on_done: Callable[[int, str], Sequence[ChatRequest] | None] | None = None,
+    ) -> list[str]:
+        answers: list[str] = []
+        with ThreadPoolExecutor(max_workers=self._parallel) as pool:  # httpx.Client is thread-safe
+            running: dict[Future[str], int] = {}
+
+            def submit(more: Sequence[ChatRequest]) -> None:
+                for request in more:
+                    future = pool.submit(self.complete, request.messages, max_tokens=request.max_tokens, temperature=temperature, stop=stop)
+                    running[future] = len(answers)
+                    answers.append("")
+
+            submit(requests)
+            try:
+                while running:
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        index = running.pop(future)
+                        answers[index] = future.result()
+                        if on_done:
+                            submit(on_done(index, answers[index]) or ())
+            finally:  # after a failure, requests not yet sent are dropped
+                for future in running:
+                    future.cancel()
+        return answers
 
     def stream(
         self,

@@ -1,8 +1,9 @@
 """The translator: cache → split → protect spans → prompt (with glossary) → restore → enforce terms → QA →
 retry stricter → flag.
 
-Speed on a CPU comes from generating fewer tokens: cached texts never reach the model, several short texts
-share one call (numbered lines), prompts are short and ``max_tokens`` follows the input length.
+Speed on a CPU comes from generating fewer tokens and generating them together: cached texts never reach the
+model, all sentences of a batch (and their retries) are decoded side by side, prompts are short, the system
+prompt is shared, and ``max_tokens`` follows the input length.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import html
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 from opencc import OpenCC
 
-from medbridge.llm.base import LLM
+from medbridge.llm.base import LLM, ChatRequest
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
 from medbridge.terms import GlossaryEntry, Terminology, get_terminology
@@ -45,6 +46,7 @@ CACHE_NAMESPACE = "translation"
 MAX_SHARED_TERMS = 40
 _UNIT_CHECKS = (UntranslatedCheck(), GlossaryCheck(), NumbersCheck(), OmissionCheck(), AdditionCheck(), RepetitionCheck(), ForeignContentCheck())
 _BATCH_CHECKS = (InconsistentTermCheck(),)
+_STRAY_NUMBER = re.compile(r"^\d{1,3}[.、:：)）](?!\d)\s*")  # digits of the text itself are markers: never a match
 _TAGS = re.compile(r"</?(?:i|b|u|em|strong|sup|sub)>", re.IGNORECASE)
 _s2twp = OpenCC("s2twp")
 _t2s = OpenCC("t2s")
@@ -96,8 +98,6 @@ class Translator:
         *,
         terminology: Terminology | None = None,
         max_retries: int = 1,
-        batch_chars: int = 600,
-        batch_size: int = 8,
         style: PlaceholderStyle = DEFAULT_STYLE,
         inject_glossary: bool = True,
     ) -> None:
@@ -105,8 +105,6 @@ class Translator:
         self.store = store
         self._terminology = terminology
         self.max_retries = max_retries
-        self.batch_chars = batch_chars          # texts shorter than this share one model call…
-        self.batch_size = batch_size            # …up to this many per call
         self.style = style
         self.inject_glossary = inject_glossary  # off only to measure what the glossary in the prompt buys
         self.calls = 0                          # model calls made; benchmarks and tests read it
@@ -135,9 +133,13 @@ class Translator:
         glossary: Sequence[GlossaryEntry] | None = None,
         progress: ProgressCallback | None = None,
         markup: bool = False,
+        on_text: Callable[[int, TranslatedText], None] | None = None,
     ) -> list[TranslatedText]:
         """Translate each text (title, abstract section, paragraph, table cell). With ``markup=True`` texts are
-        safe HTML fragments with inline tags (<i>, <sup>, …) and so are the translations."""
+        safe HTML fragments with inline tags (<i>, <sup>, …) and so are the translations. The texts are
+        translated together; ``on_text(index, translation)`` is told each one the model had to translate as soon
+        as it is final (a page can show it), before the batch-wide consistency check, whose findings only
+        the returned (and cached) translations carry."""
         src, tgt = get_language(source), get_language(target)
         terms = self.terminology.with_user_entries(glossary) if glossary else self.terminology
         total = len(texts)
@@ -165,22 +167,26 @@ class Translator:
             # local model reuses the evaluated prompt prefix; a very long list would cost more than it saves.
             shared_terms = self._prompt_terms(units, ctx)
             shared = shared_terms if len(shared_terms) <= MAX_SHARED_TERMS else None
-            for group in self._groups(units):
-                self._translate_group(group, ctx, shared)
-                for unit in group:
-                    remaining[unit.text_index] -= 1
+            finished: dict[int, TranslatedText] = {}
+
+            def settled(unit: _Unit) -> None:
+                index = unit.text_index
+                remaining[index] -= 1
+                if remaining[index]:
+                    return
+                finished[index] = self._assemble(prepared[index], work_tgt)
                 if progress:
-                    progress(done + sum(1 for i in pending if remaining[i] == 0), total)
-            fresh = [self._assemble(prepared[i], work_tgt) for i in pending]
+                    progress(done + len(finished), total)
+                if on_text:
+                    on_text(index, _deliverable(finished[index], texts[index], tgt))
+
+            self._translate_units(units, ctx, shared, settled)
+            fresh = [finished[i] for i in pending]
             self._check_consistency(fresh, ctx, markup)
             for i, result in zip(pending, fresh):
-                result.source = texts[i]  # as given, before any script conversion
-                result.flagged = any(p.severity == "error" for p in result.problems)
-                if tgt.code == "zh-Hant":
-                    result.target = _s2twp.convert(result.target)
-                results[i] = result
+                results[i] = _deliverable(result, texts[i], tgt)
                 if self.store:
-                    self.store.cache_put(CACHE_NAMESPACE, keys[i], _to_cache(result))
+                    self.store.cache_put(CACHE_NAMESPACE, keys[i], _to_cache(results[i]))
         return [r for r in results if r is not None]
 
     def cache_key(self, text: str, source: Language, target: Language, terminology: Terminology, markup: bool = False) -> str:
@@ -228,37 +234,42 @@ class Translator:
             lines.append(units)
         return _Text(text, lines)
 
-    def _groups(self, units: list[_Unit]) -> list[list[_Unit]]:
-        """Consecutive short units share a call; a long one goes alone."""
-        groups: list[list[_Unit]] = []
-        current: list[_Unit] = []
-        size = 0
-        for unit in units:
-            length = len(unit.protected.text)
-            if current and (size + length > self.batch_chars or len(current) >= self.batch_size):
-                groups.append(current)
-                current, size = [], 0
-            current.append(unit)
-            size += length
-        if current:
-            groups.append(current)
-        return groups
-
     # ---- model calls -----------------------------------------------------------------------------
 
-    def _translate_group(self, group: list[_Unit], ctx: QAContext, shared_terms: list[tuple[str, str]] | None) -> None:
-        answers = self._call(group, ctx, shared_terms)
-        if answers is None:  # the numbered answer did not parse: one call each
-            answers = [self._call([u], ctx, shared_terms)[0] for u in group]  # type: ignore[index]
-        for unit, answer in zip(group, answers):
-            self._accept(unit, answer, ctx)
-            attempts = 0
-            while attempts < self.max_retries and _errors(unit.problems):
-                attempts += 1
-                previous = (unit.target, unit.problems)
-                self._accept(unit, self._call([unit], ctx, shared_terms, problems=_retry_problems(unit))[0], ctx)  # type: ignore[index]
-                if len(_errors(unit.problems)) > len(_errors(previous[1])):
-                    unit.target, unit.problems = previous
+    def _translate_units(
+        self, units: list[_Unit], ctx: QAContext, shared_terms: list[tuple[str, str]] | None, settled: Callable[[_Unit], None]
+    ) -> None:
+        """Every unit through the model in one batched run, a request each (the backend decodes them together;
+        a 1.5B model also translates a lone sentence more faithfully than numbered lines). A unit failing QA
+        comes back as a stricter retry, up to ``max_retries`` times, joining the running batch, which so stays
+        full. ``settled`` is told each unit as its translation becomes final."""
+        jobs: list[tuple[_Unit, int]] = []  # per request: its unit and attempt (0 = first translation)
+
+        def queue(pending: list[_Unit], attempt: int) -> list[ChatRequest]:
+            jobs.extend((unit, attempt) for unit in pending)
+            self.calls += len(pending)
+            return [self._request(unit, ctx, shared_terms, _retry_problems(unit) if attempt else ()) for unit in pending]
+
+        def answered(index: int, answer: str) -> list[ChatRequest]:
+            unit, attempt = jobs[index]
+            previous = (unit.target, unit.problems)
+            self._accept(unit, _parse(answer), ctx)
+            if attempt and len(_errors(unit.problems)) > len(_errors(previous[1])):
+                unit.target, unit.problems = previous  # a retry that made things worse is dropped
+            if _errors(unit.problems) and attempt < self.max_retries:
+                return queue([unit], attempt + 1)
+            settled(unit)
+            return []
+
+        self.llm.complete_many(queue(units, 0), temperature=0.0, on_done=answered)
+
+    def _request(
+        self, unit: _Unit, ctx: QAContext, shared_terms: list[tuple[str, str]] | None, problems: Sequence[QAProblem] = ()
+    ) -> ChatRequest:
+        terms = shared_terms if shared_terms is not None else self._prompt_terms([unit], ctx)
+        text = unit.protected.text
+        messages = build_messages([text], ctx.source_lang, ctx.target_lang, self.style, terms, problems)
+        return ChatRequest(messages, self._max_tokens(text, ctx))
 
     def _prompt_terms(self, units: Sequence[_Unit], ctx: QAContext) -> list[tuple[str, str]]:
         """Glossary pairs for the prompt, in order of first use."""
@@ -268,27 +279,14 @@ class Translator:
         items = ((e.en, e.zh) if pair == ("en", "zh") else (e.zh, e.en) for u in units for e in u.terms)
         return list(dict.fromkeys(items))
 
-    def _call(
-        self, units: list[_Unit], ctx: QAContext, shared_terms: list[tuple[str, str]] | None, problems: Sequence[QAProblem] = ()
-    ) -> list[str] | None:
-        terms = shared_terms if shared_terms is not None else self._prompt_terms(units, ctx)
-        texts = [u.protected.text for u in units]
-        messages = build_messages(texts, ctx.source_lang, ctx.target_lang, self.style, terms, problems)
-        self.calls += 1
-        answer = self.llm.complete(messages, max_tokens=self._max_tokens(texts, ctx), temperature=0.0)
-        parsed = parse_numbered(answer, len(units))
-        if parsed is None and len(units) == 1:  # a lone text answered without its number
-            return [clean_answer(answer)]
-        return parsed
-
-    def _max_tokens(self, texts: Sequence[str], ctx: QAContext) -> int:
+    def _max_tokens(self, text: str, ctx: QAContext) -> int:
         """Room for the expected translation and half again, so a generation loop stops early. A Chinese
         translation takes about as many tokens as its English source (digits and markers cost the same on both
         sides); other scripts take more."""
         counter = getattr(self.llm, "count_tokens", None)  # the local backend counts exactly
-        source_tokens = sum(counter(t) if counter else _estimate_tokens(t) for t in texts)
+        source_tokens = counter(text) if counter else _estimate_tokens(text)
         ratio = 1.0 if ctx.target_lang.code in ("en", "zh") else 1.4
-        return int(source_tokens * ratio * 1.5) + 16 * len(texts) + 16
+        return int(source_tokens * ratio * 1.5) + 32
 
     def _accept(self, unit: _Unit, answer: str, ctx: QAContext) -> None:
         """Restore spans, enforce approved terms, run the unit's QA."""
@@ -333,6 +331,13 @@ def _estimate_tokens(text: str) -> int:
     return int(cjk / 1.3 + (len(text) - cjk) / 3.5) + 1
 
 
+def _parse(answer: str) -> str:
+    """The translation in the answer to a one-line numbered request, which may come back without its number or
+    with a wrong one ("2. …")."""
+    parsed = parse_numbered(answer, 1)
+    return parsed[0] if parsed else _STRAY_NUMBER.sub("", clean_answer(answer), count=1)
+
+
 def _retry_problems(unit: _Unit) -> list[QAProblem]:
     """The unit's problems as a retry is told them: a number inside a dropped marker is the marker's problem
     (the model never saw "356", only ⟦1⟧)."""
@@ -375,6 +380,13 @@ def _convert_chinese(text: str, src: Language, tgt: Language) -> str:
     if src.code == "zh-Hant" and tgt.code == "zh":
         return _t2s.convert(text)
     return text
+
+
+def _deliverable(result: TranslatedText, source: str, target: Language) -> TranslatedText:
+    """The translation as handed out: the source as given, the target in the requested script, flagged when
+    errors remain."""
+    text = _s2twp.convert(result.target) if target.code == "zh-Hant" else result.target
+    return TranslatedText(source, text, list(result.problems), flagged=any(p.severity == "error" for p in result.problems))
 
 
 def _to_cache(result: TranslatedText) -> str:

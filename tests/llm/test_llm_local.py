@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from medbridge.llm import ChatMessage, LLMError, get_llm
+from medbridge.llm import ChatMessage, ChatRequest, LLMError, get_llm
 from medbridge.llm.local import LocalLLM
 from medbridge.settings import load_settings
 
@@ -100,3 +100,56 @@ def test_a_file_that_is_not_gguf_is_a_clear_error(tmp_path) -> None:
 
     with pytest.raises(LLMError, match=r"^cannot load GGUF model .*notes\.gguf"):
         llm.complete(ARITHMETIC)
+
+
+QUESTIONS = [
+    [ChatMessage("system", "You are a calculator. Answer with the number only."), ChatMessage("user", f"What is {a}+{b}?")]
+    for a, b in [(2, 2), (3, 5), (10, 7), (6, 6), (1, 8)]
+]
+
+
+def test_requests_decoded_together_answer_as_they_would_one_by_one(small_settings) -> None:
+    # Two sequences at a time for five requests: admission as sequences finish, and the shared system prompt.
+    llm = get_llm(small_settings(parallel=2, max_tokens=16))
+    alone = [llm.complete(q, temperature=0) for q in QUESTIONS]
+    done: list[int] = []
+
+    together = llm.complete_many([ChatRequest(q) for q in QUESTIONS], temperature=0, on_done=lambda i, _: done.append(i))
+
+    assert together == alone
+    assert sorted(done) == [0, 1, 2, 3, 4]
+    assert [a.strip() for a in together] == ["4", "8", "17", "12", "9"]
+
+
+def test_follow_up_requests_join_the_run_and_are_answered_in_order(small_llm: LocalLLM) -> None:
+    seen: list[tuple[int, str]] = []
+
+    def ask_again(index: int, reply: str) -> list[ChatRequest]:
+        seen.append((index, reply))
+        if index >= 2:
+            return []
+        return [ChatRequest([ChatMessage("user", f"Repeat exactly: {reply.strip()} and {index}")], max_tokens=12)]
+
+    answers = small_llm.complete_many([ChatRequest(QUESTIONS[0]), ChatRequest(QUESTIONS[1])], temperature=0, on_done=ask_again)
+
+    assert len(answers) == 4 and sorted(i for i, _ in seen) == [0, 1, 2, 3]
+    assert answers[0].strip() == "4" and answers[1].strip() == "8"
+    assert "4" in answers[2] or "4" in answers[3]  # the follow-up of request 0 saw its reply
+
+
+def test_each_request_keeps_its_own_budget_and_stop(small_llm: LocalLLM) -> None:
+    count = [ChatMessage("user", "Count from 1 to 10, separated by commas.")]
+
+    short, stopped = small_llm.complete_many([ChatRequest(count, max_tokens=3), ChatRequest(count, max_tokens=40)], temperature=0, stop=["7"])
+
+    assert small_llm.count_tokens(short) <= 3
+    assert "6" in stopped and "7" not in stopped
+
+
+def test_a_small_cache_makes_requests_wait_instead_of_failing(small_settings) -> None:
+    # 600 cells: the prompts and budgets of all five do not fit at once, so some wait for others to finish.
+    llm = get_llm(small_settings(n_ctx=600, parallel=5, max_tokens=100))
+
+    answers = llm.complete_many([ChatRequest(q) for q in QUESTIONS], temperature=0)
+
+    assert [a.strip() for a in answers] == ["4", "8", "17", "12", "9"]

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from medbridge.llm import ChatMessage, LLMError, get_llm
+from medbridge.llm import ChatMessage, ChatRequest, LLMError, get_llm
 from medbridge.llm.openai_compat import OpenAICompatibleLLM
 from medbridge.settings import load_settings
 
@@ -105,3 +105,23 @@ def test_http_error_status_is_explained_without_retrying(llama_server) -> None:
     with pytest.raises(LLMError, match=r"^LLM endpoint http://127\.0\.0\.1:\d+/not-v1/chat/completions answered HTTP 404: "):
         llm.complete(ARITHMETIC)
     assert time.monotonic() - started < 5  # a 404 is not transient: no backoff wait
+
+
+def test_complete_many_sends_requests_concurrently_and_takes_follow_ups(llama_server) -> None:
+    llm = endpoint(llama_server.base_url, parallel=3)
+    questions = [[ARITHMETIC[0], ChatMessage("user", f"What is {a}+{a}?")] for a in (1, 2, 3)]
+    order: list[int] = []
+
+    def follow(index: int, reply: str) -> list[ChatRequest]:
+        order.append(index)
+        return [ChatRequest(ARITHMETIC)] if index == 0 else []
+
+    answers = llm.complete_many([ChatRequest(q) for q in questions], temperature=0, on_done=follow)
+
+    assert [a.strip() for a in answers] == ["2", "4", "6", "4"]
+    assert sorted(order) == [0, 1, 2, 3] and order[-1] == 3  # the follow-up came last
+
+
+def test_complete_many_reports_an_unreachable_endpoint(dead_endpoint) -> None:
+    with pytest.raises(LLMError, match="cannot reach LLM endpoint"):
+        endpoint(dead_endpoint, max_retries=0).complete_many([ChatRequest(ARITHMETIC)] * 3)

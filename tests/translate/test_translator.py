@@ -56,26 +56,13 @@ def test_cache_key_changes_with_model_glossary_and_direction(endpoint):
     assert base != translator.cache_key("Ketamine", en, zh, terms.with_user_entries([KETAMINE]))
 
 
-def test_short_texts_share_one_call_with_numbered_lines(reference_pairs, reference_model, endpoint):
+def test_each_sentence_is_one_request_and_all_share_the_system_prompt(reference_pairs, reference_model, endpoint):
     titles = [p.en for p in reference_pairs if p.label == "TITLE"]
     results = Translator(endpoint.llm(), max_retries=0).translate_batch(titles, source="en", target="zh")
-    assert len(endpoint.requests) == 1
-    assert endpoint.requests[0]["messages"][-1]["content"].startswith("1. ")
-    # Equal to the references up to the glossary's spellings, which the translator enforces.
-    references = [p.zh for p in reference_pairs if p.label == "TITLE"]
-    assert all(r.target[-8:] == ref[-8:] and "⟦" not in r.target for r, ref in zip(results, references))
-
-
-def test_unparseable_batch_answer_falls_back_to_one_call_per_text(reference_pairs, reference_model, endpoint):
-    titles = [p.en for p in reference_pairs if p.label == "TITLE"]
-
-    def merged_lines(messages):
-        answer = reference_model(messages)
-        return answer.replace("\n2. ", " ") if "\n2. " in answer else answer
-
-    endpoint.reply = merged_lines
-    results = Translator(endpoint.llm(), max_retries=0).translate_batch(titles, source="en", target="zh")
-    assert len(endpoint.requests) == 1 + len(titles)
+    assert len(endpoint.requests) == len(titles)
+    # One system prompt (the batch's glossary terms) for all: a local model evaluates it once.
+    assert len({json.dumps(r["messages"][0]) for r in endpoint.requests}) == 1
+    assert sorted(r["messages"][-1]["content"] for r in endpoint.requests) == sorted(f"1. {t}" for t in titles)
     # Equal to the references up to the glossary's spellings, which the translator enforces.
     references = [p.zh for p in reference_pairs if p.label == "TITLE"]
     assert all(r.target[-8:] == ref[-8:] and "⟦" not in r.target for r, ref in zip(results, references))
@@ -136,10 +123,11 @@ def test_traditional_chinese_comes_from_opencc(endpoint):
 
 
 def test_blank_lines_and_paragraphs_keep_their_layout(endpoint):
-    endpoint.reply = lambda messages: "1. 这是第一段。\n2. 这是第二段。"
+    answers = {"1. This is the first paragraph.": "1. 这是第一段。", "1. This is the second paragraph.": "1. 这是第二段。"}
+    endpoint.reply = lambda messages: answers[messages[-1]["content"]]
     text = "This is the first paragraph.\n\nThis is the second paragraph."
     result = Translator(endpoint.llm()).translate(text, source="en", target="zh")
-    assert result.target == "这是第一段。\n\n这是第二段。" and len(endpoint.requests) == 1
+    assert result.target == "这是第一段。\n\n这是第二段。" and len(endpoint.requests) == 2
 
 
 def test_any_direction_uses_the_language_names(endpoint):
@@ -171,3 +159,38 @@ def test_label_table_composes_labels_and_refuses_unknown_words():
     assert label_zh("MATERIALS AND METHODS") == "材料与方法" and label_zh("RESULTS") == "结果"
     assert label_zh("SUPPLEMENTARY DATA") is None
     assert localise_label("SUPPLEMENTARY DATA: 见附录。", "SUPPLEMENTARY DATA: See the appendix.") == "SUPPLEMENTARY DATA: 见附录。"
+
+
+def test_each_text_is_handed_over_when_final_and_retries_join_the_same_run(reference_pairs, reference_model, endpoint):
+    pairs = [p for p in reference_pairs if p.pmid == "19622817"]
+    texts = [p.en for p in pairs]
+    obedient = [r.target for r in Translator(endpoint.llm(), max_retries=1).translate_batch(texts, source="en", target="zh")]
+    endpoint.requests.clear()
+    first_try: set[str] = set()
+
+    def drops_markers_once(messages):
+        answer = reference_model(messages)
+        text = messages[-1]["content"].splitlines()[-1]  # the numbered sentence, after any retry instructions
+        if "⟦1⟧" in text and text not in first_try:  # the first answer to a sentence with markers loses one
+            first_try.add(text)
+            return answer.replace("⟦1⟧", "", 1)
+        return answer
+
+    endpoint.reply = drops_markers_once
+    handed: list[tuple[int, str]] = []
+    translator = Translator(endpoint.llm(), max_retries=1)
+    results = translator.translate_batch(texts, source="en", target="zh", on_text=lambda index, unit: handed.append((index, unit.target)))
+
+    assert sorted(index for index, _ in handed) == list(range(len(pairs)))
+    assert dict(handed) == {i: r.target for i, r in enumerate(results)}
+    # Every sentence that lost a marker was retried, told so, and its retry repaired it.
+    told = [r for r in endpoint.requests if "Copy every ⟦1⟧ marker" in r["messages"][-1]["content"]]
+    assert len(first_try) >= 3 and len(told) >= len(first_try)
+    assert [r.target for r in results] == obedient
+    assert translator.calls == len(endpoint.requests)
+
+
+def test_a_lone_answer_with_a_stray_number_loses_it(endpoint):
+    endpoint.reply = lambda messages: "2. 氯胺酮减轻了抑郁症状。"
+    result = Translator(endpoint.llm(), max_retries=0).translate("Ketamine reduced depressive symptoms.", source="en", target="zh")
+    assert result.target == "氯胺酮减轻了抑郁症状。" and not result.flagged

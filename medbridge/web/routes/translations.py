@@ -4,6 +4,8 @@ server-sent events (one event per finished title/section, so the reader sees pro
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from typing import Annotated, Callable, Iterator, Sequence
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -83,16 +85,35 @@ def stream_translation(
         try:
             translator = get_translator(request)
             known = translator.lookup(texts, source="en", target=target, markup=True)
-            done = sum(u is not None for u in known)
-            yield _event({"type": "start", "total": len(texts), "done": done})
-            for index, (text, unit) in enumerate(zip(texts, known)):
-                if unit is None:
-                    unit = translator.translate(text, source="en", target=target, markup=True)
-                    done += 1
-                    yield _event({"type": "unit", "index": index, "target": sanitize_inline_markup(unit.target), "flagged": unit.flagged,
-                                  "problems": [p.message for p in unit.problems], "done": done, "total": len(texts)})
-            yield _event({"type": "done", "total": len(texts), "done": done})
         except MedbridgeError as exc:
             yield _event({"type": "error", "message": str(exc)})
+            return
+        pending = [i for i, unit in enumerate(known) if unit is None]
+        done = len(texts) - len(pending)
+        yield _event({"type": "start", "total": len(texts), "done": done})
+        # All missing texts are translated in one batch (the model decodes them together); a worker thread runs
+        # it and hands each text over as it is final. A reader who leaves does not stop it: the rest is cached.
+        finished: queue.Queue[tuple[int, TranslatedText] | Exception | None] = queue.Queue()
+
+        def translate() -> None:
+            try:
+                translator.translate_batch([texts[i] for i in pending], source="en", target=target, markup=True,
+                                           on_text=lambda k, unit: finished.put((pending[k], unit)))
+                finished.put(None)
+            except Exception as exc:  # handed to the stream: the reader sees why, the page does not hang
+                finished.put(exc)
+
+        if pending:
+            threading.Thread(target=translate, name=f"translate-{pmid}", daemon=True).start()
+        while pending and (item := finished.get()) is not None:
+            if isinstance(item, Exception):
+                message = str(item) if isinstance(item, MedbridgeError) else f"translation failed: {item!r}"
+                yield _event({"type": "error", "message": message})
+                return
+            index, unit = item
+            done += 1
+            yield _event({"type": "unit", "index": index, "target": sanitize_inline_markup(unit.target), "flagged": unit.flagged,
+                          "problems": [p.message for p in unit.problems], "done": done, "total": len(texts)})
+        yield _event({"type": "done", "total": len(texts), "done": done})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
