@@ -20,7 +20,7 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from medbridge.corpus.models import Record
-from medbridge.llm.base import LLM, ChatMessage, LLMError
+from medbridge.llm.base import LLM, ChatMessage, ChatRequest, LLMError
 from medbridge.research.citations import CITATION_MARK, first_author_label, parse_marker
 from medbridge.research.models import Draft, EvidenceCard, EvidenceField, Paragraph, Plan, Section, Sentence
 from medbridge.research.text import count_words
@@ -270,7 +270,7 @@ class Synthesiser:
                 if quotable(field) and field.quote not in used and len(limitations) < MAX_GAPS:
                     used.add(field.quote)
                     limitations.append((card.pmid, field))
-        connectives = [self._connective(theme, by_pmid) for theme in themes]
+        connectives = self._connectives(themes, by_pmid)
         return Selection(background, studies, connectives, nulls, limitations)
 
     def _write(self, plan: Plan, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme],
@@ -343,34 +343,47 @@ class Synthesiser:
             return label
         return label[:-1] + "; " + ", ".join(details) + ")" if label.endswith(")") else label
 
-    def _connective(self, theme: Theme, cards: Mapping[int, EvidenceCard]) -> Sentence | None:
-        """One model-written sentence tying the theme's first findings together; None without a model."""
-        if self.llm is None:
-            return None
-        numbered: list[tuple[int, str]] = []
-        for pmid in theme.pmids:
-            card = cards[pmid]
-            field = card.conclusion or (card.findings[0] if card.findings else None)
-            if field:
-                numbered.append((pmid, field.quote[:300]))
-            if len(numbered) == 4:
-                break
-        if len(numbered) < 2:
-            return None
-        listing = "\n".join(f"[{i}] {quote}" for i, (_, quote) in enumerate(numbered, start=1))
-        try:
-            reply = self.llm.complete(
-                [ChatMessage("system", THEME_PROMPT), ChatMessage("user", f"Theme: {theme.label_en}\n{listing}")],
+    def _connectives(self, themes: Sequence[Theme], cards: Mapping[int, EvidenceCard]) -> list[Sentence | None]:
+        """Per theme one model-written sentence tying its first findings together (None without a model, or
+        where it does not cite); the themes' requests are generated together."""
+        listings: list[list[tuple[int, str]]] = []
+        for theme in themes:
+            numbered: list[tuple[int, str]] = []
+            for pmid in theme.pmids:
+                card = cards[pmid]
+                field = card.conclusion or (card.findings[0] if card.findings else None)
+                if field:
+                    numbered.append((pmid, field.quote[:300]))
+                if len(numbered) == 4:
+                    break
+            listings.append(numbered)
+        asked = [i for i, numbered in enumerate(listings) if len(numbered) >= 2]
+        if self.llm is None or not asked:
+            return [None] * len(themes)
+        requests = [
+            ChatRequest(
+                [ChatMessage("system", THEME_PROMPT),
+                 ChatMessage("user", f"Theme: {themes[i].label_en}\n" + "\n".join(f"[{n}] {quote}" for n, (_, quote) in enumerate(listings[i], 1)))],
                 max_tokens=90,
-                temperature=0.0,
-                stop=["\n"],
             )
+            for i in asked
+        ]
+        try:
+            replies = self.llm.complete_many(requests, temperature=0.0, stop=["\n"])
         except LLMError:
-            return None
-        reply = reply.strip()
-        numbers = [n for n in parse_marker(reply) if 1 <= n <= len(numbered)]
-        text = re.sub(r"\s*\[[\d,\s–-]+\]", "", reply).strip()
-        if not numbers or len(text) < 20:
-            return None  # a connective sentence must cite; an uncited one is dropped, not trusted
-        citations = list(dict.fromkeys(numbered[n - 1][0] for n in numbers))
-        return Sentence(text=text, citations=citations, source_text=text, origin="llm")
+            return [None] * len(themes)
+        connectives: list[Sentence | None] = [None] * len(themes)
+        for i, reply in zip(asked, replies):
+            connectives[i] = _cited_sentence(reply.strip(), listings[i])
+        return connectives
+
+
+def _cited_sentence(reply: str, numbered: Sequence[tuple[int, str]]) -> Sentence | None:
+    """The model's connective sentence with its [n] markers as citations; one that does not cite is dropped,
+    not trusted."""
+    numbers = [n for n in parse_marker(reply) if 1 <= n <= len(numbered)]
+    text = re.sub(r"\s*\[[\d,\s–-]+\]", "", reply).strip()
+    if not numbers or len(text) < 20:
+        return None
+    citations = list(dict.fromkeys(numbered[n - 1][0] for n in numbers))
+    return Sentence(text=text, citations=citations, source_text=text, origin="llm")
