@@ -1,4 +1,5 @@
-"""Local LLM throughput on this machine: prompt processing and generation tokens/s.
+"""Local LLM throughput on this machine: prompt processing and generation tokens/s, and what batched
+decoding (``complete_many``) yields with 1, 4, 8 and 16 requests generated together.
 
     python benchmarks/llm.py                       # default 1.5B model, then the 0.5B peer
     python benchmarks/llm.py qwen2.5-coder-0.5b --runs 5
@@ -6,16 +7,18 @@
 Models are assembled into MEDBRIDGE_HOME/models if needed. Each run starts with a unique system message so
 llama.cpp's prompt-prefix cache cannot skip the prompt. Prompt speed = prompt tokens / time to first token;
 generation speed = tokens after the first / time from first to last token (one stream piece per token).
+Batched figures are generated tokens / wall time of the whole call, prompt processing included.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import time
 
-from medbridge.llm import ChatMessage, get_llm
+from medbridge.llm import ChatMessage, ChatRequest, get_llm
 from medbridge.llm.local import LocalLLM
 from medbridge.llm.models import DEFAULT_MODEL, MODELS
 from medbridge.settings import get_settings
@@ -58,6 +61,20 @@ def bench(name: str, runs: int, max_tokens: int, threads: int | None) -> None:
               f"{len(stamps)} generated at {generation_rates[-1]:.1f} tok/s")
     print(f"{name}: prompt {statistics.median(prompt_rates):.0f} tok/s, "
           f"generation {statistics.median(generation_rates):.1f} tok/s (median of {runs})")
+    batched(llm, max_tokens)
+
+
+def batched(llm: LocalLLM, max_tokens: int) -> None:
+    """Sentences of the passage translated together, as the translator sends them."""
+    sentences = re.split(r"(?<=\.) ", PASSAGE)
+    for size in (1, 4, 8, 16):
+        system = ChatMessage("system", f"Batch of {size} at {time.time()}: translate into Simplified Chinese.")
+        requests = [ChatRequest([system, ChatMessage("user", f"{sentences[i % len(sentences)]} ({i + 1})")], max_tokens) for i in range(size)]
+        started = time.monotonic()
+        answers = llm.complete_many(requests, temperature=0)
+        elapsed = time.monotonic() - started
+        generated = sum(llm.count_tokens(answer) for answer in answers)
+        print(f"  {size:2d} requests together: {generated} tokens generated in {elapsed:.1f} s = {generated / elapsed:.1f} tok/s")
 
 
 def main() -> None:

@@ -58,6 +58,8 @@ class SearchIndex:
         self._pending_path = self.folder / "dense" / "pending.npy"
         self._lock = threading.Lock()
         self._bundle: dict[int, tuple[int, np.ndarray]] | None = None
+        if self.lexical.created_empty and self.applied_seq:  # a new schema wiped the old index: start over
+            self._save_state(0, self.vectors_seq)
 
     @contextmanager
     def _exclusive(self):

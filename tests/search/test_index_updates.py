@@ -51,6 +51,30 @@ def test_resumes_from_the_saved_sequence(settings, store):
     assert report.applied_changes == 3 and reopened.lexical.num_docs() == 8
 
 
+def test_an_index_of_an_older_schema_is_rebuilt_from_the_feed(settings, store):
+    _put(store, [Record(pmid=p, title=f"amyloid plaque study {p}") for p in range(1, 4)])
+    SearchIndex(settings, store).update()
+    meta = settings.index_dir / "lexical" / "schema.json"
+    meta.write_text(json.dumps({"version": 1}))  # as written by an earlier medbridge
+
+    reopened = SearchIndex(settings, open_store(settings))
+    assert reopened.applied_seq == 0 and reopened.behind() == 3
+    reopened.update()
+    assert reopened.lexical.num_docs() == 3
+    assert [h.pmid for h in SearchEngine(reopened).search('"amyloid plaque"[ti]').hits] != []
+
+
+def test_phrases_match_adjacent_words_only(settings, store):
+    _put(store, [Record(pmid=1, title="Amyloid plaques in the cortex"), Record(pmid=2, title="Plaques without amyloid"),
+                 Record(pmid=3, title="Senile dementia of the Alzheimer type")])
+    index = SearchIndex(settings, store)
+    index.update()
+    engine = SearchEngine(index)
+    assert [h.pmid for h in engine.search('"amyloid plaque"[ti]').hits] == [1]  # stems match, order matters
+    assert [h.pmid for h in engine.search('"dementia of the alzheimer type"[ti]').hits] == [3]
+    assert engine.search('"dementia alzheimer"[ti]').hits == []
+
+
 def test_rebuild_reapplies_the_whole_feed(settings, store):
     _put(store, [Record(pmid=p, title=f"amyloid study {p}") for p in range(1, 4)])
     index = SearchIndex(settings, store)
