@@ -78,7 +78,7 @@ def _plain(fragment: str) -> str:
 
 @dataclass(slots=True)
 class _Text:
-    """A text of the batch, cut into lines (kept verbatim when blank) and chunks."""
+    """A text of the batch, cut into lines (kept verbatim when blank) and sentences."""
 
     source: str
     lines: list[list[_Unit] | str]   # units of a line, or a blank line passed through
@@ -163,8 +163,8 @@ class Translator:
             prepared = {i: self._prepare(i, texts[i], src, ctx, markup) for i in pending}
             units = [u for i in pending for u in prepared[i].units]
             remaining = {i: len(prepared[i].units) for i in pending}
-            # One term list for the whole batch keeps the system prompt identical across its calls, so the
-            # local model reuses the evaluated prompt prefix; a very long list would cost more than it saves.
+            # One term list for the whole batch keeps the system prompt identical across its requests, so the
+            # local model evaluates it once for all of them; a very long list would cost more than it saves.
             shared_terms = self._prompt_terms(units, ctx)
             shared = shared_terms if len(shared_terms) <= MAX_SHARED_TERMS else None
             finished: dict[int, TranslatedText] = {}
