@@ -159,18 +159,19 @@ class _Engine:
                 seq.output_row = -1
                 if llama_cpp.llama_vocab_is_eog(self.model.vocab, token):
                     reserved -= seq.reserved
-                    yield seq.index, *self._finish(seq, active, free_slots)
+                    yield seq.index, self._finish(seq, active, free_slots), True
                     continue
                 seq.raw += self.model.detokenize([token])
                 seq.generated += 1
                 piece, stopped = self._new_text(seq)
                 if stopped or seq.generated >= seq.budget:
                     reserved -= seq.reserved
-                    yield seq.index, piece + self._finish(seq, active, free_slots)[0], True
+                    yield seq.index, piece + self._finish(seq, active, free_slots), True
                     continue
                 if piece:
                     yield seq.index, piece, False
-                seq.output_row = self._add(rows, token, seq.position, seq.slot, True)
+                self._add(rows, token, seq.position, seq.slot, True)
+                seq.output_row = rows
                 rows += 1
                 seq.position += 1
             while waiting and free_slots:
@@ -193,10 +194,10 @@ class _Engine:
                 take = seq.pending[: _BATCH_TOKENS - rows]
                 for offset, token in enumerate(take):
                     last = offset == len(take) - 1 and len(take) == len(seq.pending)
-                    row = self._add(rows, token, seq.position + offset, seq.slot, last)
-                    rows = row + 1
+                    self._add(rows, token, seq.position + offset, seq.slot, last)
                     if last:
-                        seq.output_row = row
+                        seq.output_row = rows
+                    rows += 1
                 seq.position += len(take)
                 del seq.pending[: len(take)]
                 if rows >= _BATCH_TOKENS:
@@ -217,21 +218,19 @@ class _Engine:
         self.prefix = first[:reused]
         for start in range(reused, shared, _BATCH_TOKENS):
             chunk = first[start : min(shared, start + _BATCH_TOKENS)]
-            rows = 0
-            for offset, token in enumerate(chunk):
-                rows = self._add(rows, token, start + offset, _PREFIX_SEQUENCE, False) + 1
-            self._decode(rows)
+            for row, token in enumerate(chunk):
+                self._add(row, token, start + row, _PREFIX_SEQUENCE, False)
+            self._decode(len(chunk))
             self.prefix = first[: start + len(chunk)]
 
-    def _add(self, row: int, token: int, position: int, sequence: int, logits: bool) -> int:
-        """Put a token in batch row ``row``; returns the row."""
+    def _add(self, row: int, token: int, position: int, sequence: int, logits: bool) -> None:
+        """Put a token in batch row ``row``."""
         batch = self.batch.batch
         batch.token[row] = token
         batch.pos[row] = position
         batch.seq_id[row][0] = sequence
         batch.n_seq_id[row] = 1
         batch.logits[row] = logits
-        return row
 
     def _decode(self, rows: int) -> None:
         self.batch.batch.n_tokens = rows
@@ -256,14 +255,14 @@ class _Engine:
             seq.raw = bytearray(text[:end].encode("utf-8"))
         return piece, stopped
 
-    def _finish(self, seq: _Sequence, active: list[_Sequence], free_slots: list[int]) -> tuple[str, bool]:
+    def _finish(self, seq: _Sequence, active: list[_Sequence], free_slots: list[int]) -> str:
         """Free the sequence's slot and cells; returns the text still held back (none once stopped)."""
         self._llama_cpp.llama_memory_seq_rm(self.context.memory, seq.slot, -1, -1)
         active.remove(seq)
         free_slots.append(seq.slot)
         seq.sampler.close()
         text = seq.raw.decode("utf-8", errors="replace")
-        return text[seq.emitted :], True
+        return text[seq.emitted :]
 
 
 def _common_length(a: Sequence[int], b: Sequence[int]) -> int:
