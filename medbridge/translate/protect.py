@@ -45,11 +45,18 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("symbol", re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9α-ωΑ-Ω](?:[A-Za-z0-9α-ωΑ-Ω+]|[-/](?=[A-Za-z0-9α-ωΑ-Ω]))*")),
 ]
 _ORDINAL_OR_DECADE = re.compile(r"\d+(?:st|nd|rd|th|s)", re.IGNORECASE)
+# An English word inside a compound ("phospho" of "CSF/phospho-tau199", "non" of "non-AD", "peptide42"): the
+# compound is words to translate around its symbols, not one symbol to copy.
+_WORD_PART = re.compile(r"[a-z]{4,}\d*|non")
+_COMPOUND_PART = re.compile(r"[^-/]+")
 
 
 def is_symbol(token: str) -> bool:
-    """Gene/protein symbol or abbreviation: NMDA, mTOR, Abeta42, T-tau, CSF, MCI, p53 (not "Alzheimer", "1990s")."""
+    """Gene/protein symbol or abbreviation: NMDA, mTOR, Abeta42, T-tau, CSF, MCI, p53 (not "Alzheimer", "1990s",
+    "non-AD", "peptide42")."""
     if not any(c.isalpha() for c in token) or _ORDINAL_OR_DECADE.fullmatch(token):
+        return False
+    if any(_WORD_PART.fullmatch(part) for part in _COMPOUND_PART.findall(token)):
         return False
     if any(c.isdigit() for c in token):
         return True
@@ -202,15 +209,15 @@ def _find_spans(text: str, keep: Collection[str], defined: Collection[str]) -> l
     candidates: list[tuple[int, int, str]] = []
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(text):
-            if kind == "symbol" and (
-                not protect_case_symbols
-                or match.group() in keep
-                or match.end() <= label_end
-                or not (is_symbol(match.group()) or match.group() in defined)
-            ):
-                continue
-            if match.end() > match.start():
-                candidates.append((match.start(), match.end(), kind))
+            pieces = _symbol_pieces(match) if kind == "symbol" else [(match.start(), match.end())]
+            for start, end in pieces:
+                token = text[start:end]
+                if kind == "symbol" and (
+                    not protect_case_symbols or token in keep or end <= label_end or not (is_symbol(token) or token in defined)
+                ):
+                    continue
+                if end > start:
+                    candidates.append((start, end, kind))
     # Earliest first, longest first at the same start; keep non-overlapping.
     candidates.sort(key=lambda c: (c[0], -(c[1] - c[0])))
     chosen: list[tuple[int, int, str]] = []
@@ -226,6 +233,15 @@ def _find_spans(text: str, keep: Collection[str], defined: Collection[str]) -> l
         else:
             merged.append((start, end, kind))
     return merged
+
+
+def _symbol_pieces(match: re.Match[str]) -> list[tuple[int, int]]:
+    """The candidate symbols of a token: the whole token, or the parts of a compound that has English words in it
+    ("CSF/phospho-tau199" → "CSF", "tau199"), so the words are translated and the symbols kept."""
+    parts = list(_COMPOUND_PART.finditer(match.group()))
+    if not any(_WORD_PART.fullmatch(part.group()) for part in parts):
+        return [match.span()]
+    return [(match.start() + part.start(), match.start() + part.end()) for part in parts if not _WORD_PART.fullmatch(part.group())]
 
 
 def _mostly_capitals(text: str) -> bool:

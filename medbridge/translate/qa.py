@@ -404,8 +404,9 @@ _MERGE_PRIOR = -math.log(0.089 / 2)
 _VARIANCE = 4.0           # per weighted character, fitted loosely on the reference translations
 
 
-def align(source: str, target: str, source_lang: Language, target_lang: Language) -> Alignment:
-    """Gale–Church style sentence alignment on script-weighted lengths, with shared numbers/symbols as anchors.
+def align(source: str, target: str, source_lang: Language, target_lang: Language, ignore: Collection[str] = ()) -> Alignment:
+    """Gale–Church style sentence alignment on script-weighted lengths, with shared numbers/symbols as anchors
+    (less those in ``ignore``).
 
     A skipped sentence costs a constant, so a long sentence missing from the target (or an injected one) is
     cheaper to explain as a skip than as a lopsided merge."""
@@ -416,8 +417,8 @@ def align(source: str, target: str, source_lang: Language, target_lang: Language
     ratio = sum(weighted_length(t) for t in tgt) / total_src / expected
     src_len = [weighted_length(s) * expected for s in src]
     tgt_len = [weighted_length(t) for t in tgt]
-    src_anchor = [_anchors(s, source_lang) for s in src]
-    tgt_anchor = [_anchors(t, target_lang) for t in tgt]
+    src_anchor = [_anchors(s, source_lang) - set(ignore) for s in src]
+    tgt_anchor = [_anchors(t, target_lang) - set(ignore) for t in tgt]
 
     def bead_cost(i0: int, i1: int, j0: int, j1: int) -> float:
         ls, lt = sum(src_len[i0:i1]), sum(tgt_len[j0:j1])
@@ -461,6 +462,17 @@ def align(source: str, target: str, source_lang: Language, target_lang: Language
     return Alignment(omitted[::-1], added[::-1], ratio)
 
 
+def _glossary_anchors(source: str, ctx: QAContext) -> set[str]:
+    """Anchors a glossary term accounts for: its symbol in the source, which the target renders in words
+    ("CSF" → 脑脊液) or keeps, and the digits of a rendering ("42" of β淀粉样蛋白42)."""
+    pair = ctx.glossary_pair
+    anchors: set[str] = set()
+    for start, end, entry in ctx.terms(source) if pair else ():
+        anchors.add(source[start:end])
+        anchors.update(number for form in renderings(entry, pair[1]) for number in re.findall(r"\d+", form))
+    return anchors
+
+
 _MIN_CHECKED_LENGTH = 40  # weighted characters; shorter texts (titles, cells) vary too much in length
 
 
@@ -472,7 +484,7 @@ class OmissionCheck(_PairCheck):
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
         if not target.strip():
             return [QAProblem(self.name, "translation is empty")]
-        alignment = align(source, target, ctx.source_lang, ctx.target_lang)
+        alignment = align(source, target, ctx.source_lang, ctx.target_lang, _glossary_anchors(source, ctx))
         problems = [
             QAProblem(self.name, f"sentence not translated: {s[:80]!r}", source_span=s) for s in alignment.omitted
         ]
@@ -489,7 +501,7 @@ class AdditionCheck(_PairCheck):
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
         if not target.strip():
             return []
-        alignment = align(source, target, ctx.source_lang, ctx.target_lang)
+        alignment = align(source, target, ctx.source_lang, ctx.target_lang, _glossary_anchors(source, ctx))
         problems = [QAProblem(self.name, f"sentence not in the source: {t[:80]!r}", target_span=t) for t in alignment.added]
         if not problems and weighted_length(source) >= _MIN_CHECKED_LENGTH and alignment.ratio > 2.0:
             problems.append(QAProblem(self.name, f"translation is {alignment.ratio:.0%} of the expected length: text was added"))

@@ -360,9 +360,12 @@ def _errors(problems: Sequence[QAProblem]) -> list[QAProblem]:
 
 
 def _enforce_terms(target: str, entries: Sequence[GlossaryEntry]) -> str:
-    """Known variants of a term the source uses become the approved form, so a drug is never spelled two ways."""
+    """Known variants of a term the source uses become the approved form, so a drug is never spelled two ways.
+    A variant holding another source term's rendering stays (微管相关蛋白tau keeps 微管 when "microtubule" is
+    in the source too)."""
     for entry in entries:
-        forms = sorted(renderings(entry, "zh"), key=len, reverse=True)
+        others = [o.zh for o in entries if o.zh not in entry.zh]
+        forms = sorted((f for f in renderings(entry, "zh") if not any(o in f for o in others)), key=len, reverse=True)
         if len(forms) < 2 or not forms_used(entry, target, "zh"):
             continue
         pattern = re.compile("|".join(re.escape(f) for f in forms))

@@ -45,7 +45,8 @@ def test_markup_sentences_cover_the_fragment_and_never_cut_inside_a_tag(referenc
 @pytest.mark.parametrize(
     "token, expected",
     [("NMDA", True), ("mTOR", True), ("Abeta42", True), ("T-tau", True), ("CSF", True), ("p53", True), ("BDNF", True),
-     ("Alzheimer", False), ("The", False), ("1990s", False), ("tau", False), ("20th", False)],
+     ("Alzheimer", False), ("The", False), ("1990s", False), ("tau", False), ("20th", False),
+     ("non-AD", False), ("peptide42", False), ("CSF/phospho-tau199", False), ("anti-NMDA", False)],
 )
 def test_symbol_recognition(token, expected):
     assert is_symbol(token) is expected
@@ -69,6 +70,14 @@ def test_urls_dois_emails_and_defined_abbreviations_are_protected():
 
 def test_headings_in_capitals_are_words_not_abbreviations():
     assert protect("DESIGN, SETTING, AND PARTICIPANTS").spans == []
+
+
+def test_compounds_with_english_words_keep_only_their_symbols():
+    # Found in PubMed abstracts: as whole markers the 1.5B model dropped them, words and all.
+    protected = protect("Levels of CSF/phospho-tau199 in non-AD-demented subjects, beta-amyloid peptide42 and GluN2B-containing receptors.")
+    assert [s.text for s in protected.spans] == ["CSF", "tau199", "AD", "GluN2B"]
+    assert "/phospho-⟦2⟧" in protected.text and "non-⟦3⟧-demented" in protected.text and "peptide42" in protected.text
+    assert "-containing" in protected.text
 
 
 def test_glossary_surfaces_stay_visible():

@@ -76,6 +76,16 @@ def test_glossary_goes_into_the_prompt_and_variants_are_enforced(endpoint):
     assert endpoint.requests[0]["temperature"] == 0
 
 
+def test_enforcing_one_term_never_erases_another(endpoint):
+    # The glossary lists 微管相关蛋白tau as a variant of tau蛋白; with "microtubule" in the source as well, turning it
+    # into tau蛋白 would erase 微管.
+    endpoint.reply = lambda messages: "1. 微管相关蛋白tau与微管结合，Tau蛋白聚集。"
+    result = Translator(endpoint.llm(), max_retries=0).translate(
+        "Tau binds microtubules, and the microtubule network collapses when tau aggregates.", source="en", target="zh"
+    )
+    assert result.target == "微管相关蛋白tau与微管结合，tau蛋白聚集。"
+
+
 def test_failing_segment_is_retried_stricter_then_flagged(endpoint):
     source = "The level was 356 ng/L in 18 patients."
     sent = protect(source).text
