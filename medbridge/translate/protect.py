@@ -195,8 +195,9 @@ def leading_label(text: str) -> str | None:
 
 
 def defined_abbreviations(text: str) -> set[str]:
-    """Abbreviations a text defines in parentheses: "amyloid-beta peptide (Abeta)" → {"Abeta"}."""
-    return set(re.findall(r"\(([A-Z][A-Za-z0-9\-]{1,15})\)", text))
+    """Abbreviations a text defines in parentheses: "amyloid-beta peptide (Abeta)" → {"Abeta"}, "(mTOR)",
+    "(CSF/phospho-tau199)"; a word in parentheses, "(and/or)", is none."""
+    return {a for a in re.findall(r"\(([A-Za-z][A-Za-z0-9\-/]{1,24})\)", text) if any(c.isupper() for c in a)}
 
 
 def _find_spans(text: str, keep: Collection[str], defined: Collection[str]) -> list[tuple[int, int, str]]:
@@ -236,12 +237,13 @@ def _find_spans(text: str, keep: Collection[str], defined: Collection[str]) -> l
 
 
 def _symbol_pieces(match: re.Match[str]) -> list[tuple[int, int]]:
-    """The candidate symbols of a token: the whole token, or the parts of a compound that has English words in it
-    ("CSF/phospho-tau199" → "CSF", "tau199"), so the words are translated and the symbols kept."""
+    """The candidate symbols of a token: the whole token, or the capitalised parts of a compound that has English
+    words in it ("CSF/phospho-tau199" → "CSF"), so the words are translated, "tau199" with them (its digits are
+    checked as numbers), and the symbols kept."""
     parts = list(_COMPOUND_PART.finditer(match.group()))
     if not any(_WORD_PART.fullmatch(part.group()) for part in parts):
         return [match.span()]
-    return [(match.start() + part.start(), match.start() + part.end()) for part in parts if not _WORD_PART.fullmatch(part.group())]
+    return [(match.start() + part.start(), match.start() + part.end()) for part in parts if not part.group().islower()]
 
 
 def _mostly_capitals(text: str) -> bool:

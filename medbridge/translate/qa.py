@@ -19,7 +19,7 @@ from opencc import OpenCC
 from medbridge.terms import GlossaryEntry, Terminology, get_terminology
 from medbridge.translate.base import QAProblem
 from medbridge.translate.languages import Language, get_language, is_chinese
-from medbridge.translate.protect import is_symbol, protect
+from medbridge.translate.protect import defined_abbreviations, is_symbol, protect
 from medbridge.translate.segment import split_sentences
 
 _t2s = OpenCC("t2s")
@@ -230,15 +230,19 @@ class UntranslatedCheck(_PairCheck):
         allowed = set(_KEPT_LATIN)
         for span in protect(source).spans:
             allowed.update(w.lower() for w in _LATIN_WORD.findall(span.text))
-        # An abbreviation the source defines in parentheses, "amyloid-beta peptide (Abeta)", stays as written.
-        allowed.update(w.lower() for w in re.findall(r"\(([A-Za-z][A-Za-z0-9\-]{1,15})\)", source))
-        allowed.update(w.lower() for w in ctx.abbreviations)
+        # An abbreviation the source (or its document) defines in parentheses, "amyloid-beta peptide (Abeta)",
+        # stays as written, and so do its parts ("CSF/phospho-tau199": "phospho-tau", "tau").
+        for abbreviation in defined_abbreviations(source) | ctx.abbreviations:
+            words = [w.lower() for w in _LATIN_WORD.findall(abbreviation)]
+            allowed.update(words)
+            allowed.update(part for w in words for part in re.split(r"[-'’]", w))
         for _, _, entry in ctx.terms(source):
             allowed.update(w.lower() for w in _LATIN_WORD.findall(entry.zh))  # "tau蛋白" keeps "tau"
         return allowed
 
     def _latin_runs(self, source: str, target: str, allowed: set[str]) -> list[QAProblem]:
         source_words = {w.lower() for w in _LATIN_WORD.findall(source)}
+        components = {part for w in source_words for part in re.split(r"[-'’]", w)}
         problems: list[QAProblem] = []
         run: list[re.Match[str]] = []
 
@@ -254,8 +258,11 @@ class UntranslatedCheck(_PairCheck):
             elif len(words[0]) >= 4 and words[0].lower() in source_words:
                 severity = "warning" if words[0][0].isupper() else "error"  # a capitalised word may be a name
                 problems.append(QAProblem(self.name, f"English word left untranslated: {fragment!r}", target_span=fragment, severity=severity))
-            elif len(words[0]) >= 3 and any(w != words[0].lower() and words[0].lower() in w for w in source_words if len(w) > 4):
-                # Half a source word glued to a translation ("溶uble" for "soluble"): a broken rendering.
+            elif len(words[0]) >= 3 and words[0].lower() not in components and any(
+                w != words[0].lower() and words[0].lower() in w for w in source_words if len(w) > 4
+            ):
+                # Half a source word glued to a translation ("溶uble" for "soluble"): a broken rendering. A whole
+                # part of a compound ("tau" of "phospho-tau") is no half-word.
                 problems.append(QAProblem(self.name, f"part of an English word left untranslated: {fragment!r}", target_span=fragment))
             run.clear()
 

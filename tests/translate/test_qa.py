@@ -110,6 +110,15 @@ def test_half_an_english_word_glued_to_chinese_is_untranslated(ctx):
     assert [p.target_span for p in found] == ["uble"]
 
 
+def test_defined_compound_abbreviation_and_its_parts_may_stay(ctx):
+    # PMID 11506396 defines "(CSF/phospho-tau199)"; a translation keeps it, and "tau" of it is no half-word.
+    source = "Levels of tau protein phosphorylated at serine 199 (CSF/phospho-tau199) were elevated. Elevated CSF/phospho-tau199 in AD was noted."
+    target = "丝氨酸199位磷酸化的tau蛋白（CSF/phospho-tau199）水平升高。AD患者的脑脊液/磷酸化tau199升高。"
+    assert errors(UntranslatedCheck().check([source], [target], ctx)) == []
+    leftover = target.replace("水平升高", "levels were elevated")
+    assert [p.target_span for p in errors(UntranslatedCheck().check([source], [leftover], ctx))] == ["levels were elevated"]
+
+
 def test_chinese_left_in_english_is_untranslated():
     found = UntranslatedCheck().check(["我们采用脑内微透析技术。"], ["We used 脑内微透析 technique."], QAContext.create("zh", "en"))
     assert [p.target_span for p in found] == ["脑内微透析"]

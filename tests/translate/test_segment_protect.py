@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from medbridge.translate.protect import PLACEHOLDER_STYLES, is_symbol, protect
+from medbridge.translate.protect import PLACEHOLDER_STYLES, defined_abbreviations, is_symbol, protect
 from medbridge.translate.segment import split_markup_sentences, split_sentences
 
 
@@ -68,6 +68,11 @@ def test_urls_dois_emails_and_defined_abbreviations_are_protected():
     assert "Abeta" in spans and protected.text.count(protected.style.make(spans.index("Abeta") + 1)) == 2
 
 
+def test_defined_abbreviations_in_parentheses():
+    text = "tau phosphorylated at serine 199 (CSF/phospho-tau199), the kinase (mTOR) and/or (and/or) peptide (Abeta)"
+    assert defined_abbreviations(text) == {"CSF/phospho-tau199", "mTOR", "Abeta"}
+
+
 def test_headings_in_capitals_are_words_not_abbreviations():
     assert protect("DESIGN, SETTING, AND PARTICIPANTS").spans == []
 
@@ -75,8 +80,8 @@ def test_headings_in_capitals_are_words_not_abbreviations():
 def test_compounds_with_english_words_keep_only_their_symbols():
     # Found in PubMed abstracts: as whole markers the 1.5B model dropped them, words and all.
     protected = protect("Levels of CSF/phospho-tau199 in non-AD-demented subjects, beta-amyloid peptide42 and GluN2B-containing receptors.")
-    assert [s.text for s in protected.spans] == ["CSF", "tau199", "AD", "GluN2B"]
-    assert "/phospho-⟦2⟧" in protected.text and "non-⟦3⟧-demented" in protected.text and "peptide42" in protected.text
+    assert [s.text for s in protected.spans] == ["CSF", "AD", "GluN2B"]
+    assert "⟦1⟧/phospho-tau199" in protected.text and "non-⟦2⟧-demented" in protected.text and "peptide42" in protected.text
     assert "-containing" in protected.text
 
 
