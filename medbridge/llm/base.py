@@ -20,10 +20,13 @@ class ChatMessage:
 
 @dataclass(slots=True, frozen=True)
 class ChatRequest:
-    """One conversation of a :meth:`LLM.complete_many` call, with its own generation budget."""
+    """One conversation of a :meth:`LLM.complete_many` call, with its own generation budget. ``draft``: text the
+    reply will likely repeat in part (the previous answer, when asking for a corrected one); a backend may
+    verify its continuations several tokens per step instead of generating them one by one."""
 
     messages: Sequence[ChatMessage]
     max_tokens: int | None = None
+    draft: str = ""
 
 
 class LLM(Protocol):

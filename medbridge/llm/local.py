@@ -32,6 +32,8 @@ _GENERATION_LOCK = threading.Lock()  # a plain Lock: a stream may be resumed (an
 _LOADED: dict[tuple[Path, int, int, int], _Engine] = {}  # by (file, context size, threads, parallel)
 _BATCH_TOKENS = 512
 _PREFIX_SEQUENCE = 0  # holds the shared prompt prefix; requests decode in sequences 1..parallel
+_DRAFT_MATCH = 2      # tokens just generated that must recur in the draft before its continuation is proposed
+_DRAFT_TOKENS = 8     # most draft tokens verified in one step
 
 
 def _llama_cpp() -> Any:
@@ -58,10 +60,13 @@ class _Sequence:
     stops: Sequence[str]
     pending: list[int] = field(default_factory=list)  # prompt tokens not yet fed to the model
     reserved: int = 0                # KV cells set aside for it (prompt beyond the shared prefix + budget)
+    draft: list[int] = field(default_factory=list)    # tokens the answer may repeat (see ChatRequest.draft)
     sampler: Any = None
     slot: int = 0
-    position: int = 0
-    output_row: int = -1             # batch row whose logits give the next token (-1: prompt still feeding)
+    position: int = 0                # where the next token fed goes
+    output_rows: list[int] = field(default_factory=list)  # batch rows whose logits give the next tokens
+    proposed: list[int] = field(default_factory=list)     # draft tokens fed after the last sampled one
+    tokens: list[int] = field(default_factory=list)       # generated so far
     generated: int = 0
     raw: bytearray = field(default_factory=bytearray)
     emitted: int = 0                 # characters of the answer already handed out
@@ -135,11 +140,11 @@ class _Engine:
 
     # ---- decoding ------------------------------------------------------------------------------------
 
-    def sequence(self, index: int, messages: Sequence[ChatMessage], budget: int, stop: Sequence[str]) -> _Sequence:
+    def sequence(self, index: int, messages: Sequence[ChatMessage], budget: int, stop: Sequence[str], draft: str = "") -> _Sequence:
         tokens, template_stops = self.prompt(messages)
         if len(tokens) >= self.n_ctx:
             raise ValueError(f"Requested tokens ({len(tokens)}) exceed context window of {self.n_ctx}")
-        return _Sequence(index, tokens, budget, [s for s in [*template_stops, *stop] if s])
+        return _Sequence(index, tokens, budget, [s for s in [*template_stops, *stop] if s], draft=self.tokenize(draft) if draft else [])
 
     def generate(self, waiting: deque[_Sequence], temperature: float) -> Iterator[tuple[int, str, bool]]:
         """Decode the waiting sequences together; yields (request index, new text, finished). Sequences the
@@ -154,26 +159,43 @@ class _Engine:
         reserved = 0
         while waiting or active:
             rows = 0
-            for seq in [s for s in active if s.output_row >= 0]:
-                token = seq.sampler.sample(self.context, seq.output_row)
-                seq.output_row = -1
-                if llama_cpp.llama_vocab_is_eog(self.model.vocab, token):
-                    reserved -= seq.reserved
-                    yield seq.index, self._finish(seq, active, free_slots), True
+            for seq in [s for s in active if s.output_rows]:
+                # One row per token fed: the last sampled one, then any proposed draft tokens. A draft token is
+                # accepted while the model's own choice equals it; the first differing choice is the next token.
+                token, finished = -1, False
+                for offset, row in enumerate(seq.output_rows):
+                    token = seq.sampler.sample(self.context, row)
+                    if llama_cpp.llama_vocab_is_eog(self.model.vocab, token):
+                        reserved -= seq.reserved
+                        yield seq.index, self._finish(seq, active, free_slots), True
+                        finished = True
+                        break
+                    seq.raw += self.model.detokenize([token])
+                    seq.tokens.append(token)
+                    seq.generated += 1
+                    piece, stopped = self._new_text(seq)
+                    if stopped or seq.generated >= seq.budget:
+                        reserved -= seq.reserved
+                        yield seq.index, piece + self._finish(seq, active, free_slots), True
+                        finished = True
+                        break
+                    if piece:
+                        yield seq.index, piece, False
+                    if offset == len(seq.proposed) or token != seq.proposed[offset]:
+                        break
+                if finished:
                     continue
-                seq.raw += self.model.detokenize([token])
-                seq.generated += 1
-                piece, stopped = self._new_text(seq)
-                if stopped or seq.generated >= seq.budget:
-                    reserved -= seq.reserved
-                    yield seq.index, piece + self._finish(seq, active, free_slots), True
-                    continue
-                if piece:
-                    yield seq.index, piece, False
-                self._add(rows, token, seq.position, seq.slot, True)
-                seq.output_row = rows
-                rows += 1
-                seq.position += 1
+                rejected = len(seq.proposed) - offset
+                if rejected:
+                    seq.position -= rejected
+                    llama_cpp.llama_memory_seq_rm(memory, seq.slot, seq.position, -1)
+                proposed = self._proposal(seq, _BATCH_TOKENS - rows - 1)
+                seq.output_rows, seq.proposed = [], proposed
+                for fed in [token, *proposed]:
+                    self._add(rows, fed, seq.position, seq.slot, True)
+                    seq.output_rows.append(rows)
+                    rows += 1
+                    seq.position += 1
             while waiting and free_slots:
                 seq = waiting[0]
                 # Each prompt keeps at least its last token, whose logits give the first new token.
@@ -196,7 +218,7 @@ class _Engine:
                     last = offset == len(take) - 1 and len(take) == len(seq.pending)
                     self._add(rows, token, seq.position + offset, seq.slot, last)
                     if last:
-                        seq.output_row = rows
+                        seq.output_rows = [rows]
                     rows += 1
                 seq.position += len(take)
                 del seq.pending[: len(take)]
@@ -204,6 +226,20 @@ class _Engine:
                     break
             if rows:
                 self._decode(rows)
+
+    @staticmethod
+    def _proposal(seq: _Sequence, room: int) -> list[int]:
+        """Draft tokens to verify next: what followed the latest earlier occurrence, in the draft, of the tokens
+        just generated (prompt-lookup decoding). Bounded by the batch room and the budget, so the cells used stay
+        within those reserved."""
+        limit = min(_DRAFT_TOKENS, room, seq.budget - seq.generated - 1)
+        if not seq.draft or limit <= 0 or len(seq.tokens) < _DRAFT_MATCH:
+            return []
+        recent = seq.tokens[-_DRAFT_MATCH:]
+        for start in range(len(seq.draft) - _DRAFT_MATCH, -1, -1):
+            if seq.draft[start : start + _DRAFT_MATCH] == recent:
+                return seq.draft[start + _DRAFT_MATCH : start + _DRAFT_MATCH + limit]
+        return []
 
     def _share_prefix(self, prompts: Sequence[list[int]]) -> None:
         """Evaluate the prompts' common prefix into the prefix sequence, reusing what the last call left there."""
@@ -338,7 +374,8 @@ class LocalLLM:
 
             def enqueue(more: Sequence[ChatRequest]) -> None:
                 for request in more:
-                    waiting.append(engine.sequence(len(answers), request.messages, request.max_tokens or self._max_tokens, stop or ()))
+                    budget = request.max_tokens or self._max_tokens
+                    waiting.append(engine.sequence(len(answers), request.messages, budget, stop or (), request.draft))
                     answers.append("")
 
             enqueue(requests)

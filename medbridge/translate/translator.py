@@ -61,6 +61,7 @@ class _Unit:
     protected: ProtectedText
     terms: list[GlossaryEntry]
     target: str = ""                 # restored translation (markup fragment in markup mode)
+    answer: str = ""                 # the model's last answer, markers and all: a retry's draft
     problems: list[QAProblem] = field(default_factory=list)
 
     @property
@@ -248,10 +249,16 @@ class Translator:
         def queue(pending: list[_Unit], attempt: int) -> list[ChatRequest]:
             jobs.extend((unit, attempt) for unit in pending)
             self.calls += len(pending)
-            return [self._request(unit, ctx, shared_terms, _retry_problems(unit) if attempt else ()) for unit in pending]
+            # A retry mostly repeats the first answer: given as a draft, the local backend verifies those stretches
+            # several tokens a step.
+            return [
+                self._request(unit, ctx, shared_terms, _retry_problems(unit), unit.answer) if attempt else self._request(unit, ctx, shared_terms)
+                for unit in pending
+            ]
 
         def answered(index: int, answer: str) -> list[ChatRequest]:
             unit, attempt = jobs[index]
+            unit.answer = answer
             previous = (unit.target, unit.problems)
             self._accept(unit, _parse(answer), ctx)
             if attempt and len(_errors(unit.problems)) > len(_errors(previous[1])):
@@ -264,12 +271,12 @@ class Translator:
         self.llm.complete_many(queue(units, 0), temperature=0.0, on_done=answered)
 
     def _request(
-        self, unit: _Unit, ctx: QAContext, shared_terms: list[tuple[str, str]] | None, problems: Sequence[QAProblem] = ()
+        self, unit: _Unit, ctx: QAContext, shared_terms: list[tuple[str, str]] | None, problems: Sequence[QAProblem] = (), draft: str = ""
     ) -> ChatRequest:
         terms = shared_terms if shared_terms is not None else self._prompt_terms([unit], ctx)
         text = unit.protected.text
         messages = build_messages([text], ctx.source_lang, ctx.target_lang, self.style, terms, problems)
-        return ChatRequest(messages, self._max_tokens(text, ctx))
+        return ChatRequest(messages, self._max_tokens(text, ctx), draft)
 
     def _prompt_terms(self, units: Sequence[_Unit], ctx: QAContext) -> list[tuple[str, str]]:
         """Glossary pairs for the prompt, in order of first use."""

@@ -153,3 +153,30 @@ def test_a_small_cache_makes_requests_wait_instead_of_failing(small_settings) ->
     answers = llm.complete_many([ChatRequest(q) for q in QUESTIONS], temperature=0)
 
     assert [a.strip() for a in answers] == ["4", "8", "17", "12", "9"]
+
+
+def test_a_draft_is_verified_in_bulk_and_never_changes_the_answer(small_llm: LocalLLM, monkeypatch) -> None:
+    from medbridge.llm import local
+
+    count = [ChatMessage("user", "Count from 1 to 30, separated by commas.")]
+    decode_calls = 0
+    decode = local._Engine._decode
+
+    def counted(self, rows):
+        nonlocal decode_calls
+        decode_calls += 1
+        return decode(self, rows)
+
+    monkeypatch.setattr(local._Engine, "_decode", counted)
+    plain = small_llm.complete_many([ChatRequest(count, max_tokens=120)], temperature=0)[0]
+    plain_steps, decode_calls = decode_calls, 0
+    drafted = small_llm.complete_many([ChatRequest(count, max_tokens=120, draft=plain)], temperature=0)[0]
+    assert drafted == plain and "29, 30" in plain
+    assert decode_calls * 3 < plain_steps  # up to eight tokens a step instead of one
+
+    # A misleading draft (matching pairs, wrong continuations) is rejected token by token; a draft beyond the
+    # budget is cut at it.
+    misleading = "1, 2, 7, 3, 4, 9, 5, 6, 1, 10, 11, 2"
+    assert small_llm.complete_many([ChatRequest(count, max_tokens=120, draft=misleading)], temperature=0)[0] == plain
+    short = small_llm.complete_many([ChatRequest(count, max_tokens=10, draft=plain)], temperature=0)[0]
+    assert small_llm.count_tokens(short) <= 10 and plain.startswith(short)
