@@ -65,7 +65,7 @@ class CountingLLM:
         start = time.perf_counter()
         answers = self.llm.complete_many(requests, **kwargs)
         self.seconds += time.perf_counter() - start
-        self.calls += len(requests)
+        self.calls += len(answers)  # follow-ups (retries) included
         counter = getattr(self.llm, "count_tokens", None)
         self.tokens += sum(counter(a) if counter else max(1, len(a) // 2) for a in answers)
         return answers
