@@ -162,7 +162,7 @@ class _Engine:
             for seq in [s for s in active if s.output_rows]:
                 # One row per token fed: the last sampled one, then any proposed draft tokens. A draft token is
                 # accepted while the model's own choice equals it; the first differing choice is the next token.
-                token, finished = -1, False
+                finished = False
                 for offset, row in enumerate(seq.output_rows):
                     token = seq.sampler.sample(self.context, row)
                     if llama_cpp.llama_vocab_is_eog(self.model.vocab, token):
