@@ -368,15 +368,16 @@ def _errors(problems: Sequence[QAProblem]) -> list[QAProblem]:
 
 def _enforce_terms(target: str, entries: Sequence[GlossaryEntry]) -> str:
     """Known variants of a term the source uses become the approved form, so a drug is never spelled two ways.
-    A variant holding another source term's rendering stays (微管相关蛋白tau keeps 微管 when "microtubule" is
-    in the source too)."""
+    Other source terms' renderings are left whole, whether a variant holds one (微管相关蛋白tau keeps 微管 when
+    "microtubule" is in the source too) or one holds a variant (随机对照试验 holds 对照 of "controls")."""
     for entry in entries:
         others = [o.zh for o in entries if o.zh not in entry.zh]
         forms = sorted((f for f in renderings(entry, "zh") if not any(o in f for o in others)), key=len, reverse=True)
         if len(forms) < 2 or not forms_used(entry, target, "zh"):
             continue
-        pattern = re.compile("|".join(re.escape(f) for f in forms))
-        target = pattern.sub(entry.zh, target)
+        shielded = sorted((o for o in others if any(f in o for f in forms)), key=len, reverse=True)
+        pattern = re.compile("|".join(re.escape(t) for t in [*shielded, *forms]))
+        target = pattern.sub(lambda m: m.group() if m.group() in shielded else entry.zh, target)
     return target
 
 

@@ -85,6 +85,13 @@ def test_enforcing_one_term_never_erases_another(endpoint):
     )
     assert result.target == "微管相关蛋白tau与微管结合，tau蛋白聚集。"
 
+    # "对照" (a variant of 对照组, "controls") inside 随机对照试验 stays as it is; alone it becomes 对照组.
+    endpoint.reply = lambda messages: "1. 在这项随机对照试验中，患者与正常对照相比。"
+    result = Translator(endpoint.llm(), max_retries=0).translate(
+        "In this randomized controlled trial, patients were compared with normal controls.", source="en", target="zh"
+    )
+    assert result.target == "在这项随机对照试验中，患者与正常对照组相比。"
+
 
 def test_failing_segment_is_retried_stricter_then_flagged(endpoint):
     source = "The level was 356 ng/L in 18 patients."
