@@ -424,8 +424,9 @@ def align(source: str, target: str, source_lang: Language, target_lang: Language
     ratio = sum(weighted_length(t) for t in tgt) / total_src / expected
     src_len = [weighted_length(s) * expected for s in src]
     tgt_len = [weighted_length(t) for t in tgt]
-    src_anchor = [_anchors(s, source_lang) - set(ignore) for s in src]
-    tgt_anchor = [_anchors(t, target_lang) - set(ignore) for t in tgt]
+    ignored = set(ignore)
+    src_anchor = [_anchors(s, source_lang) - ignored for s in src]
+    tgt_anchor = [_anchors(t, target_lang) - ignored for t in tgt]
 
     def bead_cost(i0: int, i1: int, j0: int, j1: int) -> float:
         ls, lt = sum(src_len[i0:i1]), sum(tgt_len[j0:j1])
