@@ -6,7 +6,7 @@ import re
 from typing import Iterable, Mapping
 
 from medbridge.corpus.models import Record
-from medbridge.research.models import Reference
+from medbridge.research.models import EvidenceLevel, Reference
 
 MAX_AUTHORS = 6  # NLM: list the first six, then "et al."
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -45,13 +45,14 @@ def _date(record: Record) -> str:
     return text
 
 
-def build_references(cited: Iterable[int], records: Mapping[int, Record]) -> list[Reference]:
+def build_references(cited: Iterable[int], records: Mapping[int, Record],
+                     levels: Mapping[int, EvidenceLevel | None] | None = None) -> list[Reference]:
     """Numbered in order of first citation; PMIDs missing from ``records`` never become references."""
     references = []
     for pmid in cited:
         record = records.get(pmid)
         if record is not None:
-            references.append(Reference(len(references) + 1, pmid, vancouver(record), record.doi))
+            references.append(Reference(len(references) + 1, pmid, vancouver(record), record.doi, (levels or {}).get(pmid)))
     return references
 
 

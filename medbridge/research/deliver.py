@@ -8,6 +8,7 @@ from typing import Callable
 
 from medbridge.errors import MedbridgeError
 from medbridge.research.citations import marker
+from medbridge.research.evidence import KIND_LABELS, describe
 from medbridge.research.models import Review, Sentence, to_plain
 
 FORMATS = (".md", ".html", ".docx")
@@ -16,6 +17,8 @@ UI = {
     "references": {"en": "References", "zh": "参考文献"},
     "about": {"en": "About this review", "zh": "关于本综述"},
     "originals": {"en": "Original wording of translated findings", "zh": "译文对应的英文原文"},
+    "levels": {"en": "Evidence table", "zh": "证据一览"},
+    "level_columns": {"en": ("Ref.", "Kind of evidence", "Design / species, sample"), "zh": ("文献", "证据类别", "设计/物种、样本量")},
     "about_lines": {
         "en": [
             "Written from {sources} records of the local corpus in {elapsed:.0f} s (model: {model}).",
@@ -48,6 +51,17 @@ def _cite(sentence: Sentence, numbers: dict[int, int]) -> str:
     return marker(numbers[p] for p in sentence.citations if p in numbers)
 
 
+def _level_rows(review: Review) -> list[tuple[str, str, str]]:
+    """(reference number, kind, design or species with sample) per reference, as the evidence table shows them."""
+    rows = []
+    for ref in review.references:
+        level = ref.level
+        if level is None:
+            continue
+        rows.append((str(ref.number), KIND_LABELS[review.lang][level.kind], describe(level, review.lang)))
+    return rows
+
+
 def _translated(review: Review) -> list[tuple[str, Sentence]]:
     """(citation marker, sentence) for each finding shown in translation: its checked original goes in an appendix."""
     if review.lang == "en":
@@ -65,6 +79,10 @@ def to_markdown(review: Review) -> str:
         lines += [f"{level} {section.heading}", ""]
         for paragraph in section.paragraphs:
             lines += [" ".join(_md_sentence(s, numbers) for s in paragraph.sentences), ""]
+    if rows := _level_rows(review):
+        head = UI["level_columns"][review.lang]
+        lines += [f"## {UI['levels'][review.lang]}", "", "| " + " | ".join(head) + " |", "|---|---|---|"]
+        lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in rows] + [""]
     lines += [f"## {UI['about'][review.lang]}", ""] + [f"- {line}" for line in _about(review)] + [""]
     lines += [f"## {UI['references'][review.lang]}", ""]
     lines += [f"{ref.number}. {ref.text}" for ref in review.references] + [""]
@@ -77,8 +95,8 @@ def _md_sentence(sentence: Sentence, numbers: dict[int, int]) -> str:
     cite = _cite(sentence, numbers)
     text = sentence.text.rstrip()
     if sentence.origin == "llm":
-        text = f"*{text}*"  # model-written connective sentence, set apart from quoted findings
-    return f"{text} {cite}".strip() if cite else text
+        text = f"*{text}*"  # model-written sentence, set apart from quoted findings
+    return " ".join(part for part in (text, cite, sentence.note) if part)
 
 
 # -- HTML -------------------------------------------------------------------------------------------------
@@ -99,8 +117,14 @@ def to_html_fragment(review: Review, record_url: Callable[[int], str] = lambda p
                     f'<a class="cite" href="{record_url(by_number[n])}" data-pmid="{by_number[n]}">[{n}]</a>'
                     for n in sorted({numbers[p] for p in sentence.citations if p in numbers})
                 )
-                parts.append(f'<span class="{classes}"{title}>{html.escape(sentence.text.rstrip())}</span>{" " + links if links else ""}')
+                note = f' <span class="evidence-note">{html.escape(sentence.note)}</span>' if sentence.note else ""
+                parts.append(f'<span class="{classes}"{title}>{html.escape(sentence.text.rstrip())}</span>{" " + links if links else ""}{note}')
             out.append("<p>" + " ".join(parts) + "</p>")
+    if rows := _level_rows(review):
+        out.append(f'<h2 class="review-levels">{UI["levels"][review.lang]}</h2><table class="evidence-levels"><thead><tr>'
+                   + "".join(f"<th>{html.escape(h)}</th>" for h in UI["level_columns"][review.lang]) + "</tr></thead><tbody>")
+        out += ["<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows]
+        out.append("</tbody></table>")
     out.append(f'<h2 class="review-about">{UI["about"][review.lang]}</h2><ul class="review-about">')
     out += [f"<li>{html.escape(line)}</li>" for line in _about(review)]
     out.append(f'</ul><h2 class="review-references">{UI["references"][review.lang]}</h2><ol class="references">')
@@ -136,10 +160,18 @@ def write_docx(review: Review, path: Path) -> None:
             for sentence in paragraph.sentences:
                 run = block.add_run(sentence.text.rstrip())
                 run.italic = sentence.origin == "llm"
-                cite = _cite(sentence, numbers)
-                if cite:
-                    block.add_run(" " + cite)
+                for extra in (_cite(sentence, numbers), sentence.note):
+                    if extra:
+                        block.add_run(" " + extra)
                 block.add_run(" ")
+    if rows := _level_rows(review):
+        document.add_heading(UI["levels"][review.lang], level=1)
+        table = document.add_table(rows=1, cols=3)
+        for cell, text in zip(table.rows[0].cells, UI["level_columns"][review.lang]):
+            cell.text = text
+        for row in rows:
+            for cell, text in zip(table.add_row().cells, row):
+                cell.text = text
     document.add_heading(UI["about"][review.lang], level=1)
     for line in _about(review):
         document.add_paragraph(line, style="List Bullet")

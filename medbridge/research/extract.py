@@ -15,25 +15,10 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from medbridge.corpus.models import Record
+from medbridge.research.evidence import DESIGN_PATTERNS, SAMPLE, EvidenceClassifier, describe
 from medbridge.research.models import EvidenceCard, EvidenceField
 from medbridge.research.text import count_words, split_sentences
 
-_DESIGNS = [  # most specific first: the first pattern with a match names the design
-    r"systematic review and meta-analysis", r"meta-analys[ie]s", r"systematic review",
-    r"randomi[sz]ed,? (?:double-blind,? )?(?:placebo-controlled,? )?(?:controlled )?(?:clinical )?trial",
-    r"double-blind,? placebo-controlled (?:clinical )?(?:trial|study)", r"placebo-controlled (?:clinical )?(?:trial|study)",
-    r"(?:prospective|retrospective|longitudinal|population-based|community-based|multicent(?:er|re)) (?:cohort )?(?:study|cohort)",
-    r"cohort study", r"case-control study", r"cross-sectional (?:study|analysis|survey)", r"case series", r"case report",
-    r"open-label (?:trial|study)", r"pilot study", r"observational study", r"post[- ]hoc analysis", r"secondary analysis",
-    r"clinical trial", r"genome-wide association study", r"mendelian randomi[sz]ation",
-]
-_DESIGN_ORDER = [re.compile(r"\b" + p + r"\b", re.I) for p in _DESIGNS]
-POPULATION = re.compile(
-    r"\b(?:n\s*=\s*\d[\d,]*|(?:a total of )?\d[\d,]*\s+(?:[A-Za-z-]+\s+){0,3}?"
-    r"(?:patients|participants|subjects|individuals|persons|people|adults|women|men|children|volunteers|cases|"
-    r"controls|residents|veterans|elders|twins|caregivers|mice|rats|studies|trials))\b",
-    re.I,
-)
 INTERVENTION = re.compile(
     r"\b(?:treated with|received|randomi[sz]ed to|assigned to|administ(?:ered|ration of)|supplementation with|"
     r"exposure to|exposed to|intake of|treatment with|training|intervention)\b[^.;]{3,90}",
@@ -100,11 +85,14 @@ def _first(sentences: Iterable[_Sentence], pattern: re.Pattern[str], sections: t
 
 
 class Extractor:
+    def __init__(self, classifier: EvidenceClassifier | None = None):
+        self.classifier = classifier or EvidenceClassifier()
+
     def process(self, record: Record) -> EvidenceCard:
         sentences = abstract_sentences(record)
         card = EvidenceCard(pmid=record.pmid)
         card.study_type = self._design(sentences)
-        card.population = _first(sentences, POPULATION, ("METHODS", "RESULTS"))
+        card.population = _first(sentences, SAMPLE, ("METHODS", "RESULTS"))
         card.intervention = _first(sentences, INTERVENTION, ("METHODS", "OBJECTIVE"))
         card.comparator = _first(sentences, COMPARATOR, ("METHODS", "RESULTS"))
         card.outcomes = self._outcomes(record, sentences)
@@ -114,11 +102,12 @@ class Extractor:
         background = [s for s in sentences if s.section in ("BACKGROUND", "INTRODUCTION")]
         if background:
             card.background = _field(background[0])
+        card.level = self.classifier.classify(record, card.population)
         return card
 
     @staticmethod
     def _design(sentences: list[_Sentence]) -> EvidenceField | None:
-        for pattern in _DESIGN_ORDER:
+        for _, pattern in DESIGN_PATTERNS:
             for sentence in sentences:
                 if match := pattern.search(sentence.text):
                     return _field(sentence, match)
@@ -155,6 +144,18 @@ class Extractor:
         return _field(cued[0]) if cued else None
 
 
+LEVEL_COLUMNS = ("evidence_level", "design", "species", "sample_size", "sample_stated", "level_basis")
+
+
+def level_columns(card: EvidenceCard) -> list[object]:
+    """The evidence-level columns of the table: kind, design (as the review names it), species, sample size."""
+    level = card.level
+    if level is None:
+        return [""] * len(LEVEL_COLUMNS)
+    design = describe(level, "en", with_size=False) if level.kind == "human" else ""
+    return [level.kind, design, "; ".join(level.species), level.sample_size or "", level.sample_text, "; ".join(level.basis)]
+
+
 CSV_FIELDS = ("study_type", "population", "intervention", "comparator", "outcomes", "findings", "conclusion", "limitations")
 
 
@@ -162,13 +163,13 @@ def evidence_csv(cards: Iterable[EvidenceCard], records: Mapping[int, Record], n
     """The evidence table: one row per record, each field's value beside its verbatim quote."""
     out = io.StringIO()
     writer = csv.writer(out)
-    header = ["ref", "pmid", "title", "year", "doi"]
+    header = ["ref", "pmid", "title", "year", "doi", *LEVEL_COLUMNS]
     for name in CSV_FIELDS:
         header += [name, f"{name}_quote"]
     writer.writerow(header)
     for card in cards:
         record = records[card.pmid]
-        row = [(numbers or {}).get(card.pmid, ""), card.pmid, record.title, record.year or "", record.doi or ""]
+        row = [(numbers or {}).get(card.pmid, ""), card.pmid, record.title, record.year or "", record.doi or "", *level_columns(card)]
         for name in CSV_FIELDS:
             value = getattr(card, name)
             fields = value if isinstance(value, list) else [value] if value else []

@@ -58,6 +58,19 @@ class EvidenceField:
 
 
 @dataclass(slots=True)
+class EvidenceLevel:
+    """What kind of study a record reports (see ``research.evidence``)."""
+
+    kind: str                  # human, animal, in_vitro, other
+    design: str = ""           # human designs: meta_analysis, rct, clinical_trial, cohort, case_control, cross_sectional,
+                               # observational, case_series, review; "" = not stated
+    species: list[str] = field(default_factory=list)   # animal studies: "mice", "rats" …
+    sample_size: int | None = None
+    sample_text: str = ""      # the sample as the abstract states it: "750 individuals"
+    basis: list[str] = field(default_factory=list)     # what decided: publication type, MeSH, abstract
+
+
+@dataclass(slots=True)
 class EvidenceCard:
     pmid: int
     study_type: EvidenceField | None = None
@@ -69,6 +82,7 @@ class EvidenceCard:
     conclusion: EvidenceField | None = None
     limitations: list[EvidenceField] = field(default_factory=list)
     background: EvidenceField | None = None
+    level: EvidenceLevel | None = None
 
     FIELDS = ("study_type", "population", "intervention", "comparator", "outcomes")
 
@@ -82,6 +96,7 @@ class Sentence:
     origin: str = "quote"                  # quote (verbatim), llm, template, rewritten
     template: str = ""                     # attribution template of a quote ("reported", "concluded")
     supported: bool | None = None          # set by Verify for findings
+    note: str = ""                         # evidence behind it, after the citation: "(cohort study, 750 individuals)"
 
     @property
     def checked_text(self) -> str:
@@ -114,7 +129,7 @@ class Draft:
         """Words of the section headings and sentences; ``measure`` sizes a sentence (default: its text)."""
         from medbridge.research.text import count_words
 
-        measure = measure or (lambda sentence: count_words(sentence.text))
+        measure = measure or (lambda sentence: count_words(sentence.text) + count_words(sentence.note))
         return sum(count_words(s.heading) for s in self.sections) + sum(measure(s) for s in self.sentences())
 
     def cited_pmids(self) -> list[int]:
@@ -166,6 +181,7 @@ class Reference:
     pmid: int
     text: str                              # Vancouver style, with PMID and DOI
     doi: str | None = None
+    level: EvidenceLevel | None = None
 
 
 @dataclass(slots=True)

@@ -21,7 +21,7 @@ from medbridge.research.gather import Gatherer
 from medbridge.research.localise import Localiser
 from medbridge.research.models import Draft, EvidenceCard, Lang, Plan, Review, Source, Verification, from_plain, to_plain
 from medbridge.research.plan import Planner
-from medbridge.research.synthesise import Synthesiser
+from medbridge.research.synthesise import Synthesiser, annotate
 from medbridge.research.vectors import SentenceEmbeddings, record_vectors
 from medbridge.research.verify import Verifier
 from medbridge.search.understand import detect_language
@@ -114,8 +114,10 @@ class ResearchPipeline:
             ctx.save(localised=True, verified=to_plain(draft), elapsed_s=spent + time.monotonic() - started)
 
         ctx.step("delivering")
+        levels = {card.pmid: card.level for card in cards}
+        draft = annotate(draft, levels)  # the notes follow the citations Verify kept
         cited_records = self.store.get_records(draft.cited_pmids())
-        references = build_references(draft.cited_pmids(), cited_records)
+        references = build_references(draft.cited_pmids(), cited_records, levels)
         review = Review(
             question=request.question, lang=request.lang, draft=draft, references=references, verification=verification,
             plan=plan, sources=len(sources), elapsed_s=round(spent + time.monotonic() - started, 1),
@@ -165,7 +167,11 @@ class ResearchPipeline:
                 ctx.save(cards=done)
         ctx.step("reading", total, total)
         ctx.save(cards=done)
-        return [from_plain(done[str(s.pmid)], EvidenceCard) for s in sources]
+        cards = [from_plain(done[str(s.pmid)], EvidenceCard) for s in sources]
+        for card in cards:  # a checkpoint written before evidence levels existed
+            if card.level is None:
+                card.level = extractor.classifier.classify(records[card.pmid], card.population)
+        return cards
 
 
 def research_runner(store: Store, settings: MedbridgeSettings, pipeline: ResearchPipeline | None = None) -> JobRunner:

@@ -22,7 +22,8 @@ import numpy as np
 from medbridge.corpus.models import Record
 from medbridge.llm.base import LLM, ChatMessage, ChatRequest, LLMError
 from medbridge.research.citations import CITATION_MARK, first_author_label, parse_marker
-from medbridge.research.models import Draft, EvidenceCard, EvidenceField, Paragraph, Plan, Section, Sentence
+from medbridge.research.evidence import profile, rank, support_note
+from medbridge.research.models import Draft, EvidenceCard, EvidenceField, EvidenceLevel, Paragraph, Plan, Section, Sentence
 from medbridge.research.text import count_words
 from medbridge.research.vectors import kmeans
 from medbridge.terms import Terminology, get_terminology
@@ -68,14 +69,17 @@ UI = {
         "zh": "{n} 篇记录的摘要中均未报告阴性或相反的结果；摘要往往侧重阳性发现，这并不证明各研究结论一致。",
     },
     "gaps_intro": {"en": "The authors themselves point to open questions and limitations.", "zh": "原作者指出了以下尚待解决的问题和局限。"},
-    "design_counts": {
-        "en": "Of the {n} records, {strong} describe a randomised trial, meta-analysis or systematic review in the abstract, and {no_size} state no sample size there.",
-        "zh": "{n} 篇记录中，{strong} 篇在摘要中描述为随机试验、荟萃分析或系统综述，{no_size} 篇摘要未说明样本量。",
+    "evidence_profile": {
+        "en": "By level of evidence, the {n} records comprise {profile}; the findings below are ordered by that level.",
+        "zh": "按证据等级，{n} 篇记录包括{profile}；下文各主题中的发现按证据等级排列。",
+    },
+    "sample_sizes": {
+        "en": "{sized} of the {human} human studies state their sample size in the abstract.",
+        "zh": "{human} 项人类研究中有 {sized} 项在摘要中说明了样本量。",
     },
     "reported": {"en": "{who} reported that {quote}", "zh": "{who}报告：{quote}"},
     "concluded": {"en": "They concluded that {quote}", "zh": "作者的结论是：{quote}"},
 }
-STRONG_DESIGN = re.compile(r"randomi[sz]ed|meta-analys|systematic review", re.I)
 
 
 def ui(key: str, lang: str, **values: object) -> str:
@@ -226,9 +230,10 @@ class Synthesiser:
         estimate is exact without a model and errs long with one."""
 
         def words(sentence: Sentence) -> int:
+            note = count_words(sentence.note)
             if draft.lang == "zh" and sentence.template:
-                return count_words(chinese_attribution(sentence.template, records[sentence.citations[0]], sentence.checked_text))
-            return count_words(sentence.text)
+                return note + count_words(chinese_attribution(sentence.template, records[sentence.citations[0]], sentence.checked_text))
+            return note + count_words(sentence.text)
 
         return draft.word_count(words)
 
@@ -278,8 +283,8 @@ class Synthesiser:
         lang = plan.lang
         by_pmid = {c.pmid: c for c in cards}
 
-        def finding(pmid: int, field: EvidenceField, template: str, who: str | None = None) -> Sentence:
-            label = who or first_author_label(records[pmid], "en")
+        def finding(pmid: int, field: EvidenceField, template: str) -> Sentence:
+            label = first_author_label(records[pmid], "en")
             text = UI[template]["en"].format(who=label, quote=as_clause(field.quote))
             return Sentence(text=text, citations=[pmid], source_text=field.quote, origin="quote", template=template)
 
@@ -287,7 +292,11 @@ class Synthesiser:
             return Sentence(text, kind="meta", origin="template")
 
         background = Section("background", ui("background", lang), heading_en=UI["background"]["en"])
-        background.paragraphs.append(Paragraph([meta(ui("scope", lang, q=plan.question, n=len(cards), query=plan.pubmed_query))]))
+        levels = [c.level for c in cards if c.level]
+        background.paragraphs.append(Paragraph([
+            meta(ui("scope", lang, q=plan.question, n=len(cards), query=plan.pubmed_query)),
+            *([meta(ui("evidence_profile", lang, n=len(levels), profile=profile(levels, lang)))] if levels else []),
+        ]))
         if selection.background:
             background.paragraphs.append(Paragraph([Sentence(field.quote, [pmid], origin="quote") for pmid, field in selection.background]))
 
@@ -298,13 +307,10 @@ class Synthesiser:
             # n counts the retrieved records of the theme; say so when fewer of them are quoted below.
             intro = ui("theme_intro" if shown == n else "theme_intro_part", lang, n=n, theme=theme.label, shown=shown)
             section.paragraphs.append(Paragraph([meta(intro)] + ([connective] if connective else [])))
-            for study in studies:
-                record = records[study.pmid]
-                who = self._attribution(by_pmid[study.pmid], record)
-                sentences = [finding(study.pmid, field, "reported", who if i == 0 else None)
-                             for i, field in enumerate(study.findings)]
+            for study in sorted(studies, key=lambda s: (rank(by_pmid[s.pmid].level), s.rank)):
+                sentences = [finding(study.pmid, field, "reported") for field in study.findings]
                 if study.conclusion:
-                    sentences.append(finding(study.pmid, study.conclusion, "concluded" if sentences else "reported", who))
+                    sentences.append(finding(study.pmid, study.conclusion, "concluded" if sentences else "reported"))
                 section.paragraphs.append(Paragraph(sentences))
             theme_sections.append(section)
 
@@ -316,9 +322,10 @@ class Synthesiser:
             disagreements.paragraphs.append(Paragraph([meta(ui("no_disagreement", lang, n=len(cards)))]))
 
         gaps = Section("gaps", ui("gaps", lang), heading_en=UI["gaps"]["en"])
-        strong = sum(1 for c in cards if c.study_type and STRONG_DESIGN.search(c.study_type.value))
-        no_size = sum(1 for c in cards if c.population is None)
-        gaps.paragraphs.append(Paragraph([meta(ui("design_counts", lang, n=len(cards), strong=strong, no_size=no_size))]))
+        human = [c.level for c in cards if c.level and c.level.kind == "human"]
+        if human:
+            sized = sum(1 for level in human if level.sample_size)
+            gaps.paragraphs.append(Paragraph([meta(ui("sample_sizes", lang, human=len(human), sized=sized))]))
         if selection.limitations:
             gaps.paragraphs.append(Paragraph([meta(ui("gaps_intro", lang)),
                                               *(Sentence(field.quote, [pmid], origin="quote") for pmid, field in selection.limitations)]))
@@ -328,20 +335,7 @@ class Synthesiser:
             sections.append(Section("findings", ui("findings", lang), heading_en=UI["findings"]["en"]))
             sections.extend(theme_sections)
         sections += [disagreements, gaps]
-        return Draft(title=plan.question, lang=lang, sections=sections)
-
-    @staticmethod
-    def _attribution(card: EvidenceCard, record: Record) -> str:
-        """'Mattsson et al. (2009; prospective cohort study, 750 individuals)': design and size as quoted."""
-        label = first_author_label(record, "en")
-        details = []
-        if card.study_type:
-            details.append(card.study_type.value.lower())
-        if card.population:
-            details.append(re.sub(r"^a total of\s+", "", card.population.value, flags=re.I))
-        if not details:
-            return label
-        return label[:-1] + "; " + ", ".join(details) + ")" if label.endswith(")") else label
+        return annotate(Draft(title=plan.question, lang=lang, sections=sections), {c.pmid: c.level for c in cards})
 
     def _connectives(self, themes: Sequence[Theme], cards: Mapping[int, EvidenceCard]) -> list[Sentence | None]:
         """Per theme one model-written sentence tying its first findings together (None without a model, or
@@ -376,6 +370,14 @@ class Synthesiser:
         for i, reply in zip(asked, replies):
             connectives[i] = _cited_sentence(reply.strip(), listings[i])
         return connectives
+
+
+def annotate(draft: Draft, levels: Mapping[int, EvidenceLevel | None]) -> Draft:
+    """Each finding's note: the evidence level of the records it cites (again after Verify drops citations)."""
+    for sentence in draft.sentences():
+        if sentence.kind == "finding" and sentence.citations:
+            sentence.note = support_note([levels.get(p) for p in sentence.citations], draft.lang)
+    return draft
 
 
 def _cited_sentence(reply: str, numbered: Sequence[tuple[int, str]]) -> Sentence | None:

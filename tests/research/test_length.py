@@ -10,6 +10,7 @@ import pytest
 from medbridge.errors import ConfigError
 from medbridge.research import ResearchRequest, research_runner, review_of
 from medbridge.research.citations import build_references, parse_marker
+from medbridge.research.evidence import rank
 from medbridge.research.extract import Extractor
 from medbridge.research.gather import Gatherer
 from medbridge.research.localise import Localiser
@@ -99,7 +100,10 @@ def test_a_tight_budget_drops_the_lowest_ranked_records_and_keeps_every_citation
     dropped = set()
     for before, after, theme in zip(full_themes, tight_themes, themes):
         kept, all_studies = study_pmids(after), study_pmids(before)
-        assert kept == all_studies[: len(kept)]  # the top-ranked records of the theme stay
+        by_rank = [p for p in theme.pmids if p in all_studies]
+        assert set(kept) == set(by_rank[: len(kept)])  # the top-ranked records of the theme stay
+        levels = [rank(next(c.level for c in cards if c.pmid == p)) for p in kept]
+        assert levels == sorted(levels)  # shown strongest evidence first
         assert len(kept) >= min(MIN_STUDIES_PER_THEME, len(all_studies))
         dropped |= set(all_studies) - set(kept)
         intro = after.paragraphs[0].sentences[0].text
@@ -134,7 +138,8 @@ def test_null_results_and_counts_survive_trimming(sleep_evidence):
     assert nulls  # the sleep corpus has contrary results, and none of them is trimmed away
     assert nulls == [s.checked_text for p in section(tight, "disagreements").paragraphs for s in p.sentences if s.kind == "finding"]
     counts = section(full, "gaps").paragraphs[0].sentences[0].text
-    assert counts.startswith(f"{len(cards)} 篇记录中") and section(tight, "gaps").paragraphs[0].sentences[0].text == counts
+    human = sum(1 for c in cards if c.level.kind == "human")
+    assert counts.startswith(f"{human} 项人类研究中") and section(tight, "gaps").paragraphs[0].sentences[0].text == counts
 
 
 def test_the_job_honours_research_max_words_and_numbers_only_cited_records(sample_copy_settings):

@@ -1,0 +1,179 @@
+"""Findings across records: which state the same thing (merged into one statement) and which contradict.
+
+Two findings of different records state the same thing when they are close in meaning (e5 cosine), share
+concepts (glossary/MeSH terms, else content words) and point the same way (direction of effect). Two findings
+contradict when they share concepts and are on the same subject but point opposite ways: increase against
+decrease, protective against harmful, an effect against no effect.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from medbridge.research.models import EvidenceField
+from medbridge.research.text import content_words
+from medbridge.terms import Terminology, get_terminology
+
+# up (more, higher, harmful), down (less, lower, protective), null (no effect), effect (an effect, way unstated)
+Direction = str
+SAME_MIN = 0.88        # e5 cosine of two findings stating the same thing (paraphrases of one result measured 0.88–0.95)
+SUBJECT_MIN = 0.84     # e5 cosine of two findings about the same subject (checked for opposite directions)
+MIN_SHARED = 2         # shared concepts: glossary terms count 2, other content words 1
+
+_NULL = re.compile(
+    r"\b(?:no significant|not significantly|did not (?:differ|change|affect|alter|predict|improve|reduce|increase|"
+    r"correlate|influence|show)|was not (?:associated|related|correlated|affected|different|changed)|"
+    r"were not (?:associated|related|correlated|affected|different|changed)|no (?:association|difference|effect|"
+    r"benefit|correlation|relationship|change|evidence)|failed to|unaffected|unchanged|not (?:associated|related|"
+    r"correlated|effective|altered|predictive))\b",
+    re.I,
+)
+_UP = re.compile(
+    r"\b(?:increase[sd]?|increasing|higher|elevat(?:ed|es|ion)|greater|more|enhanc(?:ed|es|ement)|raised|upregulat\w*|"
+    r"exacerbat\w*|worsen\w*|accelerat\w*|promot(?:ed|es)|induc(?:ed|es)|augment\w*|excess\w*|risk factor|harmful|"
+    r"detrimental|deleterious|associated with (?:an? )?(?:increased|higher|greater|faster|worse))\b",
+    re.I,
+)
+_DOWN = re.compile(
+    r"\b(?:decrease[sd]?|decreasing|lower|reduc(?:ed|es|tion)|less|fewer|diminish\w*|declin(?:ed|es)|attenuat\w*|"
+    r"downregulat\w*|impair\w*|inhibit\w*|suppress\w*|depletion|loss of|prevent\w*|protect\w*|rescu\w*|ameliorat\w*|"
+    r"alleviat\w*|improv(?:ed|es|ement))\b",
+    re.I,
+)
+_EFFECT = re.compile(r"\b(?:associated|associations?|correlat\w*|related|linked|predict\w*|significant\w*|effects?|"
+                     r"influenc\w*|contribut\w*|affect(?:ed|s)|risk)\b", re.I)
+
+
+def direction(text: str) -> Direction | None:
+    """The way a finding points: null when it reports no effect, else the majority of its up/down words, else
+    effect when it reports one without a way; None when it states none."""
+    if _NULL.search(text):
+        return "null"
+    up, down = len(_UP.findall(text)), len(_DOWN.findall(text))
+    if up != down:
+        return "up" if up > down else "down"
+    return "effect" if _EFFECT.search(text) or up else None
+
+
+def opposite(a: Direction | None, b: Direction | None) -> bool:
+    """Increase against decrease, or an effect against no effect."""
+    if a is None or b is None or a == b:
+        return False
+    return {a, b} == {"up", "down"} or "null" in (a, b)
+
+
+@dataclass(slots=True)
+class Finding:
+    pmid: int
+    field: EvidenceField
+    rank: int                        # the record's search rank
+    direction: Direction | None
+    concepts: frozenset[str]         # glossary entries (by English term) and content-word stems
+    terms: frozenset[str] = frozenset()
+
+    @property
+    def quote(self) -> str:
+        return self.field.quote
+
+
+@dataclass(slots=True)
+class Group:
+    """Findings of different records that state the same thing; ``members[0]`` is the clearest."""
+
+    members: list[Finding] = field(default_factory=list)
+
+    @property
+    def pmids(self) -> list[int]:
+        return [m.pmid for m in self.members]
+
+
+@dataclass(slots=True)
+class Contrary:
+    first: Finding
+    second: Finding
+    similarity: float
+
+
+def shared_concepts(a: Finding, b: Finding) -> int:
+    """Shared glossary terms count twice: 'amyloid beta' in both is stronger evidence than a shared 'level'."""
+    terms = len(a.terms & b.terms)
+    words = len((a.concepts - a.terms) & (b.concepts - b.terms))
+    return 2 * terms + words
+
+
+class FindingAnalyser:
+    def __init__(self, embed, terminology: Terminology | None = None):
+        """``embed(texts) -> np.ndarray`` of L2-normalised rows (the search package's e5 model)."""
+        self.embed = embed
+        self.terms = terminology or get_terminology()
+
+    def finding(self, pmid: int, field: EvidenceField, rank: int) -> Finding:
+        terms = frozenset(entry.en.lower() for _, _, entry in self.terms.find_terms(field.quote, "en"))
+        return Finding(pmid, field, rank, direction(field.quote), frozenset(content_words(field.quote)) | terms, terms)
+
+    def similarities(self, findings: Sequence[Finding]) -> np.ndarray:
+        if not findings:
+            return np.zeros((0, 0), np.float32)
+        vectors = self.embed([f.quote for f in findings])
+        return vectors @ vectors.T
+
+    def groups(self, findings: Sequence[Finding], similarity: np.ndarray) -> list[Group]:
+        """Greedy, in the given order (best-ranked record first): a finding joins the first group all of whose
+        members state the same thing as it, from a record the group does not have yet; else it starts one."""
+        groups: list[list[int]] = []
+        for i, finding in enumerate(findings):
+            for members in groups:
+                if finding.pmid in {findings[j].pmid for j in members}:
+                    continue
+                if all(self.same(findings[j], finding, float(similarity[i, j])) for j in members):
+                    members.append(i)
+                    break
+            else:
+                groups.append([i])
+        return [Group(self._clearest([findings[j] for j in members], similarity, members)) for members in groups]
+
+    @staticmethod
+    def same(a: Finding, b: Finding, similarity: float) -> bool:
+        return (a.pmid != b.pmid and similarity >= SAME_MIN and shared_concepts(a, b) >= MIN_SHARED
+                and a.direction == b.direction)
+
+    @staticmethod
+    def contrary(a: Finding, b: Finding, similarity: float) -> bool:
+        """Opposite directions on the same subject: up against down, or an effect against none."""
+        if a.pmid == b.pmid or not opposite(a.direction, b.direction):
+            return False
+        return similarity >= SUBJECT_MIN and shared_concepts(a, b) >= MIN_SHARED + 1
+
+    def contraries(self, findings: Sequence[Finding], similarity: np.ndarray) -> tuple[list[Contrary], int]:
+        """Contrary pairs, most similar first, each finding in at most one pair; and how many pairs were
+        compared (both with a direction, different records) — what a 'no disagreement' statement rests on."""
+        candidates, compared = [], 0
+        for i in range(len(findings)):
+            for j in range(i + 1, len(findings)):
+                a, b = findings[i], findings[j]
+                if a.pmid == b.pmid or a.direction is None or b.direction is None:
+                    continue
+                compared += 1
+                if self.contrary(a, b, float(similarity[i, j])):
+                    candidates.append((float(similarity[i, j]), i, j))
+        pairs, used = [], set()
+        for score, i, j in sorted(candidates, reverse=True):
+            if i in used or j in used:
+                continue
+            used |= {i, j}
+            pairs.append(Contrary(findings[i], findings[j], round(score, 3)))
+        return pairs, compared
+
+    @staticmethod
+    def _clearest(members: list[Finding], similarity: np.ndarray, index: list[int]) -> list[Finding]:
+        """The member closest to all the others first (it says what they share), ties to the better-ranked;
+        the rest in rank order."""
+        if len(members) < 2:
+            return members
+        centrality = [float(np.mean([similarity[i, j] for j in index if j != i])) for i in index]
+        best = max(range(len(members)), key=lambda k: (centrality[k], -members[k].rank))
+        return [members[best]] + sorted((m for k, m in enumerate(members) if k != best), key=lambda m: m.rank)
