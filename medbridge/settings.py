@@ -31,6 +31,21 @@ class IngestSettings(_Section):
     batch_size: int = Field(500, ge=1, description="Records written per database statement batch.")
 
 
+class PubmedSourceSettings(_Section):
+    """Where ``medbridge fetch`` (NCBI E-utilities) and ``medbridge sync`` (NLM's PubMed files) get records."""
+
+    eutils_url: str = Field("https://eutils.ncbi.nlm.nih.gov/entrez/eutils/", description="E-utilities base URL (esearch.fcgi, efetch.fcgi).")
+    api_key: str | None = Field(None, description="NCBI API key: 10 requests/s instead of 3.")
+    email: str | None = Field(None, description="Contact address sent with every E-utilities request, as NCBI asks.")
+    tool: str = Field("medbridge", description="Tool name sent with every E-utilities request.")
+    efetch_batch: int = Field(500, ge=1, le=10_000, description="Records per efetch request (each batch is ingested as it arrives).")
+    mirror_url: str = Field("https://ftp.ncbi.nlm.nih.gov/pubmed/", description="Folder holding baseline/ and updatefiles/: NLM, a local HTTP mirror or a file:// path.")
+    download_limit_mb: float | None = Field(None, gt=0, description="Most megabytes the downloads folder may hold (default: the disk's free space).")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(5, ge=0, description="Retries with exponential backoff on 429, 5xx and dropped connections.")
+    backoff_s: float = Field(1.0, ge=0, description="First backoff delay; doubles with each retry.")
+
+
 class SearchSettings(_Section):
     dense: bool = Field(True, description="Use the multilingual embedding model alongside BM25.")
     page_size: int = Field(20, ge=1, le=200, description="Hits per results page.")
@@ -117,6 +132,7 @@ class MedbridgeSettings(BaseSettings):
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
     search: SearchSettings = SearchSettings()
+    pubmed: PubmedSourceSettings = PubmedSourceSettings()
     llm: LLMSettings = LLMSettings()
     translation: TranslationSettings = TranslationSettings()
     documents: DocumentSettings = DocumentSettings()
@@ -143,6 +159,10 @@ class MedbridgeSettings(BaseSettings):
     @property
     def jobs_dir(self) -> Path:
         return self.home / "jobs"
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.home / "downloads"
 
     def ensure_dirs(self) -> None:
         for path in (self.home, self.index_dir, self.models_dir, self.jobs_dir):

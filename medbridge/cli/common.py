@@ -49,7 +49,7 @@ class MedbridgeGroup(TyperGroup):
             state = ctx.obj if isinstance(ctx.obj, CLIState) else None
             if state is not None and state.debug:
                 raise
-            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)  # one line, even in a pipe
             ctx.exit(1)
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from medbridge.cli import documents as documents_cli
+from medbridge.cli import fetch as fetch_cli
 from medbridge.cli import llm as llm_cli
 from medbridge.cli import research as research_cli
 from medbridge.cli import search as search_cli
@@ -174,5 +175,5 @@ def serve(
 
 
 # Each capability adds its own commands.
-for module in (search_cli, translate_cli, documents_cli, research_cli, llm_cli):
+for module in (search_cli, translate_cli, documents_cli, research_cli, llm_cli, fetch_cli):
     module.register(app)
