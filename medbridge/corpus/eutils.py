@@ -10,6 +10,7 @@ the store is the state, and a batch whose PMIDs are all stored is never fetched 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ from medbridge.corpus.ingest import FileResult, ingest_file
 from medbridge.corpus.pubmed import PubmedParseError
 from medbridge.corpus.remote import RateLimiter, RemoteError, TransientReply, http_client, transient_status, with_retries
 from medbridge.errors import MedbridgeError
-from medbridge.settings import PubmedSourceSettings
+from medbridge.jobs import JobContext, JobRunner
+from medbridge.settings import MedbridgeSettings, PubmedSourceSettings
 from medbridge.store.base import Store
 
 HISTORY_CAP = 9_999  # PubMed: esearch and efetch from the history server refuse retstart beyond 9,998
@@ -323,3 +325,26 @@ class Fetcher:
         report.already_stored += len(chunk) - len(missing)
         report.done += len(chunk)
         self.on_progress(report)
+
+
+def fetch_runner(store: Store, settings: MedbridgeSettings) -> JobRunner:
+    """Fetches as persisted jobs (the web's way in): params ``{"query", "max", "since"}`` or ``{"pmids": [...]}``.
+    A job stops between batches when cancelled; resuming it fetches only what is still missing, as the CLI does."""
+
+    def handle(ctx: JobContext) -> tuple[dict, str]:
+        params = ctx.params
+
+        def on_progress(report: FetchReport) -> None:
+            ctx.step("fetching", report.done, report.total, f"{report.fetched:,} new, {report.already_stored:,} already here")
+
+        with EutilsClient(settings.pubmed) as client:
+            fetcher = Fetcher(store, client, settings.downloads_dir, on_progress)
+            if params.get("pmids"):
+                report = fetcher.fetch_pmids([int(p) for p in params["pmids"]])
+            else:
+                since = parse_since(params["since"]) if params.get("since") else None
+                report = fetcher.fetch_query(params.get("query") or "", max_records=params.get("max"), since=since)
+        summary = f"{report.fetched:,} fetched, {report.already_stored:,} already in the corpus"
+        return dataclasses.asdict(report), summary
+
+    return JobRunner(store, "fetch", handle)

@@ -51,6 +51,15 @@ HTML_ERROR_PAGE = (
 _MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
+def one_line_error(result) -> str:
+    """The single ``error:`` line a failed CLI run (Typer's CliRunner result) printed; fails on anything else."""
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
 # --- the records --------------------------------------------------------------------------------------------
 
 @dataclass(slots=True)

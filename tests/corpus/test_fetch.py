@@ -5,6 +5,7 @@ answers with."""
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from medbridge.corpus.ingest import ingest_paths
 from medbridge.corpus.pubmed import iter_pubmed
 from medbridge.corpus.remote import RemoteError
 from medbridge.store import open_store
-from pubmed_servers import FakeEutils, load_articles, pubmed_xml, with_copies
+from pubmed_servers import FakeEutils, load_articles, one_line_error, pubmed_xml, with_copies
 
 runner = CliRunner()
 TERM = "cerebrospinal fluid"  # a few hundred of the 3,690 records: several batches, a few seconds at 3 requests/s
@@ -42,14 +43,6 @@ def fetch_env(settings, eutils, monkeypatch):
         monkeypatch.setenv(f"MEDBRIDGE_PUBMED__{key}", value)
     pubmed = settings.pubmed.model_copy(update={"eutils_url": eutils.base_url, "efetch_batch": 100, "backoff_s": 0.01, "max_retries": 3})
     return settings.model_copy(update={"pubmed": pubmed})
-
-
-def _one_line_error(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_the_fake_enforces_ncbi_rate_limit_and_keys(eutils):
@@ -101,7 +94,7 @@ def test_an_interrupted_fetch_resumes_with_only_what_is_missing(fetch_env, eutil
     # The third batch fails every attempt: NCBI keeps answering 503.
     eutils.faults.extend([("efetch.fcgi", "ok"), ("efetch.fcgi", "ok")] + [("efetch.fcgi", "503")] * 4)
     result = runner.invoke(app, ["fetch", TERM])
-    line = _one_line_error(result)
+    line = one_line_error(result)
     assert line == (f"error: efetch records 201–{min(300, len(expected))} of a search: HTTP 503 Service Unavailable"
                     " (gave up after 4 attempts)")
     store = open_store(fetch_env)
@@ -134,13 +127,13 @@ def test_transient_faults_are_retried(fetch_env, eutils, fault):
 ])
 def test_a_persistent_bad_reply_is_one_clear_line_and_nothing_is_ingested(fetch_env, eutils, fault, says):
     eutils.faults.extend([("efetch.fcgi", fault)] * 4)
-    line = _one_line_error(runner.invoke(app, ["fetch", TERM]))
+    line = one_line_error(runner.invoke(app, ["fetch", TERM]))
     assert says in line and "efetch records 1–100" in line
     assert open_store(fetch_env).stats().records == 0
 
 
 def test_an_invalid_api_key_is_reported_at_once(fetch_env, eutils):
-    line = _one_line_error(runner.invoke(app, ["fetch", TERM, "--api-key", "not-a-key"]))
+    line = one_line_error(runner.invoke(app, ["fetch", TERM, "--api-key", "not-a-key"]))
     assert line == ("error: esearch 'cerebrospinal fluid': NCBI refused the request (HTTP 400): API key invalid"
                     " — check --api-key or the pubmed.api_key setting")
     assert len(eutils.requests) == 1  # a refusal is not retried
@@ -198,20 +191,20 @@ def test_a_pmid_list_fetches_only_what_is_missing(fetch_env, eutils, alzheimer_d
     assert set(wanted) <= set(store.all_pmids())
 
     listing.write_text("12345\nPMC1234\n")
-    line = _one_line_error(runner.invoke(app, ["fetch", "--pmids", str(listing)]))
+    line = one_line_error(runner.invoke(app, ["fetch", "--pmids", str(listing)]))
     assert line == f"error: {listing}, line 2: not a PMID: 'PMC1234'"
 
 
 def test_bad_arguments_are_one_clear_line(fetch_env):
-    assert "give a QUERY or --pmids FILE" in _one_line_error(runner.invoke(app, ["fetch"]))
-    assert "not a date: '2020-13'" in _one_line_error(runner.invoke(app, ["fetch", "tau", "--since", "2020-13"]))
+    assert "give a QUERY or --pmids FILE" in one_line_error(runner.invoke(app, ["fetch"]))
+    assert "not a date: '2020-13'" in one_line_error(runner.invoke(app, ["fetch", "tau", "--since", "2020-13"]))
 
 
 def test_an_unreachable_server_is_one_clear_line(settings, monkeypatch):
     monkeypatch.setenv("MEDBRIDGE_PUBMED__EUTILS_URL", "http://127.0.0.1:9/entrez/eutils/")
     monkeypatch.setenv("MEDBRIDGE_PUBMED__MAX_RETRIES", "1")
     monkeypatch.setenv("MEDBRIDGE_PUBMED__BACKOFF_S", "0")
-    line = _one_line_error(runner.invoke(app, ["fetch", "tau"]))
+    line = one_line_error(runner.invoke(app, ["fetch", "tau"]))
     assert line.startswith("error: esearch 'tau': connection failed (ConnectError") and "gave up after 2 attempts" in line
 
 
@@ -219,3 +212,26 @@ def test_fetch_and_its_errors_raise_remote_error_in_the_library(fetch_env, eutil
     eutils.faults.extend([("esearch.fcgi", "500")] * 4)
     with EutilsClient(fetch_env.pubmed) as client, pytest.raises(RemoteError, match="HTTP 500"):
         client.esearch("tau")
+
+
+def test_the_web_api_fetches_as_a_background_job(fetch_env, eutils):
+    from fastapi.testclient import TestClient
+
+    from medbridge.web.app import create_app
+
+    settings = fetch_env.model_copy(update={"llm": fetch_env.llm.model_copy(update={"backend": "none"})})
+    client = TestClient(create_app(settings))
+    started = client.post("/api/fetch", json={"query": TERM, "max": 150})
+    assert started.status_code == 201, started.text
+    job_id = started.json()["id"]
+    deadline = time.monotonic() + 120
+    while (job := client.get(f"/api/fetch/{job_id}").json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.2)
+    assert job["state"] == "done" and job["result"]["fetched"] == 150 and job["done"] == job["total"] == 150
+    assert len(open_store(settings).all_pmids()) == 150
+    assert [j["id"] for j in client.get("/api/fetch").json()] == [job_id]
+
+    bad = client.post("/api/fetch", json={"query": TERM, "since": "last year"})
+    assert bad.status_code == 400 and bad.json()["error"].startswith("not a date: 'last year'")
+    assert client.post("/api/fetch", json={}).status_code == 422

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from medbridge.cli.main import app
 from medbridge.corpus.pubmed import iter_pubmed
 from medbridge.store import open_store
-from pubmed_servers import FakeNLMMirror, load_articles, pubmed_xml, renumbered, write_md5
+from pubmed_servers import FakeNLMMirror, load_articles, one_line_error, pubmed_xml, renumbered, write_md5
 
 runner = CliRunner()
 DELETED_IN_1335 = 41618748  # one of the PMIDs the real update file pubmed26n1335 deletes
@@ -62,14 +62,6 @@ def _sync(*args: str) -> dict:
     result = runner.invoke(app, ["sync", "--json", *args])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def _one_line_error(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def _pmids(path) -> set[int]:
@@ -150,7 +142,7 @@ def test_bytes_that_fail_their_md5_are_downloaded_once_more(sync_env, nlm):
 
 def test_a_file_whose_md5_never_matches_is_reported_and_never_ingested(sync_env, nlm, mirror_root):
     write_md5(mirror_root / "baseline" / "pubmed26n1333.xml.gz", digest="0" * 32)
-    line = _one_line_error(runner.invoke(app, ["sync"]))
+    line = one_line_error(runner.invoke(app, ["sync"]))
     assert line.startswith("error: pubmed26n1333.xml.gz: MD5 mismatch after downloading it twice (expected 00000000")
     assert line.endswith("not ingested")
     store = open_store(sync_env)
@@ -166,7 +158,7 @@ def test_a_truncated_file_rolls_back_and_is_not_downloaded_again(sync_env, nlm, 
     path = mirror_root / "baseline" / "pubmed26n1333.xml.gz"
     path.write_bytes(path.read_bytes()[: path.stat().st_size * 3 // 4])
     write_md5(path)
-    line = _one_line_error(runner.invoke(app, ["sync", "--baseline"]))
+    line = one_line_error(runner.invoke(app, ["sync", "--baseline"]))
     assert line.startswith("error: pubmed26n1333.xml.gz: truncated or corrupt gzip") and "nothing of it was ingested" in line
     store = open_store(sync_env)
     assert [f.name for f in store.ingested_files()] == ["pubmed26n1332.xml.gz"]
@@ -189,14 +181,14 @@ def test_http_errors_are_retried(sync_env, nlm, statuses):
 
 def test_a_mirror_that_keeps_failing_is_one_clear_line(sync_env, nlm):
     nlm.faults.statuses["pubmed26n1332.xml.gz"] = [503] * 10
-    line = _one_line_error(runner.invoke(app, ["sync"]))
+    line = one_line_error(runner.invoke(app, ["sync"]))
     assert line == (f"error: HEAD {nlm.base_url}baseline/pubmed26n1332.xml.gz: HTTP 503 Service Unavailable"
                     " (gave up after 4 attempts)")
 
 
 def test_disk_space_is_checked_before_downloading(sync_env, nlm, mirror_root, monkeypatch):
     monkeypatch.setenv("MEDBRIDGE_PUBMED__DOWNLOAD_LIMIT_MB", "0.1")
-    line = _one_line_error(runner.invoke(app, ["sync"]))
+    line = one_line_error(runner.invoke(app, ["sync"]))
     size = (mirror_root / "baseline" / "pubmed26n1332.xml.gz").stat().st_size
     assert line == (f"error: not enough disk space to download pubmed26n1332.xml.gz: {size / 1e6:,.1f} MB needed, "
                     "0.1 MB left under pubmed.download_limit_mb = 0.1")
@@ -222,9 +214,9 @@ def test_a_file_mirror_is_verified_and_ingested_in_place(settings, mirror_root):
     fresh = settings.home.parent / "other-home"
     write_md5(mirror_root / "baseline" / "pubmed26n1332.xml.gz", digest="f" * 32)
     result = runner.invoke(app, ["sync", "--mirror", mirror_root.as_uri()], env={"MEDBRIDGE_HOME": str(fresh)})
-    assert "MD5 mismatch on the mirror" in _one_line_error(result)
+    assert "MD5 mismatch on the mirror" in one_line_error(result)
 
 
 def test_a_mirror_that_is_not_there_is_one_clear_line(settings, tmp_path):
-    assert "has no baseline/ folder" in _one_line_error(runner.invoke(app, ["sync", "--mirror", (tmp_path / "none").as_uri()]))
-    assert "give an http(s):// URL" in _one_line_error(runner.invoke(app, ["sync", "--mirror", "ftp://example.org/pubmed/"]))
+    assert "has no baseline/ folder" in one_line_error(runner.invoke(app, ["sync", "--mirror", (tmp_path / "none").as_uri()]))
+    assert "give an http(s):// URL" in one_line_error(runner.invoke(app, ["sync", "--mirror", "ftp://example.org/pubmed/"]))
