@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from medbridge.cli import chat as chat_cli
 from medbridge.cli import documents as documents_cli
 from medbridge.cli import fetch as fetch_cli
 from medbridge.cli import llm as llm_cli
@@ -175,5 +176,5 @@ def serve(
 
 
 # Each capability adds its own commands.
-for module in (search_cli, translate_cli, documents_cli, research_cli, llm_cli, fetch_cli):
+for module in (search_cli, translate_cli, documents_cli, research_cli, llm_cli, fetch_cli, chat_cli):
     module.register(app)

@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         journal: Annotated[Optional[list[str]], typer.Option("--journal", help="Journal (MEDLINE abbreviation or full title; repeatable).")] = None,
         language: Annotated[Optional[list[str]], typer.Option("--language", help="Article language code, e.g. eng (repeatable).")] = None,
         has_abstract: Annotated[bool, typer.Option("--has-abstract", help="Only records with an abstract.")] = False,
-        sort: Annotated[str, typer.Option("--sort", help="relevance or date.")] = "relevance",
+        sort: Annotated[str, typer.Option("--sort", help="relevance, date or cited_by.")] = "relevance",
     ) -> None:
         """Search the corpus: Chinese or English questions, or PubMed syntax."""
         st = state(ctx)

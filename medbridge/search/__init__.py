@@ -13,6 +13,7 @@ vectors for the bundled sample ship precomputed). Records without a vector are e
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from medbridge.llm.base import LLM
 from medbridge.search.engine import SearchEngine, SearchOptions, SearchResult, TitleTranslations
@@ -23,6 +24,10 @@ from medbridge.search.similar import SimilarArticle, find_similar
 from medbridge.search.understand import Filters, Interpretation, interpret
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
+
+if TYPE_CHECKING:  # conversations read records through research's sentence splitter, which searches: import late
+    from medbridge.search.conversation import Conversations
+    from medbridge.search.recommend import AbstractTranslations
 
 _ENGINES: dict[str, SearchEngine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -75,6 +80,22 @@ def similar_articles(store: Store, settings: MedbridgeSettings, pmid: int, limit
     return find_similar(engine.index, pmid, limit)
 
 
+def open_conversations(
+    store: Store,
+    settings: MedbridgeSettings,
+    *,
+    title_translations: TitleTranslations | None = None,
+    abstract_translations: "AbstractTranslations | None" = None,
+) -> "Conversations":
+    """Search conversations over the store's index; the hooks read cached translations (never a model)."""
+    from medbridge.search.conversation import Conversations
+
+    engine = open_search(store, settings)
+    refresh_index(engine)
+    return Conversations(store, engine, page_size=settings.search.page_size, title_translations=title_translations,
+                         abstract_translations=abstract_translations)
+
+
 def start_background_embedding(store: Store, settings: MedbridgeSettings) -> BackgroundEmbedder | None:
     """Embed records that have no vector yet in a daemon thread (web app start-up); None if nothing to do."""
     engine = open_search(store, settings)
@@ -96,6 +117,7 @@ __all__ = [
     "TitleTranslations",
     "SimilarArticle",
     "interpret",
+    "open_conversations",
     "open_search",
     "search",
     "similar_articles",

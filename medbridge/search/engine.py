@@ -9,6 +9,7 @@ of the question rank above the rest, so a vector neighbour never pushes them dow
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Literal, Sequence
 
 import tantivy
@@ -17,12 +18,12 @@ from medbridge.corpus.models import Record
 from medbridge.errors import MedbridgeError
 from medbridge.llm.base import LLM
 from medbridge.search.indexer import SearchIndex
-from medbridge.search.query import Or
+from medbridge.search.query import Not, Or
 from medbridge.search.snippets import Snippet, highlight, make_snippet, term_patterns
 from medbridge.search.understand import Filters, Interpretation, concept_node, interpret
 from medbridge.store.base import Store
 
-Sort = Literal["relevance", "date"]
+Sort = Literal["relevance", "date", "cited_by"]
 TitleTranslations = Callable[[Store, Sequence[Record]], dict[int, str]]  # pmid → cached Chinese title
 Retrieval = Literal["hybrid", "lexical", "dense"]
 RRF_K = 60          # the constant from Cormack et al. (2009); rank 1 scores 1/61
@@ -40,10 +41,12 @@ class SearchOptions:
     sort: Sort = "relevance"
     filters: Filters = field(default_factory=Filters)
     retrieval: Retrieval = "hybrid"
+    # Keep only records naming every recognised concept (when some do): a conversation's chips are its query.
+    require_concepts: bool = False
 
     def validate(self) -> None:
-        if self.sort not in ("relevance", "date"):
-            raise InvalidSearchOptions(f"sort must be 'relevance' or 'date', not {self.sort!r}")
+        if self.sort not in ("relevance", "date", "cited_by"):
+            raise InvalidSearchOptions(f"sort must be 'relevance', 'date' or 'cited_by', not {self.sort!r}")
         if self.limit < 1 or self.offset < 0:
             raise InvalidSearchOptions("limit must be at least 1 and offset at least 0")
         f = self.filters
@@ -62,6 +65,8 @@ class Hit:
     title_highlighted: Snippet
     matched_by: tuple[str, ...]          # "lexical", "dense"
     title_translation: str | None = None  # cached Chinese title, when the translator has one
+    publication_types: tuple[str, ...] = ()
+    cited_by: int = 0                      # citing records known to the store (reference lists, imported graphs)
 
     def to_dict(self) -> dict:
         return {
@@ -74,6 +79,8 @@ class Hit:
             "snippet": self.snippet.text,
             "highlights": [list(span) for span in self.snippet.spans],
             "matched_by": list(self.matched_by),
+            "publication_types": list(self.publication_types),
+            "cited_by": self.cited_by,
         }
 
 
@@ -140,6 +147,16 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[flo
     return fused
 
 
+@lru_cache(maxsize=256)
+def _query_vector(text: str):
+    """The question's e5 vector; a follow-up that only changes filters or sort, or the next page, asks again."""
+    from medbridge.search.dense import get_embedder
+
+    vector = get_embedder().embed_query(text)
+    vector.flags.writeable = False
+    return vector
+
+
 class SearchEngine:
     def __init__(self, index: SearchIndex):
         self.index = index
@@ -156,7 +173,13 @@ class SearchEngine:
         """``title_translations`` fills bilingual titles when given; ``llm`` adds an LLM rewrite's concepts."""
         options = options or SearchOptions()
         options.validate()
-        interpretation = interpret(query, terms=self.index.terms, llm=llm)
+        return self.run(interpret(query, terms=self.index.terms, llm=llm), options, title_translations=title_translations)
+
+    def run(
+        self, interpretation: Interpretation, options: SearchOptions, *, title_translations: TitleTranslations | None = None
+    ) -> SearchResult:
+        """Search what ``interpretation`` holds (a conversation builds one from its state instead of a question)."""
+        options.validate()
         filters = interpretation.filters.merged(options.filters)
         interpretation.filters = filters
         natural = interpretation.mode == "natural"
@@ -185,11 +208,23 @@ class SearchEngine:
             candidates[pmid].score = score
         if natural:  # ranked candidates, not every record sharing one word with the question
             total = len(candidates)
+        if dense_scores and isinstance(interpretation.tree, Not):  # a vector neighbour may name what was excluded
+            for pmid in self.index.lexical.matching(interpretation.tree.exclude, list(candidates)):
+                del candidates[pmid]
+            total = len(candidates)
+        if options.require_concepts and natural:
+            complete = self._naming_all_concepts(interpretation, candidates)
+            if complete:
+                candidates = {pmid: candidates[pmid] for pmid in complete}
+                total = len(candidates)
         if lexical_scores and dense_scores:  # fused: the pure retrievers stay pure ("lexical"/"dense" options, benchmarks)
             self._mark_concept_matches(interpretation, candidates)
         ordered = sorted(candidates.values(), key=lambda c: (not c.names_concept, -c.score))
         if options.sort == "date" or interpretation.tree is None:  # only filters ("近五年的综述"): newest first
             ordered.sort(key=lambda c: -(c.year or 0))  # stable: relevance breaks ties within a year
+        cited_by = self.store.cited_by_counts([c.pmid for c in ordered]) if options.sort == "cited_by" else {}
+        if options.sort == "cited_by":
+            ordered.sort(key=lambda c: -cited_by.get(c.pmid, 0))
         page = ordered[options.offset : options.offset + options.limit]
         facets = self._facets_of(ordered) if natural else self.index.lexical.facets(lexical_query)
         return SearchResult(
@@ -211,9 +246,7 @@ class SearchEngine:
 
     def _dense(self, interpretation: Interpretation, filters: Filters) -> list[tuple[int, float, int | None]]:
         """(pmid, cosine, year) of the question's nearest neighbours above the noise floor that pass ``filters``."""
-        from medbridge.search.dense import get_embedder
-
-        vector = get_embedder().embed_query(interpretation.dense_text)
+        vector = _query_vector(interpretation.dense_text)
         floor = self.index.settings.search.dense_min_similarity
         hits = [h for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= floor]
         allowed = self.index.lexical.restrict([h.pmid for h in hits], filters)
@@ -231,6 +264,14 @@ class SearchEngine:
         for pmid in self.index.lexical.matching(node, list(candidates)):
             candidates[pmid].names_concept = True
 
+    def _naming_all_concepts(self, interpretation: Interpretation, candidates: dict[int, _Candidate]) -> set[int]:
+        """Candidates matching each recognised concept of the question (empty when there is none)."""
+        remaining = set(candidates)
+        recognised = [concept_node(c) for c in interpretation.concepts if c.recognised]
+        for node in recognised:
+            remaining = self.index.lexical.matching(node, list(remaining))
+        return remaining if recognised else set()
+
     def _facets_of(self, ordered: list[_Candidate]) -> dict[str, list[tuple[str, int]]]:
         """Facets over the ranked candidates of a natural-language search (they add up to ``total``)."""
         if not ordered:
@@ -240,6 +281,7 @@ class SearchEngine:
 
     def _hits(self, page: list[_Candidate], interpretation: Interpretation, title_translations: TitleTranslations | None) -> list[Hit]:
         records = self.store.get_records([c.pmid for c in page])
+        cited_by = self.store.cited_by_counts(records)
         translations = title_translations(self.store, list(records.values())) if title_translations else {}
         patterns = term_patterns(interpretation.highlight_terms, self.index.lexical.analyzer)
         hits = []
@@ -258,6 +300,8 @@ class SearchEngine:
                     title_highlighted=highlight(record.title, patterns),
                     matched_by=tuple(candidate.matched_by),
                     title_translation=translations.get(record.pmid),
+                    publication_types=tuple(record.article_types),
+                    cited_by=cited_by.get(record.pmid, 0),
                 )
             )
         return hits

@@ -361,6 +361,15 @@ class LexicalIndex:
                 )
         if filters.has_abstract is not None:
             queries.append(tantivy.Query.term_query(self.schema, "has_abstract", int(filters.has_abstract)))
+        if filters.species is not None:
+            humans = self._mesh(Term("Humans", "mh"), major=False)
+            if filters.species == "humans":
+                queries.append(humans)
+            else:  # NOT (animals[mh] NOT humans[mh])
+                animals_only = tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Must, self._mesh(Term("Animals", "mh"), major=False)), (tantivy.Occur.MustNot, humans)]
+                )
+                queries.append(tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, animals_only)]))
         return queries
 
 

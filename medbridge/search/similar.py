@@ -2,7 +2,8 @@
 
 Three views of "about the same thing": the e5 vectors (meaning of title + abstract), MeSH (BM25 over the
 record's descriptors, so a shared rare descriptor counts more than a shared "Humans"; major ones twice),
-and citations (records citing it, records it cites, records citing the same papers).
+and citations (records citing it, records it cites — from reference lists and imported citation graphs —,
+records citing the same papers).
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ def find_similar(index: SearchIndex, pmid: int, limit: int = 10) -> list[Similar
         rankings.append(_ranked(lexical, tantivy.Query.boolean_query(mesh_clauses), pmid))
         weights.append(1.0)
 
+    # The store's graph holds the reference lists and imported citations (the NIH Open Citation Collection).
+    linked = set(index.store.citing(pmid)) | set(index.store.cited(pmid))
     citation_clauses = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "refs", str(pmid)))]  # cite it
     citation_clauses += [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "refs", str(r))) for r in record.references]
-    if record.references:  # it cites them
-        citation_clauses.append((tantivy.Occur.Should, tantivy.Query.term_set_query(schema, "pmid", record.references)))
+    if linked:  # cite it or cited by it, in either source
+        citation_clauses.append((tantivy.Occur.Should, tantivy.Query.term_set_query(schema, "pmid", sorted(linked))))
     rankings.append(_ranked(lexical, tantivy.Query.boolean_query(citation_clauses), pmid))
     weights.append(1.0)
 
@@ -110,7 +113,7 @@ def find_similar(index: SearchIndex, pmid: int, limit: int = 10) -> list[Similar
                 similarity=cosines.get(other.pmid),
                 shared_mesh=sorted(own_mesh & {m.descriptor for m in other.mesh}),
                 shared_references=len(own_refs & set(other.references)),
-                cites_or_cited=pmid in other.references or other.pmid in own_refs,
+                cites_or_cited=other.pmid in linked,
             )
         )
     return result

@@ -20,6 +20,7 @@ from medbridge.terms import Terminology, get_terminology
 from medbridge.terms.base import GlossaryEntry, MeshDescriptor
 
 Language = Literal["zh", "en"]
+Species = Literal["humans", "not_animals"]
 Mode = Literal["pubmed", "natural"]
 Origin = Literal["glossary", "mesh", "cedict", "word", "llm"]
 
@@ -62,13 +63,19 @@ _ZH_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六"
 
 # Publication-type intents: pattern → PubMed publication type. Longer phrases first (系统综述 before 综述).
 PUBLICATION_TYPE_INTENTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"随机对照试验|随机对照研究|随机临床试验|随机试验|\bRCTs?\b|\brandomi[sz]ed controlled trials?\b|\brandomi[sz]ed trials?\b", re.I), "Randomized Controlled Trial"),
+    (re.compile(r"随机对照试验|随机对照研究|随机临床试验|随机试验|(?<![A-Za-z])RCTs?(?![A-Za-z])|\brandomi[sz]ed controlled trials?\b|\brandomi[sz]ed trials?\b", re.I), "Randomized Controlled Trial"),
     (re.compile(r"荟萃分析|薈萃分析|[Mm]eta\s*分析|元分析|\bmeta-?analys[ie]s\b", re.I), "Meta-Analysis"),
     (re.compile(r"系统综述|系统评价|\bsystematic reviews?\b", re.I), "Systematic Review"),
     (re.compile(r"综述|文献回顾|\breviews?\b(?= *$)|^reviews? of\b", re.I), "Review"),
     (re.compile(r"临床试验|\bclinical trials?\b", re.I), "Clinical Trial"),
     (re.compile(r"病例报告|个案报道|\bcase reports?\b", re.I), "Case Reports"),
     (re.compile(r"临床指南|诊疗指南|指南|\b(?:practice )?guidelines?\b", re.I), "Guideline"),
+]
+# Who was studied, through MEDLINE's check tags (PubMed's idiom for leaving out animal-only studies).
+ANIMAL_STUDIES_EXCLUDED = "NOT (animals[mh] NOT humans[mh])"
+SPECIES_INTENTS: list[tuple[re.Pattern[str], Species]] = [
+    (re.compile(r"(?:排除|不要|去掉|不含|除去|不看)\s*动物(?:实验|研究|模型)?|\b(?:exclud(?:e|ing)|without|no|not) animals?(?: studies| experiments| models)?\b", re.I), "not_animals"),
+    (re.compile(r"(?:仅|只看|只要|只限|限于|仅限)\s*人(?:类|体)?(?:研究)?|人类研究|人体研究|\bhumans? only\b|\bonly (?:in )?humans?\b|\bhuman (?:studies|subjects)\b", re.I), "humans"),
 ]
 _LAST_YEARS = re.compile(r"(?:近|最近|过去|近期)\s*([0-9]+|[一二两三四五六七八九十]+)\s*年(?:来|内|中|间)?|\b(?:in the )?(?:last|past) (\d+|two|three|five|ten) years\b", re.I)
 _SINCE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:以来|以后|之后|后|至今)|\bsince ((?:19|20)\d{2})\b", re.I)
@@ -84,6 +91,7 @@ class Filters:
     journals: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     has_abstract: bool | None = None
+    species: Species | None = None  # "humans": Humans[mh]; "not_animals": PubMed's NOT (animals[mh] NOT humans[mh])
 
     def merged(self, other: "Filters") -> "Filters":
         """``other`` (explicit options) wins over intents read from the question."""
@@ -94,6 +102,7 @@ class Filters:
             journals=other.journals or self.journals,
             languages=other.languages or self.languages,
             has_abstract=other.has_abstract if other.has_abstract is not None else self.has_abstract,
+            species=other.species or self.species,
         )
 
     def is_empty(self) -> bool:
@@ -112,6 +121,10 @@ class Filters:
             parts.append(_or_clause([f"{code}[la]" for code in self.languages]))
         if self.has_abstract:
             parts.append("hasabstract")
+        if self.species == "humans":
+            parts.append("humans[mh]")
+        elif self.species == "not_animals":
+            parts.append(ANIMAL_STUDIES_EXCLUDED)
         return parts
 
 
@@ -155,7 +168,7 @@ class Interpretation:
         tree_text = "" if self.tree is None else to_pubmed(self.tree)
         clauses = [c for c in self.filters.describe() if c not in tree_text]  # a [dp] typed in the query is there already
         parts = [f"({tree_text})" if clauses and isinstance(self.tree, Or) else tree_text] if tree_text else []
-        return " AND ".join(parts + clauses)
+        return " ".join(parts[:1] + [c if c.startswith("NOT ") else f"AND {c}" for c in clauses]).removeprefix("AND ")
 
     @property
     def highlight_terms(self) -> list[str]:
@@ -197,7 +210,7 @@ def detect_language(text: str) -> Language:
 
 
 # --- intents ------------------------------------------------------------------------------------
-def _zh_number(text: str) -> int:
+def zh_number(text: str) -> int:
     if text.isdigit():
         return int(text)
     if text.startswith("十"):
@@ -214,7 +227,7 @@ def extract_intents(text: str, today: date) -> tuple[str, Filters]:
     filters = Filters()
     if match := _LAST_YEARS.search(text):
         raw = match.group(1) or match.group(2)
-        years = _EN_NUMBERS.get(raw.lower()) or _zh_number(raw)
+        years = _EN_NUMBERS.get(raw.lower()) or zh_number(raw)
         filters.year_from, filters.year_to = today.year - years + 1, today.year
         text = text[: match.start()] + " " + text[match.end() :]
     elif match := _YEAR_SPAN.search(text):
@@ -229,6 +242,11 @@ def extract_intents(text: str, today: date) -> tuple[str, Filters]:
             types.append(publication_type)
             text = pattern.sub(" ", text)
     filters.publication_types = tuple(types)
+    for pattern, species in SPECIES_INTENTS:
+        if match := pattern.search(text):
+            filters.species = species
+            text = text[: match.start()] + " " + text[match.end() :]
+            break
     return text, filters
 
 

@@ -39,6 +39,19 @@ class Change:
 
 
 @dataclass(slots=True)
+class CitationImport:
+    """An import of citation pairs from one file: 'staging' until every row is read, then 'done'."""
+
+    name: str
+    sha256: str
+    source: str
+    state: Literal["staging", "done"]
+    lines_done: int
+    pairs: int
+    updated_at: str
+
+
+@dataclass(slots=True)
 class Job:
     id: str
     kind: str
@@ -89,6 +102,21 @@ class Store(Protocol):
     def cache_get(self, namespace: str, key: str) -> str | None: ...
     def cache_put(self, namespace: str, key: str, value: str) -> None: ...
     def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, str]: ...
+
+    # conversations (search threads), as the JSON their owner writes
+    def save_conversation(self, conversation_id: str, data: dict[str, Any]) -> None: ...
+    def get_conversation(self, conversation_id: str) -> dict[str, Any] | None: ...
+
+    # citation graph: pairs from the records' reference lists and from imported files
+    def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]: ...
+    def citing(self, pmid: int) -> list[int]: ...
+    def cited(self, pmid: int) -> list[int]: ...
+    def citation_import(self, name: str) -> CitationImport | None: ...
+    def stage_citations(self, name: str, sha256: str, source: str, pairs: list[tuple[int, int]], lines_done: int) -> None:
+        """Rows of an unfinished import, with how many lines of the file they cover (the resume point)."""
+    def finish_citation_import(self, name: str) -> int:
+        """Staged rows become citations in one transaction; returns the pairs that were new."""
+    def discard_citation_import(self, name: str) -> None: ...
 
     # jobs
     def create_job(self, kind: str, params: dict[str, Any]) -> Job: ...

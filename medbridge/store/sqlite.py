@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 
 from medbridge.corpus.models import Record
 from medbridge.errors import NotFoundError
-from medbridge.store.base import Change, IngestedFile, Job, StoreStats
+from medbridge.store.base import Change, CitationImport, IngestedFile, Job, StoreStats
 
 # Append only: each entry moves the schema one version forward.
 MIGRATIONS: list[str] = [
@@ -67,6 +67,41 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX jobs_kind ON jobs(kind, created_at);
     """,
+    # Conversations (search threads) and the citation graph. Citations come from the records' own reference
+    # lists (source 'pubmed', kept in step with the record) and from imported files such as the NIH Open
+    # Citation Collection (source 'occ'); an import stages its rows and moves them in one transaction.
+    """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE citations (
+        referenced INTEGER NOT NULL,
+        citing INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (referenced, citing, source)
+    ) WITHOUT ROWID;
+    CREATE INDEX citations_citing ON citations(citing, referenced);
+    INSERT OR IGNORE INTO citations (referenced, citing, source)
+        SELECT CAST(ref.value AS INTEGER), records.pmid, 'pubmed' FROM records, json_each(records.data, '$.references') AS ref;
+    CREATE TABLE citation_imports (
+        name TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        source TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('staging', 'done')),
+        lines_done INTEGER NOT NULL,
+        pairs INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE citation_staging (
+        import_name TEXT NOT NULL,
+        referenced INTEGER NOT NULL,
+        citing INTEGER NOT NULL
+    );
+    CREATE INDEX citation_staging_import ON citation_staging(import_name)
+    """,
 ]
 
 _JOB_JSON_FIELDS = {"params", "result", "checkpoint"}
@@ -106,6 +141,7 @@ class _SQLiteFileWriter:
             (pmid, self._name, _now()),
         )
         self._conn.execute("INSERT INTO changes (pmid, op) VALUES (?, 'delete')", (pmid,))
+        self._conn.execute("DELETE FROM citations WHERE citing = ? AND source = 'pubmed'", (pmid,))
         self.deleted += 1
 
     def flush(self) -> None:
@@ -128,6 +164,11 @@ class _SQLiteFileWriter:
         )
         self._conn.executemany("DELETE FROM deleted WHERE pmid = ?", [(r.pmid,) for r in records])
         self._conn.executemany("INSERT INTO changes (pmid, op) VALUES (?, 'put')", [(r.pmid,) for r in records])
+        self._conn.executemany("DELETE FROM citations WHERE citing = ? AND source = 'pubmed'", [(r.pmid,) for r in records])
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO citations (referenced, citing, source) VALUES (?, ?, 'pubmed')",
+            [(reference, r.pmid) for r in records for reference in r.references],
+        )
         self.written += len(records)
 
 
@@ -282,6 +323,77 @@ class SQLiteStore:
                 " ON CONFLICT(namespace, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
                 (namespace, key, value, _now()),
             )
+
+    # -- conversations ------------------------------------------------------------------------
+    def save_conversation(self, conversation_id: str, data: dict[str, Any]) -> None:
+        now = _now()
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO conversations (id, data, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at",
+                (conversation_id, json.dumps(data, ensure_ascii=False), now, now),
+            )
+
+    def get_conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT data FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    # -- citations ----------------------------------------------------------------------------
+    def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]:
+        wanted = list(dict.fromkeys(int(p) for p in pmids))
+        counts: dict[int, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            counts.update(self._conn.execute(
+                f"SELECT referenced, COUNT(DISTINCT citing) FROM citations WHERE referenced IN ({marks}) GROUP BY referenced", chunk
+            ))
+        return counts
+
+    def citing(self, pmid: int) -> list[int]:
+        rows = self._conn.execute("SELECT DISTINCT citing FROM citations WHERE referenced = ? ORDER BY citing", (pmid,))
+        return [r[0] for r in rows]
+
+    def cited(self, pmid: int) -> list[int]:
+        rows = self._conn.execute("SELECT DISTINCT referenced FROM citations WHERE citing = ? ORDER BY referenced", (pmid,))
+        return [r[0] for r in rows]
+
+    def citation_import(self, name: str) -> CitationImport | None:
+        row = self._conn.execute(
+            "SELECT name, sha256, source, state, lines_done, pairs, updated_at FROM citation_imports WHERE name = ?", (name,)
+        ).fetchone()
+        return CitationImport(*row) if row else None
+
+    def stage_citations(self, name: str, sha256: str, source: str, pairs: list[tuple[int, int]], lines_done: int) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO citation_imports (name, sha256, source, state, lines_done, pairs, updated_at)"
+                " VALUES (?, ?, ?, 'staging', ?, 0, ?)"
+                " ON CONFLICT(name) DO UPDATE SET lines_done=excluded.lines_done, updated_at=excluded.updated_at",
+                (name, sha256, source, lines_done, _now()),
+            )
+            conn.executemany(
+                "INSERT INTO citation_staging (import_name, citing, referenced) VALUES (?, ?, ?)",
+                [(name, citing, referenced) for citing, referenced in pairs],
+            )
+
+    def finish_citation_import(self, name: str) -> int:
+        with self._transaction() as conn:
+            source = conn.execute("SELECT source FROM citation_imports WHERE name = ?", (name,)).fetchone()[0]
+            added = conn.execute(
+                "INSERT OR IGNORE INTO citations (referenced, citing, source)"
+                " SELECT referenced, citing, ? FROM citation_staging WHERE import_name = ?", (source, name)
+            ).rowcount
+            conn.execute("DELETE FROM citation_staging WHERE import_name = ?", (name,))
+            conn.execute(
+                "UPDATE citation_imports SET state = 'done', pairs = ?, updated_at = ? WHERE name = ?", (added, _now(), name)
+            )
+        return added
+
+    def discard_citation_import(self, name: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM citation_staging WHERE import_name = ?", (name,))
+            conn.execute("DELETE FROM citation_imports WHERE name = ?", (name,))
 
     # -- jobs ---------------------------------------------------------------------------------
     def create_job(self, kind: str, params: dict[str, Any]) -> Job:

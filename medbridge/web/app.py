@@ -16,7 +16,7 @@ from medbridge.terms import get_terminology
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.settings import MedbridgeSettings, get_settings
 from medbridge.store import open_store
-from medbridge.web.routes import documents, fetch, home, records, research, search, translations
+from medbridge.web.routes import chat, documents, fetch, home, records, research, search, translations
 from medbridge.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def create_app(settings: MedbridgeSettings | None = None, *, prepare: bool = Fal
     app.state.settings = settings
     app.state.store = store
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (home, records, translations, search, documents, research, fetch):
+    for module in (home, records, translations, search, documents, research, fetch, chat):
         app.include_router(module.router)
 
     @app.exception_handler(MedbridgeError)

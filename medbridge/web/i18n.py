@@ -9,6 +9,7 @@ LANGS = ("zh", "en")
 STRINGS: dict[str, dict[str, str]] = {
     "app_tagline": {"zh": "中英双语生物医学文献工作台", "en": "Bilingual biomedical literature workbench"},
     "nav_search": {"zh": "文献检索", "en": "Search"},
+    "nav_chat": {"zh": "对话检索", "en": "Chat search"},
     "nav_documents": {"zh": "文档翻译", "en": "Documents"},
     "nav_research": {"zh": "文献综述", "en": "Research"},
     "search_placeholder": {"zh": "用中文或英文提问，例如：阿尔茨海默病的脑脊液生物标志物", "en": "Ask in English or Chinese, e.g. CSF biomarkers in Alzheimer's disease"},
@@ -31,6 +32,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "other_abstracts": {"zh": "其他语种摘要", "en": "Other abstracts"},
     "references": {"zh": "参考文献", "en": "References"},
     "references_in_corpus": {"zh": "篇参考文献（PMID）", "en": "references with PMIDs"},
+    "cited_by": {"zh": "被引", "en": "Cited by"},
+    "in_corpus": {"zh": "本地文献库中 {n} 篇", "en": "{n} in the corpus"},
     "not_found": {"zh": "未找到", "en": "Not found"},
     "error": {"zh": "出错了", "en": "Error"},
     "translate_to": {"zh": "译文语言", "en": "Translate to"},

@@ -17,6 +17,7 @@ from medbridge.web.templating import render
 router = APIRouter()
 
 SIMILAR_ON_PAGE = 8
+CITING_LOOKED_UP = 500  # citing records checked against the corpus for the page's links (counts cover all)
 
 
 def _record_or_404(store: Store, pmid: int) -> Record:
@@ -32,12 +33,17 @@ def record_page(request: Request, pmid: int, store: StoreDep, settings: Settings
     target = get_language(to or settings.translation.default_target).code
     affiliations = record.affiliations
     author_marks = [[affiliations.index(a) + 1 for a in author.affiliations] for author in record.authors]
-    in_corpus = set(store.get_records(record.references)) if record.references else set()
+    references = store.cited(pmid)
+    citing = store.citing(pmid)
+    in_corpus = store.get_records([*references, *citing[:CITING_LOOKED_UP]])
     return render(request, "records/record.html", {
         "record": record,
         "affiliations": affiliations,
         "authors": list(zip(record.authors, author_marks)),
-        "references_in_corpus": [p for p in record.references if p in in_corpus],
+        "references": references,
+        "references_in_corpus": [in_corpus[p] for p in references if p in in_corpus],
+        "cited_by": len(citing),
+        "cited_by_in_corpus": [in_corpus[p] for p in citing[:CITING_LOOKED_UP] if p in in_corpus],
         "formats": list(CitationFormat),
         "target": target,
         "target_languages": LANGUAGES,

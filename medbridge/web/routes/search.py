@@ -25,6 +25,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_results": {"zh": "没有找到结果。试试更少或更宽泛的词。", "en": "No results. Try fewer or broader terms."},
     "sort_relevance": {"zh": "按相关性", "en": "Best match"},
     "sort_date": {"zh": "按日期", "en": "Most recent"},
+    "sort_cited_by": {"zh": "按被引次数", "en": "Most cited"},
+    "cited_by": {"zh": "被引 {n} 次", "en": "cited by {n}"},
     "year": {"zh": "年份", "en": "Year"},
     "pt": {"zh": "文献类型", "en": "Article type"},
     "journal": {"zh": "期刊", "en": "Journal"},

@@ -1,0 +1,122 @@
+"""``medbridge chat`` (a search conversation) and ``medbridge citations import`` (the citation graph)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from medbridge.cli.common import console, err_console, print_json, state
+from medbridge.corpus.citations import import_citations
+from medbridge.search import open_conversations
+from medbridge.search.conversation import Conversations, TurnResult
+
+SHOWN = 10
+EXIT_WORDS = {"exit", "quit", "q", "退出", "结束"}
+
+
+def _print_turn(result: TurnResult) -> None:
+    data = result.to_dict()
+    lang = result.turn.language
+    console.print(f"[green]{escape(data['reply'])}[/green]", highlight=False)
+    if data["summary"]:
+        summary = data["summary"]
+        console.print(f"[bold]{escape(summary['title_zh'] or summary['title'])}[/bold]", highlight=False)
+        for point in summary["points"]:
+            console.print(f"  [dim]{escape(point['label'] or '')}[/dim] {escape(point['text'])}", highlight=False)
+    chips = " ".join(f"[{escape(c['label'])}]" for c in data["chips"])
+    console.print(f"[dim]{'条件' if lang == 'zh' else 'state'}:[/dim] {chips}", highlight=False)
+    console.print(f"[dim]{'检索式' if lang == 'zh' else 'query'}:[/dim] {escape(data['query'])}", highlight=False)
+    console.print(f"[dim]{data['total']:,} {'条结果' if lang == 'zh' else 'results'}[/dim]", highlight=False)
+    for number, hit in enumerate(data["hits"][:SHOWN], start=1):
+        console.print(f"[bold]{number}. {escape(hit['title'])}[/bold]", highlight=False)
+        types = ", ".join(hit["publication_types"][:2])
+        console.print(f"   [dim]PMID {hit['pmid']} · {hit['year'] or 'n.d.'} · {escape(types)} · cited by {hit['cited_by']}[/dim]", highlight=False)
+        recommendation = hit.get("recommendation")
+        if recommendation:
+            console.print("   " + escape("；".join(recommendation["reasons"]) if lang == "zh" else escape("; ".join(recommendation["reasons"]))), highlight=False)
+            if recommendation["quote"]:
+                console.print(f"   “{escape(recommendation['quote'])}”", highlight=False, style="italic")
+    console.print()
+
+
+def _last_state(result: TurnResult) -> dict:
+    data = result.to_dict()
+    return {
+        "conversation": data["conversation"],
+        "reply": data["reply"],
+        "summary": data["summary"],
+        "query": data["query"],
+        "filters": data["filters"],
+        "concepts": data["concepts"],
+        "excluded": data["excluded"],
+        "sort": data["sort"],
+        "similar_to": data["similar_to"],
+        "chips": data["chips"],
+        "total": data["total"],
+        "hits": [
+            {key: hit.get(key) for key in ("pmid", "title", "year", "journal", "publication_types", "cited_by", "recommendation")}
+            for hit in data["hits"]
+        ],
+    }
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("chat")
+    def chat_command(
+        ctx: typer.Context,
+        turns: Annotated[Optional[list[str]], typer.Argument(help="Turns to run in order, e.g. '阿尔茨海默病的炎症' '只看近五年的' '按被引次数排序'.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Run the turns and print the last state (query, filters, concepts, hits) as JSON.")] = False,
+        reopen: Annotated[Optional[str], typer.Option("--open", help="Continue a saved conversation (its id).")] = None,
+    ) -> None:
+        """Search as a conversation: each turn refines the last (add or drop concepts, years, study types,
+        humans only, sort by citations, "第3篇的类似文章", "第2篇讲了什么", undo). Interactive without TURNs."""
+        st = state(ctx)
+        conversations: Conversations = open_conversations(st.store, st.settings)
+        conversation = conversations.get(reopen) if reopen else conversations.start()
+        result: TurnResult | None = None
+        for turn in turns or []:
+            result = conversations.say(conversation, turn)
+            if not as_json:
+                console.print(f"[bold cyan]> {escape(turn)}[/bold cyan]", highlight=False)
+                _print_turn(result)
+        if as_json:
+            print_json(_last_state(result or conversations.results(conversation)))
+            return
+        if turns:
+            if not st.quiet:
+                err_console.print(f"conversation {conversation.id}", highlight=False)
+            return
+        err_console.print(f"conversation {conversation.id} — 输入问题或追问（撤销 / undo；退出 / exit）", highlight=False)
+        while True:
+            try:
+                text = console.input("[bold cyan]> [/bold cyan]")
+            except (EOFError, KeyboardInterrupt):
+                break
+            if text.strip().lower() in EXIT_WORDS:
+                break
+            if text.strip():
+                _print_turn(conversations.say(conversation, text))
+
+    citations = typer.Typer(help="The citation graph: cited-by counts, references and citing records.", no_args_is_help=True)
+
+    @citations.command("import")
+    def citations_import(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(help="CSV with the header citing,referenced (NIH Open Citation Collection), plain or gzipped.")],
+    ) -> None:
+        """Import citation pairs (streaming, resumable: run it again after an interruption)."""
+        st = state(ctx)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, disable=st.quiet) as progress:
+            task = progress.add_task(f"reading {file.name}", total=None)
+            report = import_citations(st.store, file, on_progress=lambda rows: progress.update(task, description=f"{rows:,} rows"))
+        if report.already_imported:
+            err_console.print(f"{report.name} was already imported ({report.lines:,} rows)", highlight=False)
+        elif not st.quiet:
+            resumed = f", resumed after {report.resumed_from:,}" if report.resumed_from else ""
+            err_console.print(f"{report.lines:,} rows read{resumed}, {report.added:,} new citation pairs", highlight=False)
+
+    app.add_typer(citations, name="citations")

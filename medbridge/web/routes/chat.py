@@ -1,0 +1,178 @@
+"""Search conversations: the /chat page (forms, works without JavaScript), its JSON API, and the streamed,
+verified answer over the top records."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from medbridge.corpus.models import Record
+from medbridge.corpus.pubmed import fragment_text_and_markup
+from medbridge.errors import MedbridgeError
+from medbridge.llm import get_llm
+from medbridge.search import open_conversations
+from medbridge.search.answer import answer_sentences
+from medbridge.search.conversation import Conversations, TurnResult
+from medbridge.web.deps import SettingsDep, StoreDep
+from medbridge.web.i18n import strings_for, ui_lang
+from medbridge.web.routes.translations import cached_record_translation, get_translator, title_translations_for
+from medbridge.web.templating import render
+
+router = APIRouter()
+
+# Strings of this page, in the table style of web/i18n.py.
+STRINGS: dict[str, dict[str, str]] = {
+    "chat_title": {"zh": "对话检索", "en": "Search conversation"},
+    "chat_intro": {"zh": "先提一个问题，再用追问逐步收窄：再加上炎症、只看近五年的、只要RCT、排除动物实验、按被引次数排序、第2篇讲了什么、第3篇的类似文章、撤销。",
+                   "en": "Ask a question, then narrow it with follow-ups: add inflammation, last 5 years, only RCTs, exclude animal studies, sort by citations, what is #2 about, similar to #3, undo."},
+    "placeholder_first": {"zh": "例如：阿尔茨海默病的炎症机制", "en": "e.g. inflammation in Alzheimer's disease"},
+    "placeholder_next": {"zh": "追问，例如：只看近五年的RCT", "en": "Follow up, e.g. only RCTs from the last 5 years"},
+    "send": {"zh": "发送", "en": "Send"},
+    "undo": {"zh": "撤销", "en": "Undo"},
+    "new_chat": {"zh": "新对话", "en": "New conversation"},
+    "state": {"zh": "当前条件", "en": "Current state"},
+    "remove_chip": {"zh": "移除", "en": "Remove"},
+    "searched_for": {"zh": "实际检索式", "en": "Searched for"},
+    "results": {"zh": "共 {total} 条结果", "en": "{total} results"},
+    "no_results": {"zh": "没有结果。试试撤销或去掉一个条件。", "en": "No results. Try undo or remove a chip."},
+    "reasons": {"zh": "推荐理由", "en": "Why recommended"},
+    "best_sentence": {"zh": "最相关的一句", "en": "Best answering sentence"},
+    "cited_by": {"zh": "被引 {n} 次", "en": "cited by {n}"},
+    "share": {"zh": "分享链接", "en": "Share link"},
+    "answer": {"zh": "生成简短回答", "en": "Write a short answer"},
+    "answer_note": {"zh": "回答的每一句都引用文献，并经过核查；无法核实的句子不显示。", "en": "Every sentence cites its records and is checked; unsupported sentences are not shown."},
+    "answer_unavailable": {"zh": "未配置语言模型（llm.backend = none），只提供推荐理由和原文摘句。", "en": "No language model configured (llm.backend = none): reasons and quoted sentences only."},
+    "summary_untranslated": {"zh": "（英文原句，暂无缓存译文）", "en": ""},
+}
+
+
+class MessageIn(BaseModel):
+    text: str | None = Field(None, description="A turn: a question or a follow-up.")
+    remove_chip: str | None = Field(None, description="The value of a chip to remove, e.g. 'type:Review'.")
+    undo: bool = False
+    lang: str | None = Field(None, description="Language of replies to chip removal and undo (zh or en).")
+
+
+def _conversations(request: Request, store, settings) -> Conversations:
+    def abstract_translations(record: Record) -> list[str | None]:
+        try:
+            units = cached_record_translation(get_translator(request), record, "zh")
+        except MedbridgeError:
+            return []
+        return [fragment_text_and_markup(unit.target)[0] if unit else None for unit in units]
+
+    return open_conversations(store, settings, title_translations=title_translations_for(request),
+                              abstract_translations=abstract_translations)
+
+
+def _apply(conversations: Conversations, conversation_id: str | None, message: MessageIn, lang: str) -> TurnResult:
+    conversation = conversations.get(conversation_id) if conversation_id else conversations.start()
+    if message.undo:
+        return conversations.undo(conversation, message.lang or lang)
+    if message.remove_chip:
+        return conversations.remove_chip(conversation, message.remove_chip, message.lang or lang)
+    if message.text and message.text.strip():
+        return conversations.say(conversation, message.text)
+    if conversation_id is None:
+        return conversations.results(conversation)
+    raise MedbridgeError("a message needs text, remove_chip or undo")
+
+
+# -- JSON API ---------------------------------------------------------------------------------------
+@router.post("/api/conversations")
+def create_conversation(request: Request, store: StoreDep, settings: SettingsDep, message: MessageIn | None = None) -> dict:
+    """A new conversation; with ``text``, its first turn."""
+    return _apply(_conversations(request, store, settings), None, message or MessageIn(), ui_lang(request)).to_dict()
+
+
+@router.post("/api/conversations/{conversation_id}/messages")
+def post_message(conversation_id: str, message: MessageIn, request: Request, store: StoreDep, settings: SettingsDep) -> dict:
+    return _apply(_conversations(request, store, settings), conversation_id, message, ui_lang(request)).to_dict()
+
+
+@router.get("/api/conversations/{conversation_id}")
+def get_conversation(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> dict:
+    conversations = _conversations(request, store, settings)
+    conversation = conversations.get(conversation_id)
+    current = conversations.results(conversation).to_dict(ui_lang(request))
+    return {**current, "turns": [{"text": t.text, "reply": t.reply, "language": t.language, "query": t.state.query, "summary": t.summary}
+                                 for t in conversation.turns]}
+
+
+@router.get("/api/conversations/{conversation_id}/answer")
+def stream_answer(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> StreamingResponse:
+    """Server-sent events: one per verified answer sentence, then ``done`` (with the removed count)."""
+    conversations = _conversations(request, store, settings)
+    conversation = conversations.get(conversation_id)
+    result = conversations.results(conversation)
+    lang = conversation.turns[0].language if conversation.turns else ui_lang(request)
+    concepts = ", ".join(c.mesh_name or c.en for c in conversation.state.concepts)
+    question = f"{conversation.turns[0].text} ({concepts})" if conversation.turns else concepts
+    records = store.get_records(h.pmid for h in result.hits)
+
+    def events() -> Iterator[str]:
+        try:
+            llm = get_llm(settings)
+            if settings.llm.backend == "none":
+                yield _event({"type": "unavailable"})
+                return
+            translator = get_translator(request) if lang == "zh" else None
+            stream = answer_sentences(
+                llm, question, lang, [records[h.pmid] for h in result.hits if h.pmid in records], result.recommendations,
+                translate=(lambda text: translator.translate_batch([text], source="en", target="zh")[0].target) if translator else None,
+            )
+            for event in stream:
+                yield _event(event)
+        except MedbridgeError as exc:
+            yield _event({"type": "error", "message": str(exc)})
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+def _event(data: dict) -> str:
+    return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+# -- the page ---------------------------------------------------------------------------------------
+@router.get("/chat")
+def chat_page(request: Request):
+    return render(request, "chat/chat.html", {"s": strings_for(request, STRINGS), "result": None, "conversation": None})
+
+
+@router.get("/chat/{conversation_id}")
+def chat_thread(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep):
+    conversations = _conversations(request, store, settings)
+    conversation = conversations.get(conversation_id)
+    result = conversations.results(conversation)
+    return render(request, "chat/chat.html", {
+        "s": strings_for(request, STRINGS),
+        "conversation": conversation,
+        "result": result,
+        "view": result.to_dict(ui_lang(request)),
+        "answer_available": settings.llm.backend != "none",
+    })
+
+
+@router.post("/chat")
+async def chat_form(request: Request, store: StoreDep, settings: SettingsDep):
+    return await _form(request, store, settings, None)
+
+
+@router.post("/chat/{conversation_id}")
+async def chat_form_turn(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep):
+    return await _form(request, store, settings, conversation_id)
+
+
+async def _form(request: Request, store, settings, conversation_id: str | None):
+    form = await request.form()
+    lang = ui_lang(request)
+    message = MessageIn(text=str(form.get("text") or "") or None, remove_chip=str(form.get("remove") or "") or None,
+                        undo=bool(form.get("undo")), lang=lang)
+    if conversation_id is None and not message.text:
+        return RedirectResponse("/chat", status_code=303)
+    result = _apply(_conversations(request, store, settings), conversation_id, message, lang)
+    return RedirectResponse(f"/chat/{result.conversation.id}", status_code=303)

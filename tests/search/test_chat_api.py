@@ -1,0 +1,85 @@
+"""The conversation JSON API, the /chat form flow, the record page's citation links and the CLI, on the sample."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from medbridge.cli.main import app
+from medbridge.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(sample_settings, sample_engine):
+    return TestClient(create_app(sample_settings))
+
+
+def test_api_conversation_turns_and_reopen(client):
+    created = client.post("/api/conversations", json={"text": "阿尔茨海默病的炎症"})
+    assert created.status_code == 200
+    data = created.json()
+    conversation = data["conversation"]
+    assert data["query"].startswith("(Alzheimer Disease[mh]")
+    assert {"pmid", "title", "year", "publication_types", "cited_by", "recommendation"} <= set(data["hits"][0])
+    follow = client.post(f"/api/conversations/{conversation}/messages", json={"text": "只要综述"}).json()
+    assert follow["filters"]["publication_types"] == ["Review"]
+    assert all("Review" in h["publication_types"] for h in follow["hits"])
+    chip = client.post(f"/api/conversations/{conversation}/messages", json={"remove_chip": "type:Review"}).json()
+    assert chip["filters"]["publication_types"] == []
+    undone = client.post(f"/api/conversations/{conversation}/messages", json={"undo": True}).json()
+    assert undone["filters"]["publication_types"] == ["Review"] and undone["can_undo"]
+    reopened = client.get(f"/api/conversations/{conversation}").json()
+    assert [t["text"] for t in reopened["turns"]][:2] == ["阿尔茨海默病的炎症", "只要综述"]
+    assert reopened["query"] == undone["query"] and [h["pmid"] for h in reopened["hits"]] == [h["pmid"] for h in undone["hits"]]
+
+
+def test_api_errors_are_json(client):
+    assert client.get("/api/conversations/missing").status_code == 404
+    created = client.post("/api/conversations", json={"text": "tau"}).json()
+    bad = client.post(f"/api/conversations/{created['conversation']}/messages", json={"remove_chip": "sort"})
+    assert bad.status_code == 400 and "no chip 'sort'" in bad.json()["error"]
+    empty = client.post(f"/api/conversations/{created['conversation']}/messages", json={})
+    assert empty.status_code == 400
+
+
+def test_answer_without_a_model_says_so(client):
+    created = client.post("/api/conversations", json={"text": "tau"}).json()
+    with client.stream("GET", f"/api/conversations/{created['conversation']}/answer") as response:
+        body = "".join(response.iter_text())
+    assert json.loads(body.split("data: ", 1)[1]) == {"type": "unavailable"}
+
+
+def test_chat_form_flow_and_share_url(client):
+    response = client.post("/chat", data={"text": "阿尔茨海默病的脑脊液生物标志物"}, follow_redirects=False)
+    assert response.status_code == 303
+    url = response.headers["location"]
+    page = client.get(url)
+    assert "searched-for" in page.text and "推荐理由" in page.text and "被引" in page.text
+    client.post(url, data={"text": "按被引次数排序"})
+    shared = client.get(url + "?lang=en").text
+    assert "Sorted by cited-by count" in shared and "Why recommended" in shared
+
+
+def test_record_page_lists_references_and_cited_by_in_the_corpus(client, sample_store):
+    cited = next(p for p, n in sample_store.cited_by_counts(sample_store.all_pmids()).items() if n >= 2)
+    citing = [p for p in sample_store.citing(cited) if sample_store.get_record(p)]
+    page = client.get(f"/records/{cited}").text
+    assert f'<span class="cited-by-count">{len(sample_store.citing(cited))}</span>' in page
+    assert f'href="/records/{citing[0]}"' in page
+    record = sample_store.get_record(citing[0])
+    page = client.get(f"/records/{citing[0]}").text
+    assert f'href="/records/{cited}"' in page and f"{len(set(record.references))} 篇参考文献" in page
+
+
+def test_cli_chat_json_prints_the_last_state(sample_settings, sample_engine, monkeypatch):
+    monkeypatch.setenv("MEDBRIDGE_HOME", str(sample_settings.home))
+    monkeypatch.setenv("MEDBRIDGE_LLM__BACKEND", "none")
+    result = CliRunner().invoke(app, ["chat", "--json", "alzheimer disease csf biomarkers", "only reviews", "sort by citations"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) >= {"query", "filters", "concepts", "hits"}
+    assert data["filters"]["publication_types"] == ["Review"] and data["sort"] == "cited_by"
+    counts = [h["cited_by"] for h in data["hits"]]
+    assert counts == sorted(counts, reverse=True)
+    assert all(set(h) >= {"pmid", "title", "year", "publication_types", "cited_by"} for h in data["hits"])

@@ -1,0 +1,95 @@
+"""推荐理由 read off real records, the quoted best sentence, the extractive summary, and the verified answer
+(the research verifier removing an unsupported sentence; the real small model end to end)."""
+
+import re
+
+import pytest
+
+from medbridge.llm import get_llm
+from medbridge.research.verify import Verifier
+from medbridge.search.answer import answer_sentences, citations_of, verify_sentence
+from medbridge.search.recommend import Recommender, best_sentence, study_size, summarize
+from medbridge.search.understand import interpret
+
+MATTSSON_2009 = 19622817  # CSF biomarkers and incipient Alzheimer disease in MCI (JAMA 2009), structured abstract
+
+
+@pytest.fixture(scope="module")
+def recommender(sample_engine):
+    return Recommender(sample_engine.index.terms, sample_engine.index.lexical.analyzer)
+
+
+def test_reasons_match_the_record(recommender, sample_store, sample_engine):
+    record = sample_store.get_record(MATTSSON_2009)
+    concepts = interpret("阿尔茨海默病的脑脊液生物标志物", terms=sample_engine.index.terms).concepts
+    [found] = recommender.recommend([record], concepts, {MATTSSON_2009: 7})
+    where = {m.concept: m.where for m in found.matched}
+    assert "mesh" in where["阿尔茨海默病"] and "title" in where["阿尔茨海默病"]
+    assert "mesh" in where["脑脊液"]  # Cerebrospinal Fluid is not a heading of the record, but its child entries are
+    assert "abstract" in where["生物标志物"]
+    assert found.study_types == [t for t in found.study_types if t in record.article_types or t in {m.descriptor for m in record.mesh}]
+    assert found.study_types and found.cited_by == 7 and found.year == 2009
+    assert found.size and found.size in record.abstract_text
+    assert found.quote and any(found.quote in s.text for s in record.abstract)
+    reasons = found.reasons("zh", 2026)
+    assert reasons[0].startswith("阿尔茨海默病：见于标题") and "被引 7 次" in reasons
+
+
+def test_a_concept_the_record_lacks_is_missing(recommender, sample_store, sample_engine):
+    record = sample_store.get_record(MATTSSON_2009)
+    concepts = interpret("metformin", terms=sample_engine.index.terms).concepts
+    [found] = recommender.recommend([record], concepts, {})
+    assert found.matched == [] and found.missing == ["metformin"]
+
+
+def test_best_sentence_names_the_most_concepts(sample_store, sample_engine):
+    record = sample_store.get_record(MATTSSON_2009)
+    patterns = [[re.compile(r"sensitivity", re.I)], [re.compile(r"specificity", re.I)]]
+    quote, section = best_sentence(record, patterns)
+    assert "sensitivity" in quote.lower() and "specificity" in quote.lower()
+
+
+def test_study_size_as_stated():
+    assert study_size("We enrolled 1,234 community-dwelling older adults in 2010.") == "1,234 community-dwelling older adults"
+    assert study_size("Participants (n = 96) were randomized.") == "n = 96"
+    assert study_size("No numbers here.") is None
+
+
+def test_summary_is_extractive_and_uses_cached_chinese(sample_store):
+    record = sample_store.get_record(MATTSSON_2009)
+    english = summarize(record, "zh")
+    assert [p["label"] for p in english["points"]][-1] in ("结论", "结论与意义")
+    assert all(not p["translated"] and p["text"] in record.abstract_text for p in english["points"])
+    cached = ["标题译文", *(f"第{i}节译文" for i in range(len(record.abstract)))]
+    chinese = summarize(record, "zh", lambda r: cached)
+    assert chinese["title_zh"] == "标题译文" and all(p["translated"] and p["text"].endswith("节译文") for p in chinese["points"])
+
+
+def test_verifier_removes_an_unsupported_sentence(sample_store):
+    record = sample_store.get_record(MATTSSON_2009)
+    quote = next(s for s in record.abstract if (s.category or "") == "CONCLUSIONS").text.split(". ")[0].rstrip(".") + "."
+    verifier = Verifier()
+    kept = verify_sentence(f"{quote} [{MATTSSON_2009}]", {MATTSSON_2009: record}, verifier)
+    assert kept == {"type": "sentence", "text": quote, "source_text": quote, "citations": [MATTSSON_2009]}
+    invented = f"Donepezil cured 95% of patients within two weeks [{MATTSSON_2009}]."
+    assert verify_sentence(invented, {MATTSSON_2009: record}, verifier) is None
+    assert verify_sentence(quote, {MATTSSON_2009: record}, verifier) is None  # no citation, not shown
+    assert citations_of("A [PMID: 123456; 234567].") == ("A .", [123456, 234567])
+
+
+@pytest.mark.slow
+def test_answer_from_the_small_model_shows_only_verified_sentences(sample_settings, sample_store, sample_engine, with_small_model, recommender):
+    concepts = interpret("CSF biomarkers for Alzheimer disease", terms=sample_engine.index.terms).concepts
+    result = sample_engine.search("CSF biomarkers for Alzheimer disease")
+    records = list(sample_store.get_records(h.pmid for h in result.hits[:6]).values())
+    recommendations = {r.pmid: r for r in recommender.recommend(records, concepts, {})}
+    llm = get_llm(with_small_model(sample_settings))
+    events = list(answer_sentences(llm, "Which CSF biomarkers predict Alzheimer disease?", "en", records, recommendations))
+    done = events[-1]
+    assert done["type"] == "done" and done["sources"] == [r.pmid for r in records]
+    sentences = [e for e in events if e["type"] == "sentence"]
+    assert done["kept"] == len(sentences)
+    by_pmid = {r.pmid: r for r in records}
+    verifier = Verifier()
+    for sentence in sentences:
+        assert sentence["citations"] and all(verifier.check(sentence["text"], by_pmid[p]).supported for p in sentence["citations"])
