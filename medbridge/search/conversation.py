@@ -149,32 +149,29 @@ class SearchState:
 
     def without(self, chip: str) -> "SearchState":
         """The state with one chip removed; an unknown chip is a one-line error."""
+        if chip not in {c.value for c in self.chips("en")}:
+            raise MedbridgeError(f"no chip {chip!r} in this conversation's current state")
         kind, _, value = chip.partition(":")
         state = self.copy()
         f = state.filters
-        try:
-            if kind in ("concept", "excluded"):
-                del getattr(state, "concepts" if kind == "concept" else "excluded")[int(value)]
-            elif kind == "years":
-                f.year_from = f.year_to = None
-            elif kind == "type":
-                f.publication_types = _without(f.publication_types, value)
-            elif kind == "species":
-                f.species = None
-            elif kind == "language":
-                f.languages = _without(f.languages, value)
-            elif kind == "abstract":
-                f.has_abstract = None
-            elif kind == "journal":
-                f.journals = _without(f.journals, value)
-            elif kind == "sort":
-                state.sort = "relevance"
-            elif kind == "similar":
-                state.similar_to = None
-            else:
-                raise ValueError
-        except (ValueError, IndexError):
-            raise MedbridgeError(f"no chip {chip!r} in this conversation's current state") from None
+        if kind in ("concept", "excluded"):
+            del getattr(state, "concepts" if kind == "concept" else "excluded")[int(value)]
+        elif kind == "years":
+            f.year_from = f.year_to = None
+        elif kind == "type":
+            f.publication_types = tuple(v for v in f.publication_types if v != value)
+        elif kind == "species":
+            f.species = None
+        elif kind == "language":
+            f.languages = tuple(v for v in f.languages if v != value)
+        elif kind == "abstract":
+            f.has_abstract = None
+        elif kind == "journal":
+            f.journals = tuple(v for v in f.journals if v != value)
+        elif kind == "sort":
+            state.sort = "relevance"
+        else:  # similar
+            state.similar_to = None
         return state
 
     def copy(self) -> "SearchState":
@@ -199,12 +196,6 @@ class SearchState:
         filters = Filters(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
         return cls([concept(c) for c in data.get("concepts", [])], [concept(c) for c in data.get("excluded", [])],
                    filters, data.get("sort", "relevance"), data.get("similar_to"), data.get("language", "zh"))
-
-
-def _without(values: tuple[str, ...], value: str) -> tuple[str, ...]:
-    if value not in values:
-        raise ValueError(value)
-    return tuple(v for v in values if v != value)
 
 
 def concept_label(concept: Concept) -> str:

@@ -42,6 +42,7 @@ STUDY_SIZE = re.compile(
     rf"\b[Nn]\s*=\s*(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d+)\b|\b(?P<count>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}})\s+(?:[A-Za-z-]+\s+){{0,2}}(?P<who>{_SUBJECTS})\b"
 )
 ANSWERING_SECTIONS = ("RESULTS", "CONCLUSIONS")
+SETTING_SECTIONS = ("BACKGROUND", "OBJECTIVE", "CONTEXT", "INTRODUCTION", "METHODS")  # they ask, they do not answer
 _NUMBER = re.compile(r"\d")
 
 
@@ -178,11 +179,13 @@ def _category(section: AbstractSection) -> str:
 
 def best_sentence(record: Record, concept_patterns: list[list[re.Pattern[str]]]) -> tuple[str | None, str | None]:
     """The abstract sentence naming the most concepts of the question, preferring results and conclusions
-    and sentences that report numbers; a verbatim quote with its section label."""
+    over background and methods, and sentences that report numbers; a verbatim quote with its section label."""
     best: tuple[float, int, str, AbstractSection] | None = None
     for position, (sentence, section) in enumerate(_sentences(record)):
         named = sum(1 for patterns in concept_patterns if any(p.search(sentence) for p in patterns))
-        score = 2.0 * named + (1.0 if _category(section) in ANSWERING_SECTIONS else 0.0) + (0.5 if _NUMBER.search(sentence) else 0.0)
+        category = _category(section)
+        score = (2.0 * named + (1.0 if category in ANSWERING_SECTIONS else -1.5 if category in SETTING_SECTIONS else 0.0)
+                 + (0.5 if _NUMBER.search(sentence) else 0.0))
         if best is None or score > best[0] or (score == best[0] and _category(section) == "CONCLUSIONS"):
             best = (score, position, sentence, section)
     if best is None:

@@ -64,11 +64,11 @@ def test_chat_form_flow_and_share_url(client):
 def test_record_page_lists_references_and_cited_by_in_the_corpus(client, sample_store):
     cited = next(p for p, n in sample_store.cited_by_counts(sample_store.all_pmids()).items() if n >= 2)
     citing = [p for p in sample_store.citing(cited) if sample_store.get_record(p)]
-    page = client.get(f"/records/{cited}").text
+    page = client.get(f"/records/{cited}?lang=zh").text
     assert f'<span class="cited-by-count">{len(sample_store.citing(cited))}</span>' in page
     assert f'href="/records/{citing[0]}"' in page
     record = sample_store.get_record(citing[0])
-    page = client.get(f"/records/{citing[0]}").text
+    page = client.get(f"/records/{citing[0]}?lang=zh").text
     assert f'href="/records/{cited}"' in page and f"{len(set(record.references))} 篇参考文献" in page
 
 

@@ -24,13 +24,12 @@ def test_reasons_match_the_record(recommender, sample_store, sample_engine):
     concepts = interpret("阿尔茨海默病的脑脊液生物标志物", terms=sample_engine.index.terms).concepts
     [found] = recommender.recommend([record], concepts, {MATTSSON_2009: 7})
     where = {m.concept: m.where for m in found.matched}
-    assert "mesh" in where["阿尔茨海默病"] and "title" in where["阿尔茨海默病"]
-    assert "mesh" in where["脑脊液"]  # Cerebrospinal Fluid is not a heading of the record, but its child entries are
-    assert "abstract" in where["生物标志物"]
-    assert found.study_types == [t for t in found.study_types if t in record.article_types or t in {m.descriptor for m in record.mesh}]
-    assert found.study_types and found.cited_by == 7 and found.year == 2009
-    assert found.size and found.size in record.abstract_text
-    assert found.quote and any(found.quote in s.text for s in record.abstract)
+    assert where == {"阿尔茨海默病": ["title", "abstract", "mesh"], "脑脊液生物标志物": ["title", "abstract"]}
+    assert found.study_types == ["Multicenter Study", "Cohort Studies", "Cross-Sectional Studies"]  # its type and design MeSH
+    assert found.cited_by == 7 and found.year == 2009
+    assert found.size == "750 individuals" and found.size in record.abstract_text
+    section = next(s for s in record.abstract if found.quote in s.text)
+    assert section.category in ("RESULTS", "CONCLUSIONS") and "CSF" in found.quote
     reasons = found.reasons("zh", 2026)
     assert reasons[0].startswith("阿尔茨海默病：见于标题") and "被引 7 次" in reasons
 
