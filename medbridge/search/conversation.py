@@ -660,7 +660,8 @@ class Conversations:
         record = self.store.get_record(pmid)
         if record is None:
             raise NotFoundError(f"PMID {pmid} is not in the corpus")
-        summary = {"position": reference.position, **summarize(record, lang, self.abstract_translations)}
+        summary = {"position": reference.position,
+                   **summarize(record, lang, self.recommender.evidence(record), self.abstract_translations)}
         return text_for(lang, "summary_of", n=reference.position, pmid=pmid), summary
 
     def _finish(self, conversation: Conversation, text: str, reply: str, lang: Language, summary: dict | None) -> TurnResult:

@@ -1,5 +1,6 @@
 """Why a record is recommended (推荐理由), the abstract sentence that best answers the question, and the
-extractive summary behind "第2篇讲了什么" — all read off the record itself, instantly, with no model.
+extractive summary behind "第2篇讲了什么" — all read off the record itself, instantly, with no model. The
+study type and sample come from the deep-research evidence classifier (research.evidence).
 
 A concept matches a record in its title or abstract when one of its English forms does (stemmed, as
 snippets mark them), and in its MeSH when the record carries the concept's descriptor or one below it in
@@ -16,31 +17,14 @@ from typing import Callable, Sequence
 import tantivy
 
 from medbridge.corpus.models import AbstractSection, Record
+from medbridge.research.evidence import EvidenceClassifier, describe
+from medbridge.research.models import EvidenceField, EvidenceLevel
 from medbridge.research.text import split_sentences
 from medbridge.search.snippets import term_patterns
 from medbridge.search.understand import Concept
 from medbridge.terms import Terminology
 from medbridge.translate.labels import label_zh
 
-# Publication types and MeSH study-design headings worth naming in a reason, strongest evidence first.
-STUDY_TYPES = (
-    "Meta-Analysis", "Systematic Review", "Randomized Controlled Trial", "Clinical Trial, Phase III", "Clinical Trial, Phase II",
-    "Clinical Trial", "Multicenter Study", "Observational Study", "Cohort Studies", "Prospective Studies", "Case-Control Studies",
-    "Cross-Sectional Studies", "Retrospective Studies", "Review", "Practice Guideline", "Guideline", "Case Reports",
-)
-STUDY_TYPES_ZH = {
-    "Meta-Analysis": "荟萃分析", "Systematic Review": "系统综述", "Randomized Controlled Trial": "随机对照试验",
-    "Clinical Trial, Phase III": "III期临床试验", "Clinical Trial, Phase II": "II期临床试验", "Clinical Trial": "临床试验",
-    "Multicenter Study": "多中心研究", "Observational Study": "观察性研究", "Cohort Studies": "队列研究",
-    "Prospective Studies": "前瞻性研究", "Case-Control Studies": "病例对照研究", "Cross-Sectional Studies": "横断面研究",
-    "Retrospective Studies": "回顾性研究", "Review": "综述", "Practice Guideline": "实践指南", "Guideline": "指南",
-    "Case Reports": "病例报告",
-}
-_SUBJECTS = (r"patients|participants|subjects|adults|individuals|people|persons|women|men|children|cases|controls|volunteers|"
-             r"residents|veterans|elderly|carriers|mice|rats|studies|trials|RCTs|cohorts|brains|samples")
-STUDY_SIZE = re.compile(
-    rf"\b[Nn]\s*=\s*(?P<n>\d{{1,3}}(?:,\d{{3}})+|\d+)\b|\b(?P<count>\d{{1,3}}(?:,\d{{3}})+|\d{{2,}})\s+(?:[A-Za-z-]+\s+){{0,2}}(?P<who>{_SUBJECTS})\b"
-)
 ANSWERING_SECTIONS = ("RESULTS", "CONCLUSIONS")
 SETTING_SECTIONS = ("BACKGROUND", "OBJECTIVE", "CONTEXT", "INTRODUCTION", "METHODS")  # they ask, they do not answer
 _NUMBER = re.compile(r"\d")
@@ -57,8 +41,7 @@ class Recommendation:
     pmid: int
     matched: list[ConceptMatch]
     missing: list[str]                 # concepts of the question the record does not name
-    study_types: list[str]
-    size: str | None                   # "n = 120", "1,234 participants", as the abstract states it
+    evidence: EvidenceLevel            # study type (research.evidence), with the sample as the abstract states it
     year: int | None
     cited_by: int
     quote: str | None                  # the abstract sentence that best answers the question, verbatim
@@ -76,11 +59,9 @@ class Recommendation:
                 out.append(f"{match.concept}：见于" + "、".join(where_zh[w] for w in match.where))
             else:
                 out.append(f"{match.concept}: in " + ", ".join("MeSH" if w == "mesh" else w for w in match.where))
-        if self.study_types:
-            out.append(("研究类型：" + "、".join(STUDY_TYPES_ZH.get(t, t) for t in self.study_types)) if lang == "zh"
-                       else "Study type: " + ", ".join(self.study_types))
-        if self.size:
-            out.append(f"样本量：{self.size}" if lang == "zh" else f"Size: {self.size}")
+        out.append(("研究类型：" if lang == "zh" else "Study type: ") + describe(self.evidence, lang, with_size=False))
+        if self.evidence.sample_text:
+            out.append(f"样本量：{self.evidence.sample_text}" if lang == "zh" else f"Size: {self.evidence.sample_text}")
         if self.year is not None:
             age = this_year - self.year
             out.append((f"{self.year} 年发表" + ("（近五年）" if age < 5 else "")) if lang == "zh"
@@ -102,6 +83,12 @@ class Recommender:
     def __init__(self, terms: Terminology, analyzer: tantivy.TextAnalyzer):
         self.terms = terms
         self.analyzer = analyzer
+        self.classifier = EvidenceClassifier(terms)
+
+    def evidence(self, record: Record) -> EvidenceLevel:
+        """The record's level of evidence, its stated sample read from the whole abstract."""
+        abstract = " ".join(s.text for s in record.abstract)
+        return self.classifier.classify(record, EvidenceField(abstract, abstract) if abstract else None)
 
     def _prepare(self, concepts: Sequence[Concept]) -> list[_ConceptPatterns]:
         prepared = []
@@ -133,8 +120,7 @@ class Recommender:
             pmid=record.pmid,
             matched=matched,
             missing=missing,
-            study_types=study_types(record),
-            size=study_size(abstract),
+            evidence=self.evidence(record),
             year=record.year,
             cited_by=cited_by,
             quote=quote,
@@ -151,16 +137,6 @@ class Recommender:
             if descriptor and any(n.startswith(root + ".") for n in descriptor.tree_numbers for root in concept.tree_numbers):
                 return True
         return False
-
-
-def study_types(record: Record) -> list[str]:
-    named = set(record.article_types) | {m.descriptor for m in record.mesh}
-    return [t for t in STUDY_TYPES if t in named]
-
-
-def study_size(abstract: str) -> str | None:
-    match = STUDY_SIZE.search(abstract)
-    return None if match is None else match.group().strip()
 
 
 @lru_cache(maxsize=4096)
@@ -196,7 +172,7 @@ def best_sentence(record: Record, concept_patterns: list[list[re.Pattern[str]]])
 AbstractTranslations = Callable[[Record], list[str | None]]  # cached Chinese of [title, *sections], None where missing
 
 
-def summarize(record: Record, lang: str, translations: AbstractTranslations | None = None) -> dict:
+def summarize(record: Record, lang: str, evidence: EvidenceLevel, translations: AbstractTranslations | None = None) -> dict:
     """What a record says, extractively: its aim, its main result and its conclusion (or, unstructured, the
     first sentence and the last two). For Chinese, cached translations of those sections are used when
     there are any; otherwise the English sentences are quoted under Chinese section names."""
@@ -237,8 +213,8 @@ def summarize(record: Record, lang: str, translations: AbstractTranslations | No
         "title_zh": title_zh,
         "year": record.year,
         "journal": record.journal.iso_abbreviation or record.journal.title or "",
-        "study_types": [STUDY_TYPES_ZH.get(t, t) if lang == "zh" else t for t in study_types(record)],
-        "size": study_size(" ".join(s.text for s in record.abstract)),
+        "study_type": describe(evidence, lang, with_size=False),
+        "size": evidence.sample_text,
         "points": points,
         "has_abstract": record.has_abstract,
     }

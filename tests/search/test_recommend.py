@@ -8,7 +8,7 @@ import pytest
 from medbridge.llm import get_llm
 from medbridge.research.verify import Verifier
 from medbridge.search.answer import answer_sentences, citations_of, verify_sentence
-from medbridge.search.recommend import Recommender, best_sentence, study_size, summarize
+from medbridge.search.recommend import Recommender, best_sentence, summarize
 from medbridge.search.understand import interpret
 
 MATTSSON_2009 = 19622817  # CSF biomarkers and incipient Alzheimer disease in MCI (JAMA 2009), structured abstract
@@ -25,13 +25,15 @@ def test_reasons_match_the_record(recommender, sample_store, sample_engine):
     [found] = recommender.recommend([record], concepts, {MATTSSON_2009: 7})
     where = {m.concept: m.where for m in found.matched}
     assert where == {"阿尔茨海默病": ["title", "abstract", "mesh"], "脑脊液生物标志物": ["title", "abstract"]}
-    assert found.study_types == ["Multicenter Study", "Cohort Studies", "Cross-Sectional Studies"]  # its type and design MeSH
+    assert (found.evidence.kind, found.evidence.design) == ("human", "cohort")  # "multicenter … cohort", MeSH Cohort Studies
     assert found.cited_by == 7 and found.year == 2009
-    assert found.size == "750 individuals" and found.size in record.abstract_text
+    assert found.evidence.sample_text == "750 individuals" and found.evidence.sample_text in record.abstract_text
     section = next(s for s in record.abstract if found.quote in s.text)
     assert section.category in ("RESULTS", "CONCLUSIONS") and "CSF" in found.quote
     reasons = found.reasons("zh", 2026)
-    assert reasons[0].startswith("阿尔茨海默病：见于标题") and "被引 7 次" in reasons
+    assert reasons[0] == "阿尔茨海默病：见于标题、摘要、MeSH"
+    assert {"研究类型：队列研究", "样本量：750 individuals", "2009 年发表", "被引 7 次"} <= set(reasons)
+    assert "Study type: cohort study" in found.reasons("en", 2026)
 
 
 def test_a_concept_the_record_lacks_is_missing(recommender, sample_store, sample_engine):
@@ -48,19 +50,15 @@ def test_best_sentence_names_the_most_concepts(sample_store, sample_engine):
     assert "sensitivity" in quote.lower() and "specificity" in quote.lower()
 
 
-def test_study_size_as_stated():
-    assert study_size("We enrolled 1,234 community-dwelling older adults in 2010.") == "1,234 community-dwelling older adults"
-    assert study_size("Participants (n = 96) were randomized.") == "n = 96"
-    assert study_size("No numbers here.") is None
-
-
-def test_summary_is_extractive_and_uses_cached_chinese(sample_store):
+def test_summary_is_extractive_and_uses_cached_chinese(sample_store, recommender):
     record = sample_store.get_record(MATTSSON_2009)
-    english = summarize(record, "zh")
+    evidence = recommender.evidence(record)
+    english = summarize(record, "zh", evidence)
+    assert english["study_type"] == "队列研究" and english["size"] == "750 individuals"
     assert [p["label"] for p in english["points"]][-1] in ("结论", "结论与意义")
     assert all(not p["translated"] and p["text"] in record.abstract_text for p in english["points"])
     cached = ["标题译文", *(f"第{i}节译文" for i in range(len(record.abstract)))]
-    chinese = summarize(record, "zh", lambda r: cached)
+    chinese = summarize(record, "zh", evidence, lambda r: cached)
     assert chinese["title_zh"] == "标题译文" and all(p["translated"] and p["text"].endswith("节译文") for p in chinese["points"])
 
 
