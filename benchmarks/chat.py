@@ -62,10 +62,10 @@ THIS_YEAR = date.today().year
 CASES = [
     Case(["阿尔茨海默病的炎症机制", "再加上小胶质细胞", "只看2010年以来的"], present=["D000544", "D017628"], years=(2010, None)),
     Case(["阿尔茨海默病的脑脊液生物标志物", "只要综述", "按被引次数排序"], present=["D000544"], types=("Review",), sort="cited_by"),
-    Case(["痴呆与炎症", "不要痴呆，换成淀粉样蛋白"], present=["D016229"], dropped=["D003704"]),
+    Case(["痴呆与炎症", "不要痴呆，换成淀粉样蛋白"], present=["D000682"], dropped=["D003704"]),
     Case(["阿尔茨海默病的治疗", "只要RCT", "排除动物实验"], present=["D000544"], types=("Randomized Controlled Trial",), species="not_animals"),
     Case(["多奈哌齐治疗阿尔茨海默病", "只看临床试验", "按时间排序"], present=["D000077265"], types=("Clinical Trial",), sort="date"),
-    Case(["APOE与阿尔茨海默病风险", "只看人类研究", "过去十年"], present=["D000544"], species="humans", years=(THIS_YEAR - 9, THIS_YEAR)),
+    Case(["APOE与阿尔茨海默病风险", "只看人类研究", "过去十年"], present=["D001057"], species="humans", years=(THIS_YEAR - 9, THIS_YEAR)),
     Case(["tau蛋白与神经退行性变", "排除动物实验", "按被引次数排序"], present=["D016875"], species="not_animals", sort="cited_by"),
     Case(["轻度认知障碍的转化预测", "只看有摘要的英文文献"], present=["D060825"], language="eng", has_abstract=True),
     Case(["阿尔茨海默病的淀粉样蛋白PET", "只要2005-2015年的", "按被引次数排序"], present=["D000544"], years=(2005, 2015), sort="cited_by"),
@@ -74,21 +74,21 @@ CASES = [
     Case(["阿尔茨海默病照料者的负担", "只看人类研究"], present=["D000544"], species="humans"),
     Case(["阿尔茨海默病患者的睡眠", "近十年的", "按时间排序"], present=["D000544"], years=(THIS_YEAR - 9, THIS_YEAR), sort="date"),
     Case(["美金刚的疗效", "再加上阿尔茨海默病", "只要RCT"], present=["D000544"], types=("Randomized Controlled Trial",)),
-    Case(["阿尔茨海默病的海马萎缩", "再加上磁共振成像", "2008年以来"], present=["D000544", "D006624"], years=(2008, None)),
+    Case(["阿尔茨海默病的海马萎缩", "再加上磁共振成像", "2008年以来"], present=["D000544", "D008279"], years=(2008, None)),
     Case(["阿尔茨海默病的遗传因素", "按被引次数排序", "撤销"], present=["D000544"], sort="relevance"),
     Case(["inflammation in alzheimer disease", "add microglia", "since 2010"], present=["D000544", "D017628"], years=(2010, None)),
     Case(["csf biomarkers of alzheimer disease", "only reviews", "sort by citations"], present=["D000544"], types=("Review",), sort="cited_by"),
-    Case(["dementia and inflammation", "replace dementia with amyloid"], present=["D016229"], dropped=["D003704"]),
+    Case(["dementia and inflammation", "replace dementia with amyloid"], present=["D000682"], dropped=["D003704"]),
     Case(["treatment of alzheimer disease", "only randomized controlled trials", "exclude animal studies"], present=["D000544"],
          types=("Randomized Controlled Trial",), species="not_animals"),
     Case(["donepezil for alzheimer disease", "clinical trials only", "sort by date"], present=["D000077265"], types=("Clinical Trial",), sort="date"),
-    Case(["apolipoprotein E and alzheimer risk", "humans only", "last 10 years"], present=["D000544"], species="humans", years=(THIS_YEAR - 9, THIS_YEAR)),
+    Case(["apolipoprotein E and alzheimer risk", "humans only", "last 10 years"], present=["D001057"], species="humans", years=(THIS_YEAR - 9, THIS_YEAR)),
     Case(["tau proteins and neurodegeneration", "exclude animal studies", "most cited"], present=["D016875"], species="not_animals", sort="cited_by"),
     Case(["mild cognitive impairment progression", "english articles with abstracts"], present=["D060825"], language="eng", has_abstract=True),
     Case(["amyloid PET in alzheimer disease", "2005-2015", "sort by citations"], present=["D000544"], years=(2005, 2015), sort="cited_by"),
     Case(["alzheimer disease and diabetes", "add insulin", "remove diabetes"], present=["D000544", "D007328"], dropped=["D003920"]),
     Case(["oxidative stress in alzheimer disease", "exclude mitochondria", "only reviews"], present=["D018384"], excluded=["D008928"], types=("Review",)),
-    Case(["hippocampal atrophy in alzheimer disease", "add magnetic resonance imaging", "since 2008"], present=["D000544", "D006624"], years=(2008, None)),
+    Case(["hippocampal atrophy in alzheimer disease", "add magnetic resonance imaging", "since 2008"], present=["D000544", "D008279"], years=(2008, None)),
     Case(["sleep in alzheimer disease", "past ten years", "newest first"], present=["D000544"], years=(THIS_YEAR - 9, THIS_YEAR), sort="date"),
     Case(["memantine efficacy", "add alzheimer disease", "only RCTs"], present=["D000544"], types=("Randomized Controlled Trial",)),
     Case(["genetics of alzheimer disease", "sort by citations", "undo"], present=["D000544"], sort="relevance"),
@@ -173,7 +173,6 @@ def run_conversations(home: Path) -> None:
     recommender = Recommender(engine.index.terms, engine.index.lexical.analyzer)
     chats.say(chats.start(), "阿尔茨海默病 warm-up")  # dictionaries, jieba, the e5 model, vectors
     first_turns, follow_ups, honoured = [], [], 0
-    zh = en = 0
     for case in CASES:
         conversation = chats.start()
         result = None
@@ -183,9 +182,9 @@ def run_conversations(home: Path) -> None:
             (first_turns if number == 0 else follow_ups).append((time.perf_counter() - started) * 1000)
         problems = failures(case, result, chats, recommender)
         honoured += not problems
-        zh += result.turn.language == "zh" or any("\u4e00" <= ch <= "\u9fff" for ch in case.turns[0])
         if problems:
             print(f"NOT HONOURED {case.turns}: {'; '.join(problems[:4])}")
+    zh = sum(1 for case in CASES if any("\u4e00" <= ch <= "\u9fff" for ch in case.turns[0]))
     en = len(CASES) - zh
     print(f"conversations: {len(CASES)} ({zh} Chinese, {en} English), turns {sum(len(c.turns) for c in CASES)}")
     print(f"fully honoured: {honoured}/{len(CASES)} = {100 * honoured / len(CASES):.1f} %")
