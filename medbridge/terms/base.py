@@ -13,6 +13,9 @@ class GlossaryEntry:
     mesh_ui: str | None = None   # e.g. "D007649"
     zh_variants: tuple[str, ...] = field(default_factory=tuple)  # other Chinese spellings users type
     en_variants: tuple[str, ...] = field(default_factory=tuple)  # other English forms (plural, abbreviations)
+    # Renderings of another sense or part of speech, as (sense, zh): ("attributive", "抗抑郁") for "antidepressant
+    # effect", ("general", "情绪") for mood in everyday text. Accepted by QA, never rewritten into the approved form.
+    senses: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
 
 @dataclass(slots=True, frozen=True)

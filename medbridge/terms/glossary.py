@@ -12,6 +12,8 @@ from medbridge.terms.base import GlossaryEntry
 from medbridge.terms.matching import en_key, singular_candidates
 
 TSV_COLUMNS = ("en", "zh", "category", "mesh_ui", "zh_variants", "en_variants")
+SENSES_COLUMN = "senses"  # optional seventh column: sense=rendering|sense=rendering
+SENSES = ("attributive", "general")  # used before a noun ("antidepressant effect"); the everyday sense ("mood")
 VARIANT_SEPARATOR = "|"
 MESH_UI_PATTERN = re.compile(r"D\d{6,9}")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -35,14 +37,16 @@ def read_glossary_tsv(path: Path) -> list[GlossaryEntry]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != TSV_COLUMNS:
-            raise GlossaryFormatError(f"{path}:1: header must be {' / '.join(TSV_COLUMNS)}")
+        columns = tuple(h.strip() for h in header) if header else ()
+        if columns not in (TSV_COLUMNS, (*TSV_COLUMNS, SENSES_COLUMN)):
+            raise GlossaryFormatError(f"{path}:1: header must be {' / '.join(TSV_COLUMNS)} [/ {SENSES_COLUMN}]")
         for line_no, row in enumerate(reader, start=2):
             if not any(cell.strip() for cell in row):
                 continue
-            if len(row) != len(TSV_COLUMNS):
-                raise GlossaryFormatError(f"{path}:{line_no}: expected {len(TSV_COLUMNS)} tab-separated columns, got {len(row)}")
-            en, zh, category, mesh_ui, zh_variants, en_variants = (cell.strip() for cell in row)
+            if len(row) not in (len(TSV_COLUMNS), len(columns)):  # the senses cell may be left out
+                raise GlossaryFormatError(f"{path}:{line_no}: expected {len(columns)} tab-separated columns, got {len(row)}")
+            en, zh, category, mesh_ui, zh_variants, en_variants = (cell.strip() for cell in row[:6])
+            senses = _parse_senses(f"{path}:{line_no}", row[6]) if len(row) > 6 else ()
             entries.append(
                 _validated(
                     f"{path}:{line_no}",
@@ -52,9 +56,20 @@ def read_glossary_tsv(path: Path) -> list[GlossaryEntry]:
                     mesh_ui=mesh_ui,
                     zh_variants=_split_variants(zh_variants),
                     en_variants=_split_variants(en_variants),
+                    senses=senses,
                 )
             )
     return entries
+
+
+def _parse_senses(where: str, cell: str) -> tuple[tuple[str, str], ...]:
+    senses = []
+    for item in _split_variants(cell):
+        sense, _, zh = item.partition("=")
+        if sense.strip() not in SENSES or not contains_cjk(zh):
+            raise GlossaryFormatError(f"{where}: sense {item!r} must be one of {', '.join(SENSES)} = a Chinese rendering")
+        senses.append((sense.strip(), zh.strip()))
+    return tuple(senses)
 
 
 def read_glossary_dir(folder: Path) -> list[GlossaryEntry]:
@@ -102,6 +117,7 @@ def _validated(
     mesh_ui: str,
     zh_variants: Iterable[str] = (),
     en_variants: Iterable[str] = (),
+    senses: tuple[tuple[str, str], ...] = (),
 ) -> GlossaryEntry:
     if not en:
         raise GlossaryFormatError(f"{where}: the English term is empty")
@@ -118,6 +134,7 @@ def _validated(
         mesh_ui=mesh_ui or None,
         zh_variants=tuple(zh_variants),
         en_variants=tuple(en_variants),
+        senses=senses,
     )
 
 

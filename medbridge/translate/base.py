@@ -12,12 +12,18 @@ Severity = Literal["error", "warning"]
 
 @dataclass(slots=True)
 class QAProblem:
-    check: str                 # untranslated, inconsistent_term, glossary, numbers, omission, addition, repetition, foreign_content
-    message: str               # one line a reader understands
+    check: str                 # the check's name (qa.DEFAULT_CHECKS), or "placeholder" for a dropped marker
+    message: str               # one line a reader understands, in English (what a retry tells the model)
     segment: int | None = None # index of the segment in the batch/document
     source_span: str | None = None
     target_span: str | None = None
     severity: Severity = "error"
+    target_start: int | None = None  # character offsets of the fault in the segment's target text
+    target_end: int | None = None
+    target_sentence: str | None = None  # the target sentence at fault and its source: what a reader should not trust
+    source_sentence: str | None = None
+    key: str = ""              # message id in qa_messages (the UI shows the message in its language)
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

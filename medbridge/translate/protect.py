@@ -29,6 +29,8 @@ _UNIT = (
     r"|[mµμ]?U(?:/L|/mL|/l|/ml)?|IU(?:/L|/mL)?|Hz|kHz|mV|ms|°C|kDa|Da|bp|kb|mm|cm|µm|μm|nm|Gy|mSv|T)"
 )
 _NUM_UNIT = rf"{_NUM}(?:\s?{_UNIT}(?![A-Za-z0-9])|\s?%)?"
+# A number with its unit (groups: number, unit), what QA compares unit by unit.
+MEASURE = re.compile(rf"({_NUM})[\s-]?({_UNIT}(?![A-Za-z0-9])|%)")
 _RANGE_SEP = r"\s?(?:-|–|—|−|to)\s?"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [

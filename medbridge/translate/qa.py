@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Collection, Protocol, Sequence
 
+from functools import lru_cache
+from importlib import resources
+
 from opencc import OpenCC
+from rapidfuzz.distance import Levenshtein
 
 from medbridge.terms import GlossaryEntry, Terminology, get_terminology
-from medbridge.translate.base import QAProblem
+from medbridge.translate import qa_lexicon as lex
+from medbridge.translate.base import QAProblem, Severity
 from medbridge.translate.languages import Language, get_language, is_chinese
-from medbridge.translate.protect import defined_abbreviations, is_symbol, protect
+from medbridge.translate.protect import MEASURE, defined_abbreviations, is_symbol, protect
+from medbridge.translate.qa_messages import message
 from medbridge.translate.segment import split_sentences
 
 _t2s = OpenCC("t2s")
@@ -38,6 +45,25 @@ def weighted_length(text: str) -> float:
 
 def _sentences(text: str, lang: Language) -> list[str]:
     return [s.strip() for s in split_sentences(text, lang, clause_marks=False) if s.strip()]
+
+
+def _problem(
+    check: str,
+    key: str,
+    *,
+    severity: Severity = "error",
+    source_span: str | None = None,
+    target_span: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    **params: object,
+) -> QAProblem:
+    """A finding whose message comes from the string table (English here; ``qa_messages.localise`` for the UI)."""
+    values = {k: str(v) for k, v in params.items()}
+    return QAProblem(
+        check, message(key, "en", values), source_span=source_span, target_span=target_span, severity=severity,
+        target_start=start, target_end=end, key=key, params=values,
+    )
 
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|(?<![A-Za-z0-9_])\.\d+")
@@ -62,9 +88,16 @@ def _canonical_number(raw: str) -> str:
     return format(value, "f")
 
 
-def numbers_in(text: str, lang: Language) -> Counter[str]:
-    """Digit-written numbers, canonical (".05" → "0.05", "1,279" → "1279", full-width digits → ASCII)."""
+# A locant of a chemical name, "3" and "5" of "α-amino-3-hydroxy-5-methyl…" or "5" of 5-羟色胺: part of a name, not data.
+_LOCANT = re.compile(r"(?<![\d.,])\d+(?:,\d+)*(?=-[^\W\d_])|(?<=[^\W\d_]-)\d+(?=-)")
+
+
+def numbers_in(text: str, lang: Language, *, locants: bool = True) -> Counter[str]:
+    """Digit-written numbers, canonical (".05" → "0.05", "1,279" → "1279", full-width digits → ASCII);
+    ``locants=False`` leaves out the locants of chemical names."""
     text = text.translate(_WIDE)
+    if not locants:
+        text = _LOCANT.sub(" ", text)
     if lang.decimal_comma:
         text = re.sub(r"(?<=\d)[.\u202f\u00a0 ](?=\d{3}(?!\d))", "", text)
         text = re.sub(r"(?<=\d),(?=\d)", ".", text)
@@ -114,6 +147,7 @@ class QAContext:
     terminology: Terminology | None = None   # None: glossary checks are skipped
     abbreviations: set[str] = field(default_factory=set)  # defined anywhere in the document: kept as written
     _terms: dict[str, list[tuple[int, int, GlossaryEntry]]] = field(default_factory=dict)
+    _pairs: dict[tuple[str, str], list[SentencePair]] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -147,6 +181,14 @@ class QAContext:
         return self._terms[source_text]
 
 
+    def sentence_pairs(self, source: str, target: str) -> list[SentencePair]:
+        """The aligned sentences of a pair (memoised: the meaning checks all ask)."""
+        key = (source, target)
+        if key not in self._pairs:
+            self._pairs[key] = align(source, target, self.source_lang, self.target_lang, _glossary_anchors(source, self)).pairs
+        return self._pairs[key]
+
+
 def _plausible_match(surface: str, entry: GlossaryEntry) -> bool:
     """A short match must have the exact case of a listed form: "as" is not arsenic's symbol "As"."""
     return len(surface) > 3 or surface in (entry.en, *entry.en_variants, entry.zh, *entry.zh_variants)
@@ -160,15 +202,39 @@ def renderings(entry: GlossaryEntry, lang: str) -> tuple[str, ...]:
     return (entry.en, *entry.en_variants)
 
 
-def forms_used(entry: GlossaryEntry, target: str, lang: str) -> list[str]:
+def sense_renderings(entry: GlossaryEntry, surface: str = "", after: str = "") -> tuple[str, ...]:
+    """Chinese renderings of the entry's other senses that fit this occurrence: "general" ones always, an
+    "attributive" one when the English word stands before a noun ("antidepressant effects" → 抗抑郁作用)."""
+    attributive = bool(surface) and not surface.endswith("s") and bool(_ATTRIBUTIVE_NEXT.match(after))
+    return tuple(zh for sense, zh in entry.senses if sense == "general" or (sense == "attributive" and attributive))
+
+
+# What follows an English word used attributively: a noun, not a verb, conjunction or preposition.
+_ATTRIBUTIVE_NEXT = re.compile(
+    r"\s+(?!(?:and|or|but|of|in|on|at|to|for|with|by|from|as|was|were|is|are|be|been|has|have|had|that|which|may|"
+    r"can|could|would|should|will|did|do|does|not)\b)[a-z][a-z\-]+",
+    re.IGNORECASE,
+)
+
+
+def _masked(target: str, shield: Collection[str], forms: Collection[str]) -> str:
+    """``target`` with the occurrences of ``shield`` strings that hold one of ``forms`` blanked out, same length: a
+    form inside another term's rendering (抑郁 in 抗抑郁药) is that term, not this one."""
+    holders = sorted((s for s in shield if s and any(f and f in s and f != s for f in forms)), key=len, reverse=True)
+    if not holders:
+        return target
+    return re.sub("|".join(re.escape(h) for h in holders), lambda m: "\u3000" * len(m.group()), target)
+
+
+def forms_used(entry: GlossaryEntry, target: str, lang: str, shield: Collection[str] = ()) -> list[str]:
     """Which renderings of ``entry`` occur in ``target``; a variant inside the approved form does not count
-    ("阿尔茨海默" inside "阿尔茨海默病")."""
+    ("阿尔茨海默" inside "阿尔茨海默病"), nor one inside a ``shield`` string (another term's rendering)."""
     forms = sorted(renderings(entry, lang), key=len, reverse=True)
     flags = re.IGNORECASE if lang == "en" else 0
     boundary = (r"(?<![A-Za-z])", r"(?![A-Za-z])") if lang == "en" else ("", "")
     pattern = re.compile(boundary[0] + "(" + "|".join(re.escape(f) for f in forms if f) + ")" + boundary[1], flags)
     used: list[str] = []
-    for match in pattern.finditer(target):
+    for match in pattern.finditer(_masked(target, shield, forms)):
         form = next(f for f in forms if f.lower() == match.group().lower())
         if form not in used:
             used.append(form)
@@ -216,7 +282,7 @@ class UntranslatedCheck(_PairCheck):
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
         if not ctx.source_lang.latin and ctx.target_lang.latin:
             return [
-                QAProblem(self.name, f"source-script text left untranslated: {m.group()!r}", target_span=m.group())
+                _problem(self.name, "source_script_left", target_span=m.group(), start=m.start(), end=m.end(), text=m.group())
                 for m in re.finditer(r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]+", target)
             ]
         allowed = self._allowed_words(source, ctx)
@@ -238,6 +304,8 @@ class UntranslatedCheck(_PairCheck):
             allowed.update(part for w in words for part in re.split(r"[-'’]", w))
         for _, _, entry in ctx.terms(source):
             allowed.update(w.lower() for w in _LATIN_WORD.findall(entry.zh))  # "tau蛋白" keeps "tau"
+        for name in kept_names(source):  # people and journals stay as written
+            allowed.update(w.lower() for w in _LATIN_WORD.findall(name))
         return allowed
 
     def _latin_runs(self, source: str, target: str, allowed: set[str]) -> list[QAProblem]:
@@ -250,20 +318,22 @@ class UntranslatedCheck(_PairCheck):
             if not run:
                 return
             words = [m.group() for m in run]
-            fragment = target[run[0].start():run[-1].end()]
+            start, end = run[0].start(), run[-1].end()
+            fragment = target[start:end]
             if any(p.target_span == fragment for p in problems):
                 pass
             elif len(words) >= 2:
-                problems.append(QAProblem(self.name, f"English left untranslated: {fragment!r}", target_span=fragment))
-            elif len(words[0]) >= 4 and words[0].lower() in source_words:
+                problems.append(_problem(self.name, "english_left", target_span=fragment, start=start, end=end, text=fragment))
+            elif len(words[0]) >= 4 and (words[0].lower() in source_words or re.search(r"[\u4e00-\u9fff]-$", target[:start])):
+                # A word of the source, or a part of a source compound glued to a translated part ("双-blind").
                 severity = "warning" if words[0][0].isupper() else "error"  # a capitalised word may be a name
-                problems.append(QAProblem(self.name, f"English word left untranslated: {fragment!r}", target_span=fragment, severity=severity))
+                problems.append(_problem(self.name, "english_word_left", target_span=fragment, start=start, end=end, severity=severity, text=fragment))
             elif len(words[0]) >= 3 and words[0].lower() not in components and any(
                 w != words[0].lower() and words[0].lower() in w for w in source_words if len(w) > 4
             ):
                 # Half a source word glued to a translation ("溶uble" for "soluble"): a broken rendering. A whole
                 # part of a compound ("tau" of "phospho-tau") is no half-word.
-                problems.append(QAProblem(self.name, f"part of an English word left untranslated: {fragment!r}", target_span=fragment))
+                problems.append(_problem(self.name, "half_word_left", target_span=fragment, start=start, end=end, text=fragment))
             run.clear()
 
         for match in _LATIN_WORD.finditer(target):
@@ -283,7 +353,7 @@ class UntranslatedCheck(_PairCheck):
 
         source_grams = {tuple(g) for g in _ngrams(words(source), n)}
         copied = [" ".join(g) for g in _ngrams(words(target), n) if tuple(g) in source_grams]
-        return [QAProblem(self.name, f"source text copied untranslated: {copied[0]!r}…", target_span=copied[0])] if copied else []
+        return [_problem(self.name, "source_copied", target_span=copied[0], text=copied[0])] if copied else []
 
 
 def source_language_share(sources: Sequence[str], targets: Sequence[str], ctx: QAContext) -> float:
@@ -304,8 +374,9 @@ def _ngrams(items: list[str], n: int) -> list[list[str]]:
 
 
 class GlossaryCheck(_PairCheck):
-    """The source has a glossary term and the target lacks its approved rendering (an abbreviation the
-    source uses, kept verbatim, counts as rendered: Chinese papers write "AD患者")."""
+    """The source has a glossary term and the target renders it otherwise: an error when no listed rendering is
+    there (approved form, reviewed variant, a sense that fits, the source's own abbreviation kept — Chinese papers
+    write "AD患者"), a warning when only a variant is ("the glossary prefers …")."""
 
     name = "glossary"
 
@@ -315,17 +386,26 @@ class GlossaryCheck(_PairCheck):
             return []
         problems: list[QAProblem] = []
         seen: set[GlossaryEntry] = set()
-        for start, end, entry in ctx.terms(source):
+        found = ctx.terms(source)
+        plain = without_parenthesised_abbreviations(target) if pair[1] == "zh" else target
+        shield = [f for _, _, e in found for f in (*renderings(e, pair[1]), *(z for _, z in e.senses))]
+        abbreviations = ctx.abbreviations | defined_abbreviations(source)
+        for start, end, entry in found:
             surface = source[start:end]
-            if entry in seen or term_rendered(entry, surface, target, pair[1], ctx.abbreviations):
+            if entry in seen or term_rendered(entry, surface, plain, pair[1], abbreviations) or term_rendered(entry, surface, target, pair[1], abbreviations):
+                continue
+            if pair[1] == "zh" and any(z in target for z in sense_renderings(entry, surface, source[end:])):
                 continue
             seen.add(entry)
             approved = entry.zh if pair[1] == "zh" else entry.en
-            used = [f for f in forms_used(entry, target, pair[1]) if f != approved]
-            detail = f", found variant {used[0]!r}" if used else ""
-            problems.append(
-                QAProblem(self.name, f"{surface!r} should be rendered {approved!r}{detail}", source_span=surface, target_span=used[0] if used else None)
-            )
+            others = [f for f in shield if f not in renderings(entry, pair[1])]
+            used = [f for f in forms_used(entry, plain, pair[1], others) if f != approved]
+            if used:
+                at = target.find(used[0])
+                problems.append(_problem(self.name, "glossary_variant", severity="warning", source_span=surface, target_span=used[0],
+                                         start=at, end=at + len(used[0]), term=surface, approved=approved, variant=used[0]))
+            else:
+                problems.append(_problem(self.name, "glossary_missing", source_span=surface, term=surface, approved=approved))
         return problems
 
 
@@ -336,13 +416,30 @@ def term_rendered(entry: GlossaryEntry, surface: str, target: str, target_lang: 
     approved = entry.zh if target_lang == "zh" else entry.en
     if approved in forms_used(entry, target, target_lang):
         return True
-    if target_lang == "zh" and any(v in target for v in entry.zh_variants if not _CJK.search(v)):
-        return True
+    if target_lang == "zh":
+        if any(v in target for v in entry.zh_variants if not _CJK.search(v)):
+            return True
+        # "Abeta oligomers" → "Abeta寡聚体" for 'Aβ寡聚体': the Latin part written as the source writes it.
+        latin = re.match(r"[A-Za-zα-ωΑ-Ω0-9\-]+", approved)
+        if latin and _CJK.search(approved):
+            for word in surface.split():
+                if word != latin.group() and (is_symbol(word) or word in abbreviations) and approved.replace(latin.group(), word, 1) in target:
+                    return True
     return (is_symbol(surface) or surface in abbreviations) and surface in target
 
 
+# "N-甲基-D-天冬氨酸(NMDA)受体": the abbreviation in parentheses inside a rendering leaves it one rendering.
+_PARENTHESISED_ABBREVIATION = re.compile(r"\s?[(（\[【]\s?[A-Za-z][A-Za-z0-9α-ωΑ-Ω\-/ ]{0,24}\s?[)）\]】]")
+
+
+def without_parenthesised_abbreviations(target: str) -> str:
+    return _PARENTHESISED_ABBREVIATION.sub("", target)
+
+
 class InconsistentTermCheck:
-    """One source term rendered in more than one way across the batch/document (e.g. a drug spelled two ways)."""
+    """One source term rendered in more than one listed way across the batch/document (a drug spelled two ways):
+    a warning, since every form is a reviewed one. A form inside another term's rendering (抑郁 in 抗抑郁药) is that
+    term's."""
 
     name = "inconsistent_term"
 
@@ -352,8 +449,10 @@ class InconsistentTermCheck:
             return []
         uses: dict[GlossaryEntry, dict[str, list[int]]] = {}
         for index, (source, target) in enumerate(zip(sources, targets)):
-            for entry in {e for _, _, e in ctx.terms(source)}:
-                for form in forms_used(entry, target, pair[1]):
+            entries = {e for _, _, e in ctx.terms(source)}
+            for entry in entries:
+                shield = [f for other in entries if other != entry for f in (*renderings(other, pair[1]), *(z for _, z in other.senses))]
+                for form in forms_used(entry, target, pair[1], shield):
                     uses.setdefault(entry, {}).setdefault(form, []).append(index)
         problems: list[QAProblem] = []
         for entry, forms in uses.items():
@@ -362,12 +461,13 @@ class InconsistentTermCheck:
             approved = entry.zh if pair[1] == "zh" else entry.en
             listing = ", ".join(f"{form!r} ({'segment' if len(ix) == 1 else 'segments'} {', '.join(str(i) for i in ix)})" for form, ix in forms.items())
             for form, indexes in forms.items():
-                if form == approved and len(forms) > 1:
+                if form == approved:
                     continue
                 for index in indexes:
-                    problems.append(
-                        QAProblem(self.name, f"{entry.en!r} rendered inconsistently: {listing}; use {approved!r}", segment=index, source_span=entry.en, target_span=form)
-                    )
+                    problem = _problem(self.name, "inconsistent_term", severity="warning", source_span=entry.en, target_span=form,
+                                       term=entry.en, forms=listing, approved=approved)
+                    problem.segment = index
+                    problems.append(problem)
         return problems
 
 
@@ -385,18 +485,31 @@ class NumbersCheck(_PairCheck):
                 source = source[:start] + " " + source[end:]
             for form in forms:
                 target = target.replace(form, " ")
-        src = numbers_in(source, ctx.source_lang)
-        tgt = numbers_in(target, ctx.target_lang)
+        # A locant of a chemical name need not be matched, but it may match a number of the other side.
+        src, src_all = numbers_in(source, ctx.source_lang, locants=False), numbers_in(source, ctx.source_lang)
+        tgt, tgt_all = numbers_in(target, ctx.target_lang, locants=False), numbers_in(target, ctx.target_lang)
         problems = []
         spelled_in_target = spelled_numbers_in(target)
         spelled_in_source = spelled_numbers_in(source)
-        for number in sorted(src.keys() - tgt.keys()):
+        for number in sorted(src.keys() - tgt_all.keys()):
             if number not in spelled_in_target:
-                problems.append(QAProblem(self.name, f"number {number} of the source is missing", source_span=number))
-        for number in sorted(tgt.keys() - src.keys()):
+                problems.append(_problem(self.name, "number_missing", source_span=number, number=number))
+        for number in sorted(tgt.keys() - src_all.keys()):
             if number not in spelled_in_source:
-                problems.append(QAProblem(self.name, f"number {number} is not in the source", target_span=number))
+                problems.append(_problem(self.name, "number_added", target_span=number, number=number))
         return problems
+
+
+@dataclass(slots=True)
+class SentencePair:
+    """Source sentence(s) aligned with target sentence(s); where the target ones start and end in the target."""
+
+    source: str
+    target: str
+    target_start: int
+    target_end: int
+    ratio: float         # weighted length ratio target/source, relative to the language pair's expectation
+    merged: bool         # more than one sentence on a side
 
 
 @dataclass(slots=True)
@@ -404,6 +517,7 @@ class Alignment:
     omitted: list[str]   # source sentences with no counterpart
     added: list[str]     # target sentences with no counterpart
     ratio: float         # weighted length ratio target/source, relative to the language pair's expectation
+    pairs: list[SentencePair] = field(default_factory=list)
 
 
 _SKIP_COST = 6.5          # aligning a sentence to nothing
@@ -458,7 +572,8 @@ def align(source: str, target: str, source_lang: Language, target_lang: Language
                 if best[i][j] + cost < best[ni][nj]:
                     best[ni][nj] = best[i][j] + cost
                     back[ni][nj] = (di, dj)
-    omitted, added = [], []
+    omitted, added, pairs = [], [], []
+    starts = _offsets(target, tgt)
     i, j = n, m
     while i or j:
         di, dj = back[i][j]
@@ -466,8 +581,24 @@ def align(source: str, target: str, source_lang: Language, target_lang: Language
             omitted.append(src[i - 1])
         if di == 0:
             added.append(tgt[j - 1])
+        if di and dj:
+            s_len, t_len = sum(src_len[i - di:i]), sum(tgt_len[j - dj:j])
+            pairs.append(SentencePair(
+                " ".join(src[i - di:i]), target[starts[j - dj]:starts[j - 1] + len(tgt[j - 1])], starts[j - dj],
+                starts[j - 1] + len(tgt[j - 1]), t_len / s_len if s_len else 1.0, di + dj > 2,
+            ))
         i, j = i - di, j - dj
-    return Alignment(omitted[::-1], added[::-1], ratio)
+    return Alignment(omitted[::-1], added[::-1], ratio, pairs[::-1])
+
+
+def _offsets(text: str, pieces: list[str]) -> list[int]:
+    """Where each (stripped) piece starts in ``text``, searching in order."""
+    starts, position = [], 0
+    for piece in pieces:
+        at = text.find(piece, position)
+        starts.append(at if at >= 0 else position)
+        position = (at if at >= 0 else position) + len(piece)
+    return starts
 
 
 def _glossary_anchors(source: str, ctx: QAContext) -> set[str]:
@@ -482,6 +613,8 @@ def _glossary_anchors(source: str, ctx: QAContext) -> set[str]:
 
 
 _MIN_CHECKED_LENGTH = 40  # weighted characters; shorter texts (titles, cells) vary too much in length
+_MIN_SENTENCE_LENGTH = 60  # a sentence checked alone for a dropped clause
+_SHORT_SENTENCE = 0.6      # of the expected length: careful human translations stay above it
 
 
 class OmissionCheck(_PairCheck):
@@ -491,13 +624,17 @@ class OmissionCheck(_PairCheck):
 
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
         if not target.strip():
-            return [QAProblem(self.name, "translation is empty")]
+            return [_problem(self.name, "empty")]
         alignment = align(source, target, ctx.source_lang, ctx.target_lang, _glossary_anchors(source, ctx))
-        problems = [
-            QAProblem(self.name, f"sentence not translated: {s[:80]!r}", source_span=s) for s in alignment.omitted
-        ]
+        problems = [_problem(self.name, "sentence_omitted", source_span=s, sentence=s[:80]) for s in alignment.omitted]
         if not problems and weighted_length(source) >= _MIN_CHECKED_LENGTH and alignment.ratio < 0.55:
-            problems.append(QAProblem(self.name, f"translation is {alignment.ratio:.0%} of the expected length: part is missing"))
+            problems.append(_problem(self.name, "too_short", ratio=f"{alignment.ratio:.0%}"))
+        if not problems:
+            # A clause dropped inside a sentence: the sentence's translation far shorter than its source.
+            for pair in alignment.pairs:
+                if not pair.merged and weighted_length(pair.source) >= _MIN_SENTENCE_LENGTH and pair.ratio < _SHORT_SENTENCE:
+                    problems.append(_problem(self.name, "sentence_short", source_span=pair.source, start=pair.target_start,
+                                             end=pair.target_end, ratio=f"{pair.ratio:.0%}", sentence=pair.source[:80]))
         return problems
 
 
@@ -510,12 +647,13 @@ class AdditionCheck(_PairCheck):
         if not target.strip():
             return []
         alignment = align(source, target, ctx.source_lang, ctx.target_lang, _glossary_anchors(source, ctx))
-        problems = [QAProblem(self.name, f"sentence not in the source: {t[:80]!r}", target_span=t) for t in alignment.added]
+        problems = [_problem(self.name, "sentence_added", target_span=t, sentence=t[:80]) for t in alignment.added]
         if not problems and weighted_length(source) >= _MIN_CHECKED_LENGTH and alignment.ratio > 2.0:
-            problems.append(QAProblem(self.name, f"translation is {alignment.ratio:.0%} of the expected length: text was added"))
+            problems.append(_problem(self.name, "too_long", ratio=f"{alignment.ratio:.0%}"))
         return problems
 
 
+_DOUBLED = re.compile(r"(\S.{9,}?)[\s.。，,;；]*\1", re.DOTALL)  # a stretch written twice back to back
 _LOOP = re.compile(r"(\D.{0,39}?|.{1,39}?\D)(?:[\s,，、;；]*\1){3,}", re.DOTALL)
 _SINGLE_CHAR_LOOP = re.compile(r"([^\d\s.\-=_*])\1{5,}")
 
@@ -531,44 +669,383 @@ class RepetitionCheck(_PairCheck):
             for match in pattern.finditer(target):
                 unit = match.group(1)
                 if unit not in source or not pattern.search(source):
-                    problems.append(QAProblem(self.name, f"{unit.strip()!r} repeated: {match.group()[:60]!r}…", target_span=match.group()))
+                    problems.append(_problem(self.name, "phrase_repeated", target_span=match.group(), start=match.start(), end=match.end(),
+                                             unit=unit.strip(), text=match.group()[:60]))
+                    break
+        if not problems:
+            for match in _DOUBLED.finditer(target):
+                if weighted_length(match.group(1)) >= 30 and source.count(match.group(1)) < 2 and _DOUBLED.search(source) is None:
+                    problems.append(_problem(self.name, "phrase_repeated", target_span=match.group(), start=match.start(), end=match.end(),
+                                             unit=match.group(1)[:40], text=match.group()[:60]))
                     break
         sentences = Counter(s for s in _sentences(target, ctx.target_lang) if weighted_length(s) >= 10)
         source_sentences = Counter(_sentences(source, ctx.source_lang))
         source_repeats = max(source_sentences.values(), default=1)
         for sentence, count in sentences.items():
             if count > max(1, source_repeats):
-                problems.append(QAProblem(self.name, f"sentence repeated {count} times: {sentence[:60]!r}", target_span=sentence))
+                problems.append(_problem(self.name, "sentence_repeated", target_span=sentence, count=count, sentence=sentence[:60]))
         return problems
 
 
-_SPAM = re.compile(
-    r"click here|subscribe|sign up|follow us|buy now|order now|free trial|discount|promo(?:tion)? code|coupon"
-    r"|visit our (?:web)?site|download (?:our|the) app|limited[- ]time|whatsapp|telegram|wechat|advertis"
-    r"|点击|订阅|关注我们|关注公众号|公众号|扫码|扫描二维码|二维码|加微信|微信号|优惠|折扣|免费领取|立即购买|限时"
-    r"|下载APP|下载app|广告|推广|客服|咨询热线|官网|加群|私信",
-    re.IGNORECASE,
-)
-_CONTACT = re.compile(
-    r"(?:https?://|www\.)[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-    r"|(?<!\d)1[3-9]\d{9}(?!\d)|\+\d{1,3}[\s-]?\d[\d\s-]{6,}\d|(?<![\d.])\d{3,4}-\d{3,4}-\d{4}(?!\d)"
-)
-
-
 class ForeignContentCheck(_PairCheck):
-    """Content that does not belong: ads, "click here"/"subscribe" text, URLs, e-mails or phone numbers that
-    the source does not have."""
+    """Injected content, with its exact span: gambling/brand/ads vocabulary, URLs, e-mails or phone numbers that the
+    source does not have, and a run of Chinese spliced inside a Latin word of the source ("Samhs万博手机客户端a")."""
 
     name = "foreign_content"
 
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
         problems = []
-        for match in _SPAM.finditer(target):
+        for match in lex.INJECTED_VOCABULARY.finditer(target):
             if not re.search(re.escape(match.group()), source, re.IGNORECASE):
-                problems.append(QAProblem(self.name, f"promotional text not in the source: {match.group()!r}", target_span=match.group()))
-        for match in _CONTACT.finditer(target):
+                problems.append(_problem(self.name, "injected_text", target_span=match.group(), start=match.start(), end=match.end(), text=match.group()))
+        for match in lex.CONTACT.finditer(target):
             if match.group().rstrip(".,;)") not in source:
-                problems.append(QAProblem(self.name, f"contact/link not in the source: {match.group()!r}", target_span=match.group()))
+                problems.append(_problem(self.name, "injected_contact", target_span=match.group(), start=match.start(), end=match.end(), text=match.group()))
+        words = {w.casefold() for w in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", source) if len(w) >= 3}
+        for match in _SPLICED.finditer(target):
+            joined = (match.group(1) + match.group(3)).casefold()
+            if joined in words or any(Levenshtein.normalized_similarity(joined, w) >= 0.8 for w in words):
+                problems.append(_problem(self.name, "injected_in_word", target_span=match.group(2), start=match.start(2), end=match.end(2),
+                                         text=match.group(2), word=match.group()))
+        return _without_overlaps(problems)
+
+
+# Letters, a run of CJK, letters: a word of the source cut in two by something inserted.
+_SPLICED = re.compile(r"(?<![A-Za-z])([A-Za-z]+)([\u4e00-\u9fff\u3400-\u4dbf]+)([A-Za-z]+)(?![A-Za-z])")
+
+
+def _without_overlaps(problems: list[QAProblem]) -> list[QAProblem]:
+    """One finding per stretch of target text (the longest first)."""
+    kept: list[QAProblem] = []
+    for problem in sorted(problems, key=lambda p: -((p.target_end or 0) - (p.target_start or 0))):
+        if problem.target_start is None or not any(
+            k.target_start is not None and k.target_start < (problem.target_end or 0) and problem.target_start < (k.target_end or 0) for k in kept
+        ):
+            kept.append(problem)
+    return sorted(kept, key=lambda p: p.target_start or 0)
+
+
+# ---- names, variants, kept spans, language -------------------------------------------------------------------
+
+_NAME_WORD = r"[A-Z][^\W\d_]*(?:['’][^\W\d_]+)*"  # Zetterberg, D'Antonio, Jesús
+_AUTHOR = re.compile(rf"(?<![^\W\d_])({_NAME_WORD}(?:[ -](?:{_NAME_WORD}|de|van|von|der|da))*) (?:[A-Z]{{1,3}})(?=[,.;]|\s+et al)")
+_ET_AL = re.compile(rf"(?<![^\W\d_])({_NAME_WORD}(?:[ -]{_NAME_WORD})*) et al\b")
+
+
+@lru_cache(maxsize=1)
+def _journals() -> re.Pattern[str]:
+    names = [line.strip() for line in resources.files("medbridge.translate").joinpath("data/journals.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    # A one-word title ("Science", "Neuron") is a journal only where a citation has it: before its period, year
+    # or volume, at the end of the text.
+    many = sorted((re.escape(n) for n in names if " " in n), key=len, reverse=True)
+    one = sorted((re.escape(n) for n in names if " " not in n), key=len, reverse=True)
+    return re.compile(rf"(?<![A-Za-z])(?:{'|'.join(many)})(?![A-Za-z])|(?<![A-Za-z])(?:{'|'.join(one)})(?=\.?\s*(?:$|\d|;))")
+
+
+def kept_names(source: str) -> list[str]:
+    """People's names (author lists, "Mattsson et al") and journal titles of the source: a translation keeps them
+    as written."""
+    names = [m.group(1) for m in _AUTHOR.finditer(source)] + [m.group(1) for m in _ET_AL.finditer(source)]
+    names += [m.group() for m in _journals().finditer(source)]
+    return list(dict.fromkeys(names))
+
+
+class NamesCheck(_PairCheck):
+    """A person's name or a journal of the source not kept as written: transliterated ("马斯森" for Mattsson) or
+    renamed ("美国医学杂志" for N Engl J Med)."""
+
+    name = "names"
+
+    def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        if ctx.target_lang.latin:
+            return []
+        problems = []
+        for name in kept_names(source):
+            if name not in target:
+                key = "journal_renamed" if _journals().fullmatch(name) else "name_changed"
+                problems.append(_problem(self.name, key, source_span=name, name=name))
+        return problems
+
+
+_LATIN_TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9'’\-]*[A-Za-z0-9]")
+
+
+class VariantTermCheck(_PairCheck):
+    """A Latin word of the target that is not in the source but nearly spells one of its words (edit distance,
+    case-folded): "ESKALAMINE looks like a misspelling of Esketamine"."""
+
+    name = "variant_term"
+
+    def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        source_words = set(_LATIN_TOKEN.findall(source))
+        for _, _, entry in ctx.terms(source):
+            source_words.update(w for w in (*entry.zh_variants, entry.zh) if not _CJK.search(w))
+        folded = {w.casefold(): w for w in source_words if sum(c.isalpha() for c in w) >= 4}
+        problems = []
+        for match in _LATIN_TOKEN.finditer(target):
+            word = match.group()
+            key = word.casefold()
+            if word in source_words or sum(c.isalpha() for c in word) < 4 or word.lower() in _KEPT_LATIN:
+                continue
+            if key in folded:
+                near = folded[key] if folded[key] != word and word.isupper() and not folded[key].isupper() else None
+            else:
+                near = next((w for k, w in folded.items() if not (k.startswith(key) or key.startswith(k))
+                             and Levenshtein.normalized_similarity(key, k) >= _NEAR_SPELLING), None)
+            if near:
+                problems.append(_problem(self.name, "variant_term", target_span=word, source_span=near, start=match.start(), end=match.end(),
+                                         word=word, term=near))
+        return problems
+
+
+_NEAR_SPELLING = 0.75  # normalised Levenshtein similarity: one letter in four may differ
+
+
+def _normalised_span(text: str) -> str:
+    """Spans compared as written, less spacing, hyphens and number spelling ("P = .001" ≡ "P=0.001", "60-Hz" ≡ "60 Hz")."""
+    text = unicodedata.normalize("NFKC", text).replace("µ", "μ")
+    text = re.sub(r"[\s\-‐‑–—−]", "", text)
+    return _NUMBER.sub(lambda m: _canonical_number(m.group()), text)
+
+
+class DroppedSpanCheck(_PairCheck):
+    """A span the translation must keep as written — a symbol or abbreviation (APOE, ε4, GABAergic, BDNF-TrkB), a
+    URL, DOI, e-mail or registry number — missing from the translation of its sentence. A symbol that is a glossary
+    term may be rendered instead (AD → 阿尔茨海默病)."""
+
+    name = "dropped_span"
+
+    def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        problems, reported = [], set()
+        for pair in ctx.sentence_pairs(source, target) or [SentencePair(source, target, 0, len(target), 1.0, True)]:
+            plain = _normalised_span(pair.target)
+            defined = defined_abbreviations(pair.source)
+            spans = _kept_spans(pair.source, ctx, defined_abbreviations(source))
+            for (token, entry), wanted in Counter(spans).items():
+                forms = {_normalised_span(f) for f in (token, *_symbol_alternatives(token))}
+                kept = max(plain.count(f) for f in forms)
+                # A defined abbreviation stays as written; otherwise a glossary rendering may stand for the symbol.
+                if entry is not None and ctx.glossary_pair and token not in defined:
+                    kept += sum(pair.target.count(f) for f in (*renderings(entry, ctx.glossary_pair[1]), *(z for _, z in entry.senses)) if _CJK.search(f))
+                if token in reported or kept >= wanted:
+                    continue
+                reported.add(token)
+                problems.append(_problem(self.name, "span_dropped", source_span=token, start=pair.target_start, end=pair.target_end, span=token))
+        return problems
+
+
+_SPAN_CANDIDATE = re.compile(
+    r"(?:https?://|www\.)[!-~]*[A-Za-z0-9/#=_~-]|10\.\d{4,9}/[!-~]*[A-Za-z0-9/#=_~-]|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    r"|(?<![A-Za-z0-9_\-])[A-Za-z0-9α-ωΑ-Ω](?:[A-Za-z0-9α-ωΑ-Ω+]|[-/](?=[A-Za-z0-9α-ωΑ-Ω]))*"
+)
+
+
+def _kept_spans(source: str, ctx: QAContext, defined: Collection[str] = ()) -> list[tuple[str, GlossaryEntry | None]]:
+    """Spans of a source sentence its translation keeps, once per occurrence: links and identifiers, symbols and
+    defined abbreviations;
+    with the glossary term a symbol is part of (whose renderings stand for it: "CSF biomarkers" → 脑脊液生物标志物), else
+    None."""
+    terms = ctx.terms(source)
+    defined = ctx.abbreviations | defined_abbreviations(source) | set(defined)
+    spans: list[tuple[str, GlossaryEntry | None]] = []
+    for match in _SPAN_CANDIDATE.finditer(source):
+        token = match.group()
+        if not any(c.isalpha() for c in token) or re.search(r"-[A-Z][a-z]{3,}(?![A-Za-z0-9])", token):  # "β-Amyloid" is a word
+            continue
+        term = next(((s, e, entry) for s, e, entry in terms if s < match.end() and match.start() < e), None)
+        if "/" in token[:8] or "@" in token or token[:4] in ("www.", "10.") or is_symbol(token) or token in defined:
+            spans.append((token, term[2] if term else None))
+    return spans
+
+
+def _symbol_alternatives(token: str) -> list[str]:
+    """Forms a Chinese text may write a symbol in: "Aβ" for "Abeta", "ε4" for "e4"."""
+    forms = [token.replace("beta", "β").replace("Beta", "β"), re.sub(r"(?<![A-Za-z])e(?=\d)", "ε", token)]
+    return forms + [token[:-1]] if token.endswith("s") and token[:-1].isupper() else forms  # "LRs" → "LR"
+
+
+# Units a Chinese translation may write in words.
+_ZH_UNITS = {"mg": "毫克", "g": "克", "kg": "千克|公斤", "ng": "纳克", "μg": "微克", "ml": "毫升", "mL": "毫升", "L": "升", "Hz": "赫兹", "%": "％",
+             "min": "分钟", "h": "小时", "d": "天|日", "mm": "毫米", "cm": "厘米", "kDa": "千道尔顿"}
+_EN_TIME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[ -](weeks?|months?|days?|hours?|years?)\b")
+_EN_TIME_BEFORE = re.compile(r"\b(week|month|day|year) (\d+)\b", re.IGNORECASE)  # "by week 16" → 第16周
+_ZH_TIME = {"week": "周|星期", "month": "个月|月", "day": "天|日", "hour": "小时", "year": "年|岁"}
+_COMPARISON = re.compile(r"([<>≤≥=])\s?((?:\d+(?:\.\d+)?|\.\d+))")
+
+
+class UnitsCheck(_PairCheck):
+    """A number of the source with another unit or comparison sign in the target ("5-10 mg" → "5-10 g",
+    "P < .001" → "P > .001", "16 weeks" → "16个月")."""
+
+    name = "units"
+
+    def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        plain = unicodedata.normalize("NFKC", target).replace("µ", "μ")
+        numbers = numbers_in(target, ctx.target_lang)
+        problems = []
+        measures = [(m.group(1), m.group(2).replace("µ", "μ")) for m in MEASURE.finditer(unicodedata.normalize("NFKC", source))]
+        measures += [(m.group(1), m.group(2).rstrip("s").lower()) for m in _EN_TIME.finditer(source)]
+        measures += [(m.group(2), m.group(1).rstrip("s").lower()) for m in _EN_TIME_BEFORE.finditer(source)]
+        for (number, unit), count in Counter(measures).items():
+            value = _canonical_number(number.lstrip("-−"))
+            if value not in numbers:
+                continue  # a missing number is the numbers check's
+            words = _ZH_TIME.get(unit) or _ZH_UNITS.get(unit, "")
+            forms = "|".join(filter(None, [re.escape(unit), words]))
+            pattern = rf"(?<![\d.]){re.escape(value)}\s?-?(?:{forms})" if forms else None
+            if pattern and len(re.findall(pattern, _numbers_canonical(plain))) < count:
+                problems.append(_problem(self.name, "unit_changed", source_span=f"{number} {unit}", number=number, unit=unit))
+        target_signs = {(sign, _canonical_number(n)) for sign, n in _COMPARISON.findall(_numbers_canonical(plain))}
+        for sign, number in _COMPARISON.findall(unicodedata.normalize("NFKC", source)):
+            value = _canonical_number(number)
+            if (sign, value) not in target_signs and any(v == value for _, v in target_signs):
+                found = next(f"{s}{v}" for s, v in target_signs if v == value)
+                at = target.find(value) if value in target else None
+                problems.append(_problem(self.name, "sign_changed", source_span=f"{sign} {number}", target_span=found, start=at,
+                                         end=at + len(value) if at is not None else None, expected=f"{sign} {number}", found=found))
+        return problems
+
+
+def _numbers_canonical(text: str) -> str:
+    return _NUMBER.sub(lambda m: _canonical_number(m.group()), text)
+
+
+_KANA = re.compile(r"[\u3040-\u30ff]{2,}")
+_HANGUL = re.compile(r"[\uac00-\ud7af]{2,}")
+
+
+class WrongLanguageCheck(_PairCheck):
+    """Text in a language that is neither the target nor kept from the source: Japanese or Korean in a Chinese
+    translation, or a "translation" that is still entirely in the source language."""
+
+    name = "wrong_language"
+
+    def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        problems = []
+        if is_chinese(ctx.target_lang):
+            for pattern, language in ((_KANA, "Japanese"), (_HANGUL, "Korean")):
+                for match in pattern.finditer(target):
+                    if match.group() not in source:
+                        problems.append(_problem(self.name, "wrong_language", target_span=match.group(), start=match.start(), end=match.end(),
+                                                 language=language, text=match.group()[:30]))
+        if not ctx.target_lang.latin and ctx.source_lang.latin and not _CJK.search(target) and len(_LATIN_WORD.findall(target)) >= 4:
+            problems.append(_problem(self.name, "not_target_language", start=0, end=len(target), language=ctx.target_lang.name))
+        return _without_overlaps(problems)
+
+
+# ---- meaning: direction, negation, statistics ------------------------------------------------------------------
+
+
+def _cue_patterns(lang: Language, english: re.Pattern[str], chinese: re.Pattern[str]) -> re.Pattern[str] | None:
+    if lang.code == "en":
+        return english
+    return chinese if is_chinese(lang) else None
+
+
+def _without_terms(pair: SentencePair, ctx: QAContext) -> tuple[str, str]:
+    """Both sides of a sentence pair with the glossary terms blanked out (same length): "long-term depression"
+    and 长时程抑制, "reuptake inhibitor" and 再摄取抑制剂 are names, not statements of change."""
+    source, target = pair.source, pair.target
+    lang = ctx.glossary_pair[1] if ctx.glossary_pair else None
+    forms: list[str] = []
+    for start, end, entry in ctx.terms(source):
+        source = source[:start] + " " * (end - start) + source[end:]
+        if lang:
+            forms.extend(renderings(entry, lang))
+            forms.extend(z for _, z in entry.senses)
+    for form in sorted(set(forms), key=len, reverse=True):
+        target = target.replace(form, "\u3000" * len(form))
+    return source, target
+
+
+class _SentenceMeaningCheck(_PairCheck):
+    """Compares cue words sentence by sentence (aligned sentences of the pair)."""
+
+    def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        problems = []
+        for pair in ctx.sentence_pairs(source, target):
+            masked_source, masked_target = _without_terms(pair, ctx)
+            problems.extend(self.check_sentence(pair, masked_source, masked_target, ctx))
+        return problems
+
+    def check_sentence(self, pair: SentencePair, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        raise NotImplementedError
+
+
+def _span_of(pair: SentencePair, matches: list[re.Match[str]]) -> tuple[int, int]:
+    """The one cue at fault when there is one, else the whole target sentence."""
+    if len(matches) == 1:
+        return pair.target_start + matches[0].start(), pair.target_start + matches[0].end()
+    return pair.target_start, pair.target_end
+
+
+class DirectionCheck(_SentenceMeaningCheck):
+    """A direction or comparison reversed: the translation of a sentence has more cues of one direction (higher,
+    increase, more, protective) and fewer of the other than its source."""
+
+    name = "direction"
+
+    def check_sentence(self, pair: SentencePair, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        source_up, source_down = _cue_patterns(ctx.source_lang, lex.EN_UP, lex.ZH_UP), _cue_patterns(ctx.source_lang, lex.EN_DOWN, lex.ZH_DOWN)
+        target_up, target_down = _cue_patterns(ctx.target_lang, lex.EN_UP, lex.ZH_UP), _cue_patterns(ctx.target_lang, lex.EN_DOWN, lex.ZH_DOWN)
+        if not (source_up and source_down and target_up and target_down):
+            return []
+        s_up, s_down = source_up.findall(source), source_down.findall(source)
+        t_up, t_down = list(target_up.finditer(target)), list(target_down.finditer(target))
+        if len(t_up) > len(s_up) and len(t_down) < len(s_down):
+            excess, said = t_up, s_down
+        elif len(t_down) > len(s_down) and len(t_up) < len(s_up):
+            excess, said = t_down, s_up
+        else:
+            return []
+        start, end = _span_of(pair, excess)
+        return [_problem(self.name, "direction_reversed", source_span=pair.source, start=start, end=end,
+                         source_cues=", ".join(dict.fromkeys(w.lower() for w in said)), target_cues="、".join(dict.fromkeys(m.group() for m in excess)))]
+
+
+class NegationCheck(_SentenceMeaningCheck):
+    """A negation added or lost: the source sentence says "not/no/neither…" and its translation has no 不/未/无…,
+    or the other way round."""
+
+    name = "negation"
+
+    def check_sentence(self, pair: SentencePair, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        source_cues, target_cues = _cue_patterns(ctx.source_lang, lex.EN_NEGATION, lex.ZH_NEGATION), _cue_patterns(ctx.target_lang, lex.EN_NEGATION, lex.ZH_NEGATION)
+        if not (source_cues and target_cues):
+            return []
+        said, written = source_cues.findall(source), list(target_cues.finditer(target))
+        if len(said) == len(written):
+            return []
+        start, end = _span_of(pair, written)
+        key = "negation_added" if len(written) > len(said) else "negation_lost"
+        return [_problem(self.name, key, source_span=pair.source, start=start, end=end,
+                         cues=", ".join(dict.fromkeys(w.lower() for w in said)) or "、".join(m.group() for m in written))]
+
+
+class StatisticCheck(_SentenceMeaningCheck):
+    """A statistic renamed: the translation of a sentence names a statistic (似然比, 比值比, 敏感性, 中位数 …) more often
+    than its source does — likelihood ratio turned predictive value, odds turned risk."""
+
+    name = "statistic"
+
+    def check_sentence(self, pair: SentencePair, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        src_en, tgt_en = ctx.source_lang.code == "en", ctx.target_lang.code == "en"
+        if not ((src_en and is_chinese(ctx.target_lang)) or (tgt_en and is_chinese(ctx.source_lang))):
+            return []
+        # Statistic names are glossary terms too: compared on the unmasked sentences.
+        source, target = pair.source, pair.target
+        counts = {}
+        for name, (english, chinese) in lex.STATISTICS.items():
+            s_pattern, t_pattern = (english, chinese) if src_en else (chinese, english)
+            counts[name] = (len(s_pattern.findall(source)), list(t_pattern.finditer(target)))
+        problems = []
+        for name, (said, written) in counts.items():
+            if len(written) > said:
+                lost = [other for other, (s, w) in counts.items() if other != name and len(w) < s]
+                start, end = _span_of(pair, written if said == 0 else [])
+                problems.append(_problem(self.name, "statistic_renamed" if lost else "statistic_added", source_span=pair.source,
+                                         start=start, end=end, statistic=name, source_statistic=", ".join(lost)))
         return problems
 
 
@@ -577,10 +1054,18 @@ DEFAULT_CHECKS: tuple[QACheck, ...] = (
     GlossaryCheck(),
     InconsistentTermCheck(),
     NumbersCheck(),
+    UnitsCheck(),
     OmissionCheck(),
     AdditionCheck(),
     RepetitionCheck(),
     ForeignContentCheck(),
+    VariantTermCheck(),
+    NamesCheck(),
+    DroppedSpanCheck(),
+    WrongLanguageCheck(),
+    DirectionCheck(),
+    NegationCheck(),
+    StatisticCheck(),
 )
 
 
@@ -597,7 +1082,27 @@ def run_checks(
     problems: list[QAProblem] = []
     for check in checks:
         problems.extend(check.check(sources, targets, ctx))
+    for problem in problems:
+        if problem.segment is not None:
+            _locate(problem, sources[problem.segment], targets[problem.segment], ctx)
     return problems
+
+
+def _locate(problem: QAProblem, source: str, target: str, ctx: QAContext) -> None:
+    """Offsets for a finding that names its target text but not where (its first occurrence), and the sentence
+    pair it is in."""
+    if problem.target_start is None and problem.target_span:
+        at = target.find(problem.target_span)
+        if at >= 0:
+            problem.target_start, problem.target_end = at, at + len(problem.target_span)
+    for pair in ctx.sentence_pairs(source, target):
+        if problem.target_start is not None:
+            inside = pair.target_start <= problem.target_start < max(pair.target_end, pair.target_start + 1)
+        else:
+            inside = bool(problem.source_span) and problem.source_span in pair.source
+        if inside:
+            problem.target_sentence, problem.source_sentence = pair.target, pair.source
+            return
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -615,6 +1120,7 @@ def qa_report(
     """QA of a whole translated text: paragraphs are paired when both sides have the same number of them,
     otherwise the texts are checked as one segment."""
     ctx = QAContext.create(source_lang, target_lang, glossary, terminology)
+    ctx.abbreviations |= defined_abbreviations(source_text)
     sources, targets = _paragraphs(source_text), _paragraphs(target_text)
     if len(sources) != len(targets):
         sources, targets = [" ".join(sources)], ["\n".join(targets)]
