@@ -479,7 +479,7 @@ EXPECTED: dict[str, set[str]] = {
     "dropped_qualifier": {"dropped_span"},
     "renamed_journal": {"names"},
     "translated_name": {"names"},
-    "dropped_clause": {"omission"},
+    "dropped_clause": {"omission", "numbers", "dropped_span"},  # each says what of the source is missing
     "dropped_protected_span": {"dropped_span"},
     "duplicated_text": {"repetition"},
     "wrong_glossary_term": {"glossary"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,6 +16,7 @@ from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.llm import get_llm
 from medbridge.terms import GlossaryEntry, load_user_glossary
 from medbridge.translate import QAProblem, Translator, get_language, qa_report
+from medbridge.translate.qa_messages import fault_in_sentence, localise
 from medbridge.translate.records import record_texts
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -53,10 +55,25 @@ def _glossary(path: Path | None) -> list[GlossaryEntry] | None:
     return load_user_glossary(path) if path else None
 
 
-def _print_problems(problems: list[QAProblem]) -> None:
+class FindingsLanguage(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+LangOption = Annotated[FindingsLanguage, typer.Option("--lang", help="Language of the findings.")]
+
+
+def _print_problems(problems: list[QAProblem], lang: str = "en") -> None:
+    """Each finding in the UI language, then its sentence with the fault between »…« and the source sentence."""
     for p in problems:
         where = f"segment {p.segment}: " if p.segment is not None else ""
-        err_console.print(f"{p.severity}: [{p.check}] {where}{p.message}", markup=False, highlight=False)
+        err_console.print(f"{p.severity}: [{p.check}] {where}{localise(p, lang)}", markup=False, highlight=False, soft_wrap=True)
+        context = fault_in_sentence(p)
+        if context:
+            before, fault, after = context
+            err_console.print(f"    {before}»{fault}«{after}", markup=False, highlight=False, soft_wrap=True)
+        if p.source_sentence:
+            err_console.print(f"    ← {p.source_sentence}", markup=False, highlight=False, soft_wrap=True)
 
 
 def translate_command(
@@ -66,6 +83,7 @@ def translate_command(
     from_: Annotated[Optional[str], typer.Option("--from", help="Source language (default: zh if the text is mostly Chinese, else en).")] = None,
     glossary: GlossaryOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the translation and its QA problems as JSON.")] = False,
+    lang: LangOption = FindingsLanguage.en,
 ) -> None:
     """Translate a text or file with the configured LLM, glossary and QA; flagged passages are reported on stderr."""
     st = state(ctx)
@@ -79,7 +97,7 @@ def translate_command(
         return
     console.print(result.target, markup=False, highlight=False, soft_wrap=True)
     if not st.quiet:
-        _print_problems(result.problems)
+        _print_problems(result.problems, lang.value)
         if result.flagged:
             err_console.print("warning: the translation did not pass QA; check the problems above", highlight=False)
 
@@ -92,9 +110,11 @@ def qa_command(
     to: Annotated[Optional[str], typer.Option("--to", help="Target language (default: guessed, zh or en).")] = None,
     glossary: GlossaryOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the problems as JSON.")] = False,
+    lang: LangOption = FindingsLanguage.en,
 ) -> None:
-    """Check an existing translation (no model needed): untranslated text, terms, numbers, omissions, additions,
-    loops, foreign content. Exits 1 when there are errors."""
+    """Check an existing translation (no model needed): untranslated text, terms, numbers and units, omissions,
+    additions, loops, injected content, misspelt terms, names, kept spans, wrong language, reversed directions,
+    negations and renamed statistics. Each finding is printed in context. Exits 1 when there are errors."""
     source_text, target_text = _read_file(source_file), _read_file(target_file)
     source = get_language(from_ or _guess_language(source_text)).code
     target = get_language(to or _guess_language(target_text)).code
@@ -103,7 +123,7 @@ def qa_command(
     if as_json:
         print_json({"source_lang": source, "target_lang": target, "errors": errors, "problems": [asdict(p) for p in problems]})
     else:
-        _print_problems(problems)
+        _print_problems(problems, lang.value)
         if not state(ctx).quiet:
             err_console.print(f"{errors} error(s), {len(problems) - errors} warning(s)", highlight=False)
     if errors:

@@ -381,15 +381,30 @@ class GlossaryCheck(_PairCheck):
     name = "glossary"
 
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
-        pair = ctx.glossary_pair
-        if pair is None:
+        if ctx.glossary_pair is None:
             return []
+        # Sentence by sentence: a term rendered in one sentence and renamed in the next is still caught.
+        pairs = ctx.sentence_pairs(source, target) or [SentencePair(source, target, 0, len(target), 1.0, True)]
+        abbreviations = ctx.abbreviations | defined_abbreviations(source)
+        problems: list[QAProblem] = []
+        for sentence in pairs:
+            for problem in self._check_sentence(sentence.source, sentence.target, ctx, abbreviations):
+                if problem.target_start is not None:
+                    problem.target_start += sentence.target_start
+                    problem.target_end = (problem.target_end or 0) + sentence.target_start
+                else:
+                    problem.target_start, problem.target_end = sentence.target_start, sentence.target_end
+                problems.append(problem)
+        return problems
+
+    def _check_sentence(self, source: str, target: str, ctx: QAContext, abbreviations: set[str]) -> list[QAProblem]:
+        pair = ctx.glossary_pair
+        assert pair is not None
         problems: list[QAProblem] = []
         seen: set[GlossaryEntry] = set()
         found = ctx.terms(source)
         plain = without_parenthesised_abbreviations(target) if pair[1] == "zh" else target
         shield = [f for _, _, e in found for f in (*renderings(e, pair[1]), *(z for _, z in e.senses))]
-        abbreviations = ctx.abbreviations | defined_abbreviations(source)
         for start, end, entry in found:
             surface = source[start:end]
             if entry in seen or term_rendered(entry, surface, plain, pair[1], abbreviations) or term_rendered(entry, surface, target, pair[1], abbreviations):
@@ -613,8 +628,9 @@ def _glossary_anchors(source: str, ctx: QAContext) -> set[str]:
 
 
 _MIN_CHECKED_LENGTH = 40  # weighted characters; shorter texts (titles, cells) vary too much in length
-_MIN_SENTENCE_LENGTH = 60  # a sentence checked alone for a dropped clause
-_SHORT_SENTENCE = 0.6      # of the expected length: careful human translations stay above it
+_MIN_SENTENCE_LENGTH = 40  # a sentence checked alone for a dropped clause
+_SHORT_SENTENCE = 0.7      # of the expected length: careful human translations stay above it (lowest seen 0.73)
+_SHORTER_SENTENCE = 0.9    # below it, a sentence that also lost a glossary term lost a clause
 
 
 class OmissionCheck(_PairCheck):
@@ -631,8 +647,15 @@ class OmissionCheck(_PairCheck):
             problems.append(_problem(self.name, "too_short", ratio=f"{alignment.ratio:.0%}"))
         if not problems:
             # A clause dropped inside a sentence: the sentence's translation far shorter than its source.
+            abbreviations = ctx.abbreviations | defined_abbreviations(source)
             for pair in alignment.pairs:
-                if not pair.merged and weighted_length(pair.source) >= _MIN_SENTENCE_LENGTH and pair.ratio < _SHORT_SENTENCE:
+                if weighted_length(pair.source) < _MIN_SENTENCE_LENGTH or pair.ratio >= _SHORTER_SENTENCE or (pair.merged and pair.ratio >= _SHORT_SENTENCE):
+                    continue
+                # Shorter than usual and a term of the source gone from it: a clause went missing with the term.
+                lost_term = pair.ratio < _SHORT_SENTENCE or any(
+                    p.severity == "error" for p in GlossaryCheck()._check_sentence(pair.source, pair.target, ctx, abbreviations)
+                )
+                if lost_term:
                     problems.append(_problem(self.name, "sentence_short", source_span=pair.source, start=pair.target_start,
                                              end=pair.target_end, ratio=f"{pair.ratio:.0%}", sentence=pair.source[:80]))
         return problems
@@ -647,10 +670,50 @@ class AdditionCheck(_PairCheck):
         if not target.strip():
             return []
         alignment = align(source, target, ctx.source_lang, ctx.target_lang, _glossary_anchors(source, ctx))
-        problems = [_problem(self.name, "sentence_added", target_span=t, sentence=t[:80]) for t in alignment.added]
+        unrelated = _unrelated_sentences(source, target, ctx)
+        problems = [_problem(self.name, "sentence_unrelated", target_span=t, sentence=t[:80]) for t in unrelated]
+        problems += [_problem(self.name, "sentence_added", target_span=t, sentence=t[:80]) for t in alignment.added if t not in unrelated]
         if not problems and weighted_length(source) >= _MIN_CHECKED_LENGTH and alignment.ratio > 2.0:
             problems.append(_problem(self.name, "too_long", ratio=f"{alignment.ratio:.0%}"))
         return problems
+
+
+_MIN_GLOSSED = 4         # Chinese words with a dictionary gloss a sentence needs before it is judged
+_MIN_RELATED = 0.34      # share of them whose gloss meets the source: careful translations ≥ 0.4, unrelated ≤ 0.33
+
+
+def _unrelated_sentences(source: str, target: str, ctx: QAContext) -> list[str]:
+    """Chinese sentences of an English source's translation whose words, looked up in the glossary and CC-CEDICT,
+    hardly meet the source's words: a sentence slipped in from elsewhere ("今天天气很好…")."""
+    if ctx.terminology is None or ctx.source_lang.code != "en" or not is_chinese(ctx.target_lang):
+        return []
+    source_stems = _stems(source)
+    found = []
+    for sentence in _sentences(target, ctx.target_lang):
+        glossed = related = 0
+        for word in ctx.terminology.segment(sentence):
+            if not re.fullmatch(r"[\u4e00-\u9fff]{2,}", word):
+                continue
+            glosses = _word_glosses(ctx.terminology, word)
+            if glosses:
+                glossed += 1
+                related += bool(glosses & source_stems)
+        if glossed >= _MIN_GLOSSED and related / glossed < _MIN_RELATED:
+            found.append(sentence)
+    return found
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:5] for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in lex.GLOSS_STOPWORDS}
+
+
+def _word_glosses(terminology: Terminology, word: str) -> set[str]:
+    glosses: set[str] = set()
+    for entry in terminology.lookup_zh(word):
+        glosses |= _stems(" ".join((entry.en, *entry.en_variants)))
+    for definition in terminology.cedict(word):
+        glosses |= _stems(re.sub(r"\(.*?\)|CL:.*", "", definition))
+    return glosses
 
 
 _DOUBLED = re.compile(r"(\S.{9,}?)[\s.。，,;；]*\1", re.DOTALL)  # a stretch written twice back to back
@@ -896,14 +959,14 @@ class UnitsCheck(_PairCheck):
             pattern = rf"(?<![\d.]){re.escape(value)}\s?-?(?:{forms})" if forms else None
             if pattern and len(re.findall(pattern, _numbers_canonical(plain))) < count:
                 problems.append(_problem(self.name, "unit_changed", source_span=f"{number} {unit}", number=number, unit=unit))
-        target_signs = {(sign, _canonical_number(n)) for sign, n in _COMPARISON.findall(_numbers_canonical(plain))}
-        for sign, number in _COMPARISON.findall(unicodedata.normalize("NFKC", source)):
-            value = _canonical_number(number)
-            if (sign, value) not in target_signs and any(v == value for _, v in target_signs):
-                found = next(f"{s}{v}" for s, v in target_signs if v == value)
-                at = target.find(value) if value in target else None
-                problems.append(_problem(self.name, "sign_changed", source_span=f"{sign} {number}", target_span=found, start=at,
-                                         end=at + len(value) if at is not None else None, expected=f"{sign} {number}", found=found))
+        target_signs = Counter((sign, _canonical_number(n)) for sign, n in _COMPARISON.findall(_numbers_canonical(plain)))
+        source_signs = Counter((sign, _canonical_number(n)) for sign, n in _COMPARISON.findall(unicodedata.normalize("NFKC", source)))
+        for (sign, value), count in source_signs.items():
+            other = next((f"{s}{v}" for s, v in target_signs if v == value and s != sign), None)
+            if target_signs[(sign, value)] < count and other:
+                at = target.find(value)
+                problems.append(_problem(self.name, "sign_changed", source_span=f"{sign} {value}", target_span=other, start=at if at >= 0 else None,
+                                         end=at + len(value) if at >= 0 else None, expected=f"{sign} {value}", found=other))
         return problems
 
 
@@ -911,8 +974,9 @@ def _numbers_canonical(text: str) -> str:
     return _NUMBER.sub(lambda m: _canonical_number(m.group()), text)
 
 
-_KANA = re.compile(r"[\u3040-\u30ff]{2,}")
-_HANGUL = re.compile(r"[\uac00-\ud7af]{2,}")
+# From the first kana to the last of a stretch (kanji between them are Japanese too); Hangul likewise.
+_KANA = re.compile(r"[\u3040-\u30ff](?:[\u3040-\u30ff\u4e00-\u9fff]*[\u3040-\u30ff])?")
+_HANGUL = re.compile(r"[\uac00-\ud7af](?:[\uac00-\ud7af\s]*[\uac00-\ud7af])?")
 
 
 class WrongLanguageCheck(_PairCheck):
@@ -1095,6 +1159,8 @@ def _locate(problem: QAProblem, source: str, target: str, ctx: QAContext) -> Non
         at = target.find(problem.target_span)
         if at >= 0:
             problem.target_start, problem.target_end = at, at + len(problem.target_span)
+    elif problem.target_start is not None and problem.target_span is None:
+        problem.target_span = target[problem.target_start:problem.target_end]
     for pair in ctx.sentence_pairs(source, target):
         if problem.target_start is not None:
             inside = pair.target_start <= problem.target_start < max(pair.target_end, pair.target_start + 1)

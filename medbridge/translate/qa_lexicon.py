@@ -74,3 +74,10 @@ CONTACT = re.compile(
     r"|(?<!\d)1[3-9]\d{9}(?!\d)|\+\d{1,3}[\s-]?\d[\d\s-]{6,}\d|(?<![\d.])\d{3,4}-\d{3,4}-\d{4}(?!\d)"
     r"|(?<![\d\-])[48]00-?\d{3}-?\d{4}(?!\d)|(?<![\d\-])0\d{2,3}-\d{7,8}(?!\d)"
 )
+
+# English words that carry no content when dictionary glosses are compared with a source (CC-CEDICT glosses are
+# full of "to …", "one who …").
+GLOSS_STOPWORDS = frozenset(
+    "the a an to of and or in on at for with by from as is are be was were one who which that this those these "
+    "used etc sth someone something person verb noun adj".split()
+)

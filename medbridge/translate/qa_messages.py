@@ -24,6 +24,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sentence_short": {"en": "translation of a sentence is {ratio} of the expected length: a clause is missing? {sentence!r}",
                        "zh": "该句译文长度仅为预期的 {ratio}，可能漏译了分句：“{sentence}”"},
     "sentence_added": {"en": "sentence not in the source: {sentence!r}", "zh": "原文中没有这句话：“{sentence}”"},
+    "sentence_unrelated": {"en": "sentence unrelated to the source: {sentence!r}", "zh": "该句与原文无关：“{sentence}”"},
     "too_long": {"en": "translation is {ratio} of the expected length: text was added", "zh": "译文长度为预期的 {ratio}：有多余内容"},
     "phrase_repeated": {"en": "{unit!r} repeated: {text!r}…", "zh": "“{unit}”重复出现：“{text}”…"},
     "sentence_repeated": {"en": "sentence repeated {count} times: {sentence!r}", "zh": "句子重复了 {count} 次：“{sentence}”"},
@@ -63,3 +64,16 @@ def localise(problem: QAProblem, lang: str) -> str:
     if problem.key in MESSAGES:
         return message(problem.key, lang, problem.params)
     return problem.message
+
+
+def fault_in_sentence(problem: QAProblem) -> tuple[str, str, str] | None:
+    """The target sentence at fault cut around the fault, (before, fault, after), for a reader to see it in
+    context; the whole sentence is the fault when the finding points at no smaller part of it."""
+    sentence = problem.target_sentence
+    if not sentence:
+        return None
+    span = problem.target_span
+    at = sentence.find(span) if span and span != sentence else -1
+    if at < 0:
+        return "", sentence, ""
+    return sentence[:at], span, sentence[at + len(span):]

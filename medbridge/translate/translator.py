@@ -28,14 +28,21 @@ from medbridge.translate.labels import localise_label
 from medbridge.translate.protect import DEFAULT_STYLE, PlaceholderStyle, ProtectedText, defined_abbreviations, protect
 from medbridge.translate.qa import (
     AdditionCheck,
+    DirectionCheck,
     ForeignContentCheck,
     GlossaryCheck,
     InconsistentTermCheck,
+    NamesCheck,
+    NegationCheck,
     NumbersCheck,
     OmissionCheck,
     QAContext,
     RepetitionCheck,
+    StatisticCheck,
+    UnitsCheck,
     UntranslatedCheck,
+    VariantTermCheck,
+    WrongLanguageCheck,
     forms_used,
     renderings,
     run_checks,
@@ -44,7 +51,11 @@ from medbridge.translate.segment import split_markup_sentences, split_sentences
 
 CACHE_NAMESPACE = "translation"
 MAX_SHARED_TERMS = 40
-_UNIT_CHECKS = (UntranslatedCheck(), GlossaryCheck(), NumbersCheck(), OmissionCheck(), AdditionCheck(), RepetitionCheck(), ForeignContentCheck())
+# Every check of a sentence but the kept-span one: a dropped protected span is a dropped marker, reported by protect.
+_UNIT_CHECKS = (
+    UntranslatedCheck(), GlossaryCheck(), NumbersCheck(), UnitsCheck(), OmissionCheck(), AdditionCheck(), RepetitionCheck(),
+    ForeignContentCheck(), VariantTermCheck(), NamesCheck(), WrongLanguageCheck(), DirectionCheck(), NegationCheck(), StatisticCheck(),
+)
 _BATCH_CHECKS = (InconsistentTermCheck(),)
 _STRAY_NUMBER = re.compile(r"^\d{1,3}[.、:：)）](?!\d)\s*")  # digits of the text itself are markers: never a match
 _TAGS = re.compile(r"</?(?:i|b|u|em|strong|sup|sub)>", re.IGNORECASE)
@@ -371,7 +382,9 @@ def _enforce_terms(target: str, entries: Sequence[GlossaryEntry]) -> str:
     Other source terms' renderings are left whole, whether a variant holds one (微管相关蛋白tau keeps 微管 when
     "microtubule" is in the source too) or one holds a variant (随机对照试验 holds 对照 of "controls")."""
     for entry in entries:
+        # Another term's approved form, or a sense of one (抗抑郁 of "antidepressant effect" holds 抑郁), stays whole.
         others = [o.zh for o in entries if o.zh not in entry.zh]
+        others += [z for o in entries if o != entry for _, z in o.senses if z not in entry.zh]
         forms = sorted((f for f in renderings(entry, "zh") if not any(o in f for o in others)), key=len, reverse=True)
         if len(forms) < 2 or not forms_used(entry, target, "zh"):
             continue

@@ -6,9 +6,13 @@ from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+import html
+
 from markupsafe import Markup
 
 from medbridge.corpus.pubmed import sanitize_inline_markup
+from medbridge.translate.base import TranslatedText
+from medbridge.translate.qa_messages import localise
 from medbridge.web.i18n import translator_for, ui_lang
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -17,6 +21,23 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["record_markup"] = Markup
 # Model output is not trusted: reduce it to the same safe subset before emitting.
 templates.env.filters["translation_markup"] = lambda fragment: Markup(sanitize_inline_markup(fragment or ""))
+
+
+def marked_translation(unit: TranslatedText | None) -> Markup:
+    """A translation as safe markup, each sentence an error was found in marked (<mark class="qa-fault">), so the
+    reader sees which sentence not to trust."""
+    if unit is None:
+        return Markup("")
+    fragment = sanitize_inline_markup(unit.target or "")
+    for sentence in dict.fromkeys(p.target_sentence for p in unit.problems if p.severity == "error" and p.target_sentence):
+        escaped = html.escape(sentence, quote=False)
+        if escaped in fragment:  # a sentence cut by inline tags stays unmarked; the list below still names it
+            fragment = fragment.replace(escaped, f'<mark class="qa-fault">{escaped}</mark>', 1)
+    return Markup(fragment)
+
+
+templates.env.filters["marked_translation"] = marked_translation
+templates.env.filters["qa_message"] = localise
 
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):

@@ -12,13 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from medbridge.corpus.models import Record
-from medbridge.corpus.pubmed import fragment_text_and_markup, sanitize_inline_markup
+from medbridge.corpus.pubmed import fragment_text_and_markup
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.llm import get_llm
 from medbridge.translate import TranslatedText, Translator, get_language
 from medbridge.translate.records import record_texts
 from medbridge.store import Store
+from medbridge.translate.qa_messages import localise
 from medbridge.web.deps import StoreDep, app_service
+from medbridge.web.i18n import ui_lang
+from medbridge.web.templating import marked_translation
 
 router = APIRouter()
 
@@ -80,6 +83,7 @@ def stream_translation(
         raise NotFoundError(f"PMID {pmid} is not in the corpus")
     target = get_language(to).code  # unsupported codes fail here, as a 400 with the supported list
     texts = record_texts(record)
+    lang = ui_lang(request)
 
     def events() -> Iterator[str]:
         try:
@@ -112,8 +116,8 @@ def stream_translation(
                 return
             index, unit = item
             done += 1
-            yield _event({"type": "unit", "index": index, "target": sanitize_inline_markup(unit.target), "flagged": unit.flagged,
-                          "problems": [p.message for p in unit.problems], "done": done, "total": len(texts)})
+            yield _event({"type": "unit", "index": index, "target": str(marked_translation(unit)), "flagged": unit.flagged,
+                          "problems": [localise(p, lang) for p in unit.problems if p.severity == "error"], "done": done, "total": len(texts)})
         yield _event({"type": "done", "total": len(texts), "done": done})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
