@@ -13,7 +13,17 @@ Runs in a fresh MEDBRIDGE_HOME holding the bundled sample (or $MEDBRIDGE_HOME if
 - citation recall: share of drafted finding sentences that carry a citation;
 - resolvable references: share of reference PMIDs that are records of the store (must be 100%);
 - coverage: share of the "central" records (a MeSH-only PubMed-syntax search, every MeSH heading of the
-  question ANDed as [majr], else [mh]; its top 10) that the review cites.
+  question ANDed as [majr], else [mh]; its top 10) that the review cites;
+- merged: share of the theme statements that cite ≥ 2 records (target ≥ 30 % where the corpus allows);
+- pair support: share of (statement, record) citation pairs the verifier found supported as drafted, and of the
+  final pairs passing the strict check (a quote verbatim in its record; a "consistent with" record's own
+  finding verbatim in its abstract, same direction, e5 ≥ 0.90; a model sentence lexical overlap ≥ 0.8) — ≥ 95 %;
+- evidence-level accuracy on every cited record against what MeSH check tags and publication types say
+  (Humans only → human; Animals only → animal or cell model; trial, meta-analysis, review or case-report types
+  → human with that design; records tagged both or neither are not decidable and only counted), for the
+  classifier as used (tags + abstract) and for the abstract alone (a record not yet indexed) — target ≥ 95 %;
+- English leaks: English words of the source left inside the Chinese sentences and headings of a Chinese
+  review, outside quotation marks (the translation QA's untranslated check, errors) — target 0.
 """
 
 from __future__ import annotations
@@ -27,6 +37,9 @@ from pathlib import Path
 from medbridge.corpus.sample import ensure_sample
 from medbridge.errors import ConfigError
 from medbridge.research import ResearchPipeline, ResearchRequest, Review, research_runner, review_of
+from medbridge.research.evidence import EvidenceClassifier
+from medbridge.research.findings import SAME_MIN, direction
+from medbridge.research.localise import english_leaks
 from medbridge.research.verify import Verifier
 from medbridge.search import SearchOptions, search
 from medbridge.settings import get_settings, load_settings
@@ -37,7 +50,13 @@ QUESTIONS = [
     ("阿尔茨海默病的睡眠障碍与认知下降", "zh"),
     ("Does physical exercise slow cognitive decline in older adults with mild cognitive impairment?", "en"),
     ("APOE ε4 基因型与阿尔茨海默病风险", "zh"),
+    ("What is the role of tau in synaptic dysfunction in Alzheimer's disease?", "en"),
+    ("小胶质细胞在阿尔茨海默病神经炎症中的作用是什么?", "zh"),
+    ("Does amyloid-beta immunotherapy reduce plaques in mouse models of Alzheimer's disease?", "en"),
+    ("褪黑素与阿尔茨海默病患者的睡眠", "zh"),
 ]
+_DESIGN_TYPES = {"Meta-Analysis": "meta_analysis", "Systematic Review": "meta_analysis", "Randomized Controlled Trial": "rct",
+                 "Review": "review", "Case Reports": "case_series"}
 CENTRAL = 10
 
 
@@ -55,18 +74,69 @@ def central_records(store, settings, review: Review) -> list[int]:
     return []
 
 
-def strict_share(review: Review, store) -> float:
-    verifier = Verifier()
+def strict_pair(sentence, record, verifier: Verifier) -> bool:
+    """The strict check of one (statement, record) pair."""
+    abstract = " ".join(sec.text for sec in record.abstract)
+    if record.pmid in sentence.consistent:
+        quote = next((s.quote for s in sentence.supports if s.pmid == record.pmid), "")
+        return (quote in abstract and direction(quote) == direction(sentence.checked_text)
+                and verifier.embeddings.similarity(sentence.checked_text, quote) >= SAME_MIN + 0.02)
+    if sentence.origin in ("quote", "rewritten"):
+        return sentence.checked_text in abstract
+    return verifier.check(sentence.checked_text, record).lexical >= 0.8
+
+
+def strict_share(review: Review, store, verifier: Verifier) -> float:
     findings = [s for s in review.draft.sentences() if s.kind == "finding"]
     good = 0
     for sentence in findings:
         records = store.get_records(sentence.citations)
-        if sentence.origin in ("quote", "rewritten"):
-            text = sentence.checked_text
-            good += all(any(text in sec.text for sec in records[p].abstract) for p in sentence.citations)
-        else:
-            good += all(verifier.check(sentence.checked_text, records[p]).lexical >= 0.8 for p in sentence.citations)
+        good += all(strict_pair(sentence, records[p], verifier) for p in sentence.citations)
     return good / len(findings) if findings else 1.0
+
+
+def indexed_level(record) -> tuple[set[str], str | None] | None:
+    """What the indexers' tags say: (acceptable kinds, design or None); None when they do not decide."""
+    types = set(record.article_types)
+    design = next((d for t, d in _DESIGN_TYPES.items() if t in types), None)
+    if design:
+        return {"human"}, design
+    headings = {h.descriptor for h in record.mesh}
+    humans, animals = "Humans" in headings, "Animals" in headings
+    if humans and not animals:
+        return {"human", "in_vitro"}, None  # human cells in culture are tagged Humans too
+    if animals and not humans:
+        return {"animal", "in_vitro"}, None
+    return None
+
+
+def level_accuracy(records, classifier: EvidenceClassifier, use_indexing: bool) -> tuple[int, int, int]:
+    """(agreeing, decidable, undecidable) over the records."""
+    good = decidable = 0
+    for record in records:
+        expected = indexed_level(record)
+        if expected is None:
+            continue
+        decidable += 1
+        level = classifier.classify(record, use_indexing=use_indexing)
+        good += level.kind in expected[0] and (expected[1] is None or level.design == expected[1])
+    return good, decidable, len(records) - decidable
+
+
+def statement_figures(review: Review, store, verifier: Verifier) -> dict[str, float]:
+    """Merged share over theme statements; strict support over the final (statement, record) pairs."""
+    statements = [s for sec in review.draft.sections if sec.key == "theme" for p in sec.paragraphs for s in p.sentences
+                  if s.kind == "finding"]
+    merged = sum(1 for s in statements if len(s.citations) >= 2)
+    pairs = strict = 0
+    for sentence in (s for s in review.draft.sentences() if s.kind == "finding"):
+        records = store.get_records(sentence.citations)
+        pairs += len(sentence.citations)
+        strict += sum(strict_pair(sentence, records[p], verifier) for p in sentence.citations)
+    drafted = review.verification.checks
+    return dict(statements=len(statements), merged=merged / len(statements) if statements else 0.0,
+                pairs_drafted=sum(c.supported for c in drafted) / len(drafted) if drafted else 1.0,
+                pairs_strict=strict / pairs if pairs else 1.0)
 
 
 def main() -> None:
@@ -100,6 +170,7 @@ def main() -> None:
     search(store, settings, "warm up the index", SearchOptions(limit=1))
 
     rows = []
+    verifier, classifier = Verifier(), EvidenceClassifier()
     for question, lang in QUESTIONS[: args.questions]:
         job = runner.submit(ResearchRequest.create(question, settings, lang, args.max_sources).params())
         started = time.monotonic()
@@ -114,17 +185,32 @@ def main() -> None:
         resolvable = len(store.get_records(refs)) / len(refs) if refs else 1.0
         central = central_records(store, settings, review)
         coverage = len(set(central) & set(refs)) / len(central) if central else float("nan")
-        rows.append(dict(wall=wall, words=review.word_count(), precision=v.supported_share, strict=strict_share(review, store),
+        cited = list(store.get_records(refs).values())
+        good, decidable, undecidable = level_accuracy(cited, classifier, True)
+        good_abstract, _, _ = level_accuracy(cited, classifier, False)
+        figures = statement_figures(review, store, verifier)
+        contrary = sum(1 for sec in review.draft.sections if sec.key == "disagreements" for p in sec.paragraphs
+                       if sum(1 for s in p.sentences if s.kind == "finding") == 2)
+        rows.append(dict(wall=wall, words=review.word_count(), precision=v.supported_share, strict=strict_share(review, store, verifier),
                          recall=v.cited / v.claims if v.claims else 1.0, resolvable=resolvable, coverage=coverage,
-                         refs=len(refs), llm=sum(1 for s in review.draft.sentences() if s.origin == "llm")))
+                         refs=len(refs), llm=sum(1 for s in review.draft.sentences() if s.origin == "llm"),
+                         levels=good / decidable if decidable else float("nan"),
+                         levels_abstract=good_abstract / decidable if decidable else float("nan"),
+                         leaks=len(english_leaks(review.draft)), contrary=contrary, **figures))
         r = rows[-1]
         print(f"- {question} [{lang}]: {r['wall']:.0f} s, {r['words']} words, {r['refs']} refs, "
               f"precision {r['precision']:.0%} (strict {r['strict']:.0%}), recall {r['recall']:.0%}, "
               f"resolvable {r['resolvable']:.0%}, coverage {r['coverage']:.0%} of {len(central)} central, "
-              f"{r['llm']} model-written sentences kept; rewritten {v.rewritten}, removed {v.removed}")
+              f"{r['llm']} model-written sentences kept; rewritten {v.rewritten}, removed {v.removed}; "
+              f"{r['statements']} statements, {r['merged']:.0%} citing ≥ 2 records; pairs supported {r['pairs_drafted']:.0%} "
+              f"drafted / {r['pairs_strict']:.0%} strict; evidence levels {good}/{decidable} ({r['levels']:.0%}), "
+              f"abstract alone {good_abstract}/{decidable} ({r['levels_abstract']:.0%}), {undecidable} not decidable by tags; "
+              f"{contrary} disagreements; English leaks {r['leaks']}")
     if rows:
         print("median: " + ", ".join(f"{k} {statistics.median(r[k] for r in rows if r[k] == r[k]):.2f}" for k in
-                                     ("wall", "words", "precision", "strict", "recall", "resolvable", "coverage")))
+                                     ("wall", "words", "precision", "strict", "recall", "resolvable", "coverage", "merged",
+                                      "pairs_drafted", "pairs_strict", "levels", "levels_abstract", "leaks")))
+        print(f"total English leaks in Chinese reviews: {sum(r['leaks'] for r in rows)}")
 
 
 if __name__ == "__main__":

@@ -25,12 +25,14 @@ UI = {
             "Citation check: {supported} of {claims} finding sentences were supported by the records they cite as drafted ({share:.0%}); "
             "{rewritten} were replaced by the cited record's own wording and {removed} removed, so every finding sentence below is supported.",
             "Every reference is a record of the corpus; finding sentences quote their abstracts verbatim unless marked as model-written.",
+            "Search (PubMed syntax): {query}",
         ],
         "zh": [
             "依据本地文献库中的 {sources} 篇记录生成，用时 {elapsed:.0f} 秒（模型：{model}）。",
             "引用核查：初稿中 {claims} 个陈述研究发现的句子有 {supported} 个得到所引文献支持（{share:.0%}）；"
             "{rewritten} 个改写为所引文献的原句，{removed} 个被删除，因此下文每个陈述发现的句子均有文献支持。",
             "所有参考文献均为本地文献库中的记录；除标明由模型撰写的句子外，研究发现均直接引自摘要。",
+            "检索式（PubMed 语法）：{query}",
         ],
     },
 }
@@ -43,8 +45,31 @@ class UnsupportedFormatError(MedbridgeError):
 def _about(review: Review) -> list[str]:
     v = review.verification
     values = dict(sources=review.sources, elapsed=review.elapsed_s, model=review.model, supported=v.supported,
-                  claims=v.claims, share=v.supported_share, rewritten=v.rewritten, removed=v.removed)
+                  claims=v.claims, share=v.supported_share, rewritten=v.rewritten, removed=v.removed,
+                  query=review.plan.pubmed_query)
     return [line.format(**values) for line in UI["about_lines"][review.lang]]
+
+
+CONSISTENT = {"en": "consistent with {cites}", "zh": "与{cites}一致"}
+
+
+def _cited(sentence: Sentence, numbers: dict[int, int], render: Callable[[list[int]], str], lang: str,
+           escape: Callable[[str], str] = str) -> str:
+    """'[3] (consistent with [6,13]; 3 human studies)': the records quoted, then those agreeing by a finding of
+    their own, with the evidence note."""
+    own = [numbers[p] for p in sentence.citations if p in numbers and p not in sentence.consistent]
+    agreeing = [numbers[p] for p in sentence.consistent if p in numbers]
+    note = sentence.note
+    if note[:1] in "(（" and note[-1:] in ")）":
+        note = note[1:-1]  # one pair only: "（动物研究（小鼠））" keeps its inner brackets
+    note = escape(note)
+    inside = [CONSISTENT[lang].format(cites=render(agreeing))] if agreeing else []
+    inside += [note] if note else []
+    text = render(own) if own else ""
+    if not inside:
+        return text
+    joined = ("；" if lang == "zh" else "; ").join(inside)
+    return f"{text}（{joined}）" if lang == "zh" else f"{text} ({joined})"
 
 
 def _cite(sentence: Sentence, numbers: dict[int, int]) -> str:
@@ -78,7 +103,7 @@ def to_markdown(review: Review) -> str:
         level = "###" if section.key == "theme" else "##"
         lines += [f"{level} {section.heading}", ""]
         for paragraph in section.paragraphs:
-            lines += [" ".join(_md_sentence(s, numbers) for s in paragraph.sentences), ""]
+            lines += [" ".join(_md_sentence(s, numbers, review.lang) for s in paragraph.sentences), ""]
     if rows := _level_rows(review):
         head = UI["level_columns"][review.lang]
         lines += [f"## {UI['levels'][review.lang]}", "", "| " + " | ".join(head) + " |", "|---|---|---|"]
@@ -91,12 +116,12 @@ def to_markdown(review: Review) -> str:
     return "\n".join(lines)
 
 
-def _md_sentence(sentence: Sentence, numbers: dict[int, int]) -> str:
-    cite = _cite(sentence, numbers)
+def _md_sentence(sentence: Sentence, numbers: dict[int, int], lang: str) -> str:
+    cite = _cited(sentence, numbers, marker, lang)
     text = sentence.text.rstrip()
     if sentence.origin == "llm":
         text = f"*{text}*"  # model-written sentence, set apart from quoted findings
-    return " ".join(part for part in (text, cite, sentence.note) if part)
+    return " ".join(part for part in (text, cite) if part)
 
 
 # -- HTML -------------------------------------------------------------------------------------------------
@@ -113,12 +138,10 @@ def to_html_fragment(review: Review, record_url: Callable[[int], str] = lambda p
             for sentence in paragraph.sentences:
                 classes = f"claim origin-{sentence.origin}" if sentence.kind == "finding" else "framing"
                 title = f' title="{html.escape(sentence.source_text)}"' if sentence.source_text and sentence.source_text != sentence.text else ""
-                links = "".join(
-                    f'<a class="cite" href="{record_url(by_number[n])}" data-pmid="{by_number[n]}">[{n}]</a>'
-                    for n in sorted({numbers[p] for p in sentence.citations if p in numbers})
-                )
-                note = f' <span class="evidence-note">{html.escape(sentence.note)}</span>' if sentence.note else ""
-                parts.append(f'<span class="{classes}"{title}>{html.escape(sentence.text.rstrip())}</span>{" " + links if links else ""}{note}')
+                links = _cited(sentence, numbers, lambda ns: "".join(
+                    f'<a class="cite" href="{record_url(by_number[n])}" data-pmid="{by_number[n]}">[{n}]</a>' for n in sorted(set(ns))
+                ), review.lang, html.escape)
+                parts.append(f'<span class="{classes}"{title}>{html.escape(sentence.text.rstrip())}</span>{" " + links if links else ""}')
             out.append("<p>" + " ".join(parts) + "</p>")
     if rows := _level_rows(review):
         out.append(f'<h2 class="review-levels">{UI["levels"][review.lang]}</h2><table class="evidence-levels"><thead><tr>'
@@ -160,9 +183,8 @@ def write_docx(review: Review, path: Path) -> None:
             for sentence in paragraph.sentences:
                 run = block.add_run(sentence.text.rstrip())
                 run.italic = sentence.origin == "llm"
-                for extra in (_cite(sentence, numbers), sentence.note):
-                    if extra:
-                        block.add_run(" " + extra)
+                if cite := _cited(sentence, numbers, marker, review.lang):
+                    block.add_run(" " + cite)
                 block.add_run(" ")
     if rows := _level_rows(review):
         document.add_heading(UI["levels"][review.lang], level=1)

@@ -307,6 +307,14 @@ def support_note(levels: Sequence[EvidenceLevel | None], lang: str) -> str:
     return "（" + "、".join(parts) + "）" if lang == "zh" else "(" + ", ".join(parts) + ")"
 
 
+def _plural(label: str) -> str:
+    """'cohort study' → 'cohort studies', 'meta-analysis or systematic review' → '… analyses or … reviews'."""
+    for singular, plural in (("study", "studies"), ("trial", "trials"), ("analysis", "analyses"), ("review", "reviews"),
+                             ("report", "reports")):
+        label = re.sub(rf"\b{singular}\b", plural, label)
+    return label
+
+
 def profile(levels: Sequence[EvidenceLevel], lang: str) -> str:
     """'6 human studies (2 cohort studies, …), 11 animal studies (9 in mice, …) and 3 in vitro / cell models' —
     the records of a review by level, strongest first."""
@@ -323,7 +331,8 @@ def profile(levels: Sequence[EvidenceLevel], lang: str) -> str:
         else:
             details = Counter()
         inner = ("、" if lang == "zh" else ", ").join(
-            f"{name} {n} 项" if lang == "zh" else f"{n} {'in ' if kind == 'animal' and name != 'species not stated' else ''}{name}"
+            f"{name} {n} 项" if lang == "zh" else f"{n} {'in ' if kind == 'animal' and name != 'species not stated' else ''}"
+                                                  f"{_plural(name) if n > 1 and kind == 'human' else name}"
             for name, n in details.items()
         )
         head = f"{KIND_LABELS['zh'][kind]} {len(of_kind)} 项" if lang == "zh" else f"{len(of_kind)} {_EN_NOUNS[kind][len(of_kind) > 1]}"

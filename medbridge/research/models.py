@@ -88,6 +88,14 @@ class EvidenceCard:
 
 
 @dataclass(slots=True)
+class Support:
+    """The quote of one cited record that a statement was written from."""
+
+    pmid: int
+    quote: str
+
+
+@dataclass(slots=True)
 class Sentence:
     text: str                              # in the review's language
     citations: list[int] = field(default_factory=list)  # PMIDs, in citation order
@@ -97,6 +105,8 @@ class Sentence:
     template: str = ""                     # attribution template of a quote ("reported", "concluded")
     supported: bool | None = None          # set by Verify for findings
     note: str = ""                         # evidence behind it, after the citation: "(cohort study, 750 individuals)"
+    consistent: list[int] = field(default_factory=list)  # citations backing it by a finding of their own ("consistent with")
+    supports: list[Support] = field(default_factory=list)  # each cited record's quote it was written from
 
     @property
     def checked_text(self) -> str:
@@ -150,6 +160,7 @@ class ClaimCheck:
     similarity: float                      # embedding cosine claim ↔ best abstract sentence
     supported: bool
     judge: str = ""                        # LLM judge verdict when one ran
+    basis: str = "claim"                   # claim: the sentence against the record; agreement: the record's own finding
 
 
 @dataclass(slots=True)

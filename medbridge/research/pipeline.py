@@ -101,12 +101,13 @@ class ResearchPipeline:
         else:
             ctx.step("writing")
             ranked = [records[s.pmid] for s in sources]
-            synthesiser = Synthesiser(self.settings.research.max_words, llm=self.llm)
+            embeddings = SentenceEmbeddings()  # quotes embedded to merge findings are not embedded again to check them
+            synthesiser = Synthesiser(self.settings.research.max_words, llm=self.llm, embeddings=embeddings)
             themes = synthesiser.themes(plan, ranked, record_vectors(self.store, self.settings, ranked))
             draft = synthesiser.process(plan, cards, records, themes)
             ctx.step("checking")
             cited = self.store.get_records(draft.cited_pmids())  # the store decides what is in the corpus
-            draft, verification = Verifier(SentenceEmbeddings(), self.judge).process(draft, cited)
+            draft, verification = Verifier(embeddings, self.judge).process(draft, cited)
             ctx.save(verified=to_plain(draft), verification=to_plain(verification), elapsed_s=spent + time.monotonic() - started)
         if draft.lang != "en" and "localised" not in ctx.checkpoint:
             ctx.step("translating")

@@ -37,14 +37,19 @@ class SentenceEmbeddings:
     def __init__(self) -> None:
         self._cache: dict[str, np.ndarray] = {}
 
-    def similarity(self, a: str, b: str) -> float:
-        if a.strip().lower() == b.strip().lower():
-            return 1.0
-        missing = [t for t in (a, b) if t not in self._cache]
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised row per text."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
             for text, vector in zip(missing, get_embedder().embed_passages(missing).astype(np.float32)):
                 self._cache[text] = vector / (np.linalg.norm(vector) or 1.0)
-        return float(self._cache[a] @ self._cache[b])
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+    def similarity(self, a: str, b: str) -> float:
+        if a.strip().lower() == b.strip().lower():
+            return 1.0
+        first, second = self.vectors([a, b])
+        return float(first @ second)
 
 
 def _normalise(matrix: np.ndarray) -> np.ndarray:

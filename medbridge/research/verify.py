@@ -1,5 +1,10 @@
 """Verify: every finding sentence must cite corpus records, and every cited record must support it.
 
+A record cited as "consistent with" a quoted finding supports it by agreement: its own finding, quoted
+verbatim from its abstract, states the same thing (``findings.FindingAnalyser.same``: e5 similarity, shared
+concepts, same direction of effect). Any other citation must support the sentence itself, as below, and the
+sentence must not point the opposite way to the finding of the record it was written from.
+
 Support for (sentence, record) = the sentence's numbers all occur in the record, it negates where the
 record's best-matching sentence does, most of its content words
 occur in the record's best-matching one or two sentences (lexical overlap), and the sentence is close in
@@ -16,7 +21,8 @@ from typing import Mapping
 from medbridge.corpus.models import Record
 from medbridge.llm.base import LLM, ChatMessage, LLMError
 from medbridge.research.citations import CITATION_MARK
-from medbridge.research.models import ClaimCheck, Draft, Paragraph, Sentence, Verification
+from medbridge.research.findings import FindingAnalyser, opposite
+from medbridge.research.models import ClaimCheck, Draft, EvidenceField, Paragraph, Sentence, Verification
 from medbridge.research.text import content_words, numbers, split_sentences
 from medbridge.research.vectors import SentenceEmbeddings
 
@@ -40,6 +46,30 @@ class Verifier:
     def __init__(self, embeddings: SentenceEmbeddings | None = None, judge: LLM | None = None):
         self.embeddings = embeddings or SentenceEmbeddings()
         self.judge = judge
+        self.analyser = FindingAnalyser(self.embeddings.vectors)
+
+    def agreement(self, claim: str, quote: str, record: Record) -> ClaimCheck:
+        """Whether ``record`` backs ``claim`` by a finding of its own: ``quote``, verbatim in its abstract, states
+        the same thing."""
+        claim = CITATION_MARK.sub("", claim).strip()
+        verbatim = _norm(quote) in _norm(" ".join(s.text for s in record.abstract))
+        similarity = self.embeddings.similarity(claim, quote)
+        own = self.analyser.finding(record.pmid, EvidenceField(quote, quote), 0)
+        stated = self.analyser.finding(-1, EvidenceField(claim, claim), 0)
+        lexical = len(content_words(claim) & content_words(quote)) / (len(content_words(claim)) or 1)
+        supported = verbatim and self.analyser.same(stated, own, similarity)
+        return ClaimCheck(claim, record.pmid, round(lexical, 3), True, round(similarity, 3), supported, basis="agreement")
+
+    def _check_citation(self, sentence: Sentence, record: Record) -> ClaimCheck:
+        quote = next((s.quote for s in sentence.supports if s.pmid == record.pmid), None)
+        if record.pmid in sentence.consistent and quote is not None:
+            return self.agreement(sentence.checked_text, quote, record)
+        check = self.check(sentence.checked_text, record)
+        if check.supported and quote is not None and quote != sentence.checked_text and opposite(
+                self.analyser.finding(-1, EvidenceField(sentence.checked_text, sentence.checked_text), 0).direction,
+                self.analyser.finding(record.pmid, EvidenceField(quote, quote), 0).direction):
+            check.supported = False  # written from this record's finding, but turned the other way
+        return check
 
     def check(self, claim: str, record: Record) -> ClaimCheck:
         claim = CITATION_MARK.sub("", claim).strip()
@@ -98,14 +128,18 @@ class Verifier:
             report.cited += 1
         in_corpus = [p for p in sentence.citations if p in records]
         report.out_of_corpus += len(sentence.citations) - len(in_corpus)
-        checks = [self.check(sentence.checked_text, records[p]) for p in in_corpus]
+        checks = [self._check_citation(sentence, records[p]) for p in in_corpus]
         report.checks.extend(checks)
         supporting = [c.pmid for c in checks if c.supported]
+        if sentence.consistent and sentence.citations[0] not in supporting:
+            supporting = []  # "consistent with" needs the quoted finding it agrees with
         if sentence.citations and len(supporting) == len(sentence.citations):
             report.supported += 1
         if supporting:
             report.dropped_citations += len(sentence.citations) - len(supporting)
             sentence.citations = supporting
+            sentence.consistent = [p for p in sentence.consistent if p in supporting]
+            sentence.supports = [s for s in sentence.supports if s.pmid in supporting]
             sentence.supported = True
             return sentence
         replacement = self._closest_quote(sentence.checked_text, [records[p] for p in in_corpus], used)

@@ -10,12 +10,11 @@ import pytest
 from medbridge.errors import ConfigError
 from medbridge.research import ResearchRequest, research_runner, review_of
 from medbridge.research.citations import build_references, parse_marker
-from medbridge.research.evidence import rank
 from medbridge.research.extract import Extractor
 from medbridge.research.gather import Gatherer
 from medbridge.research.localise import Localiser
 from medbridge.research.plan import Planner
-from medbridge.research.synthesise import MIN_STUDIES_PER_THEME, Synthesiser
+from medbridge.research.synthesise import MIN_STATEMENTS_PER_THEME, Synthesiser
 from medbridge.research.text import count_words
 from medbridge.research.vectors import record_vectors
 from medbridge.research.verify import Verifier
@@ -48,9 +47,9 @@ def sleep_evidence(sample_store, sample_settings):
     return evidence(SLEEP_QUESTION, "zh", sample_store, sample_settings)
 
 
-def study_pmids(section) -> list[int]:
-    """The records summarised in a theme section: one paragraph each, after the theme's lead paragraph."""
-    return [p.sentences[0].citations[0] for p in section.paragraphs[1:]]
+def statements(section) -> list:
+    """The statements of a theme section: its finding sentences, after the theme's lead paragraph."""
+    return [s for p in section.paragraphs[1:] for s in p.sentences if s.kind == "finding"]
 
 
 def test_english_words_and_chinese_segmented_words_are_counted_without_punctuation():
@@ -87,7 +86,7 @@ def test_twenty_records_give_a_review_inside_1000_to_1500_words(fixture, request
     assert localised.word_count() == estimate  # without a model the estimate is the delivered length, in either language
 
 
-def test_a_tight_budget_drops_the_lowest_ranked_records_and_keeps_every_citation_true(csf_evidence):
+def test_a_tight_budget_drops_single_record_statements_first_and_keeps_every_citation_true(csf_evidence):
     plan, cards, records, themes = csf_evidence
     full = Synthesiser(10_000).process(plan, cards, records, themes)
     synthesiser = Synthesiser(700)
@@ -97,36 +96,40 @@ def test_a_tight_budget_drops_the_lowest_ranked_records_and_keeps_every_citation
     full_themes = [s for s in full.sections if s.key == "theme"]
     tight_themes = [s for s in tight.sections if s.key == "theme"]
     assert [s.heading for s in tight_themes] == [s.heading for s in full_themes]  # the structure stays
-    dropped = set()
-    for before, after, theme in zip(full_themes, tight_themes, themes):
-        kept, all_studies = study_pmids(after), study_pmids(before)
-        by_rank = [p for p in theme.pmids if p in all_studies]
-        assert set(kept) == set(by_rank[: len(kept)])  # the top-ranked records of the theme stay
-        levels = [rank(next(c.level for c in cards if c.pmid == p)) for p in kept]
-        assert levels == sorted(levels)  # shown strongest evidence first
-        assert len(kept) >= min(MIN_STUDIES_PER_THEME, len(all_studies))
-        dropped |= set(all_studies) - set(kept)
-        intro = after.paragraphs[0].sentences[0].text
-        assert intro.startswith(f"{len(theme.pmids)} of the records address")  # retrieved records, as counted before
-        if len(kept) < len(theme.pmids):
-            assert intro.endswith(f"{len(kept)} of them are summarised here.")
-        for paragraph in after.paragraphs[1:]:
-            assert len(paragraph.sentences) == 1  # one sentence per record before any record is dropped
+
+    def key(sentence):
+        return sentence.checked_text, tuple(sentence.citations)
+
+    dropped_records = set()
+    for before, after in zip(full_themes, tight_themes):
+        kept, everything = statements(after), statements(before)
+        kept_keys = {key(s) for s in kept}
+        assert kept_keys <= {key(s) for s in everything}
+        assert len(kept) >= min(MIN_STATEMENTS_PER_THEME, len(everything))
+        dropped = [s for s in everything if key(s) not in kept_keys]
+        if dropped and len(kept) > MIN_STATEMENTS_PER_THEME:  # statements backed by fewer records go first
+            assert max(len(s.citations) for s in dropped) <= min(len(s.citations) for s in kept)
+        dropped_records |= {p for s in dropped for p in s.citations}
+        theme = next(t for t in themes if t.label == after.heading)
+        assert after.paragraphs[0].sentences[0].text.startswith(f"{len(theme.pmids)} of the records address")
 
     for sentence in (s for s in tight.sentences() if s.kind == "finding"):
-        assert len(sentence.citations) == 1
-        abstract = " ".join(section.text for section in records[sentence.citations[0]].abstract)
+        quoted = [p for p in sentence.citations if p not in sentence.consistent]
+        assert len(quoted) == 1
+        abstract = " ".join(section.text for section in records[quoted[0]].abstract)
         assert sentence.checked_text in abstract  # still a verbatim quote of the record it cites
+        for support in sentence.supports:  # and each agreeing record's own finding is verbatim in it
+            assert support.quote in " ".join(section.text for section in records[support.pmid].abstract)
     meta = [s.text for s in tight.sentences() if s.kind == "meta"]
     assert meta[0].startswith("This review addresses") and f"It draws on {len(cards)} records" in meta[0]
 
     references = build_references(tight.cited_pmids(), records)
     assert [(r.number, r.pmid) for r in references] == list(enumerate(tight.cited_pmids(), start=1))
-    gone = dropped - set(tight.cited_pmids())  # records no longer quoted anywhere (not in background or gaps either)
+    gone = dropped_records - set(tight.cited_pmids())  # records no longer quoted anywhere
     assert gone and not gone & {r.pmid for r in references}
 
 
-def test_null_results_and_counts_survive_trimming(sleep_evidence):
+def test_disagreements_and_counts_survive_trimming(sleep_evidence):
     plan, cards, records, themes = sleep_evidence
     full = Synthesiser(10_000).process(plan, cards, records, themes)
     tight = Synthesiser(600).process(plan, cards, records, themes)
@@ -134,9 +137,10 @@ def test_null_results_and_counts_survive_trimming(sleep_evidence):
     def section(draft, key):
         return next(s for s in draft.sections if s.key == key)
 
-    nulls = [s.checked_text for p in section(full, "disagreements").paragraphs for s in p.sentences if s.kind == "finding"]
-    assert nulls  # the sleep corpus has contrary results, and none of them is trimmed away
-    assert nulls == [s.checked_text for p in section(tight, "disagreements").paragraphs for s in p.sentences if s.kind == "finding"]
+    def texts(draft):
+        return [s.text for p in section(draft, "disagreements").paragraphs for s in p.sentences]
+
+    assert texts(full) and texts(full) == texts(tight)  # what was checked and found stays, whatever the budget
     counts = section(full, "gaps").paragraphs[0].sentences[0].text
     human = sum(1 for c in cards if c.level.kind == "human")
     assert counts.startswith(f"{human} 项人类研究中") and section(tight, "gaps").paragraphs[0].sentences[0].text == counts
