@@ -99,12 +99,12 @@ MIGRATIONS: list[str] = [
         import_name TEXT NOT NULL,
         referenced INTEGER NOT NULL,
         citing INTEGER NOT NULL
-    );
-    CREATE INDEX citation_staging_import ON citation_staging(import_name)
+    )
     """,
 ]
 
 _JOB_JSON_FIELDS = {"params", "result", "checkpoint"}
+CITATION_MOVE_CACHE_KB = 131_072
 _JOB_FIELDS = {"state", "progress_done", "progress_total", "stage", "message"} | _JOB_JSON_FIELDS
 
 
@@ -378,11 +378,15 @@ class SQLiteStore:
             )
 
     def finish_citation_import(self, name: str) -> int:
+        # In key order and with a bigger page cache: tens of millions of random-order inserts into the
+        # graph's B-tree would otherwise read and write a page per row.
+        self._conn.execute(f"PRAGMA cache_size = -{CITATION_MOVE_CACHE_KB}")
         with self._transaction() as conn:
             source = conn.execute("SELECT source FROM citation_imports WHERE name = ?", (name,)).fetchone()[0]
             added = conn.execute(
                 "INSERT OR IGNORE INTO citations (referenced, citing, source)"
-                " SELECT referenced, citing, ? FROM citation_staging WHERE import_name = ?", (source, name)
+                " SELECT referenced, citing, ? FROM citation_staging WHERE import_name = ? ORDER BY referenced, citing",
+                (source, name),
             ).rowcount
             conn.execute("DELETE FROM citation_staging WHERE import_name = ?", (name,))
             conn.execute(
