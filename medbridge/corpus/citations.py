@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from medbridge.corpus.ingest import file_sha256
+from medbridge.corpus.pubmed import open_xml
 from medbridge.errors import MedbridgeError
 from medbridge.store.base import Store
 
@@ -39,23 +40,6 @@ class CitationImportReport:
     already_imported: bool = False
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _open_text(path: Path) -> io.TextIOBase:
-    handle = open(path, "rb")
-    if handle.read(2) == b"\x1f\x8b":
-        handle.seek(0)
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=handle), encoding="utf-8", newline="")
-    handle.seek(0)
-    return io.TextIOWrapper(handle, encoding="utf-8", newline="")
-
-
 def _pmid(value: str) -> int:
     number = int(value)  # ValueError for anything but an integer
     if not 0 < number < MAX_PMID:
@@ -65,7 +49,7 @@ def _pmid(value: str) -> int:
 
 def read_pairs(path: Path) -> Iterator[tuple[int, int, int]]:
     """(line number, citing, referenced) for each data row; CitationImportError at the first bad one."""
-    with _open_text(path) as handle:
+    with io.TextIOWrapper(open_xml(path), encoding="utf-8", newline="") as handle:  # gzipped or not, by magic number
         reader = csv.reader(handle)
         try:
             header = next(reader, None)

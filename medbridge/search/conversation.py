@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Literal
 
-from medbridge.corpus.models import Record
+import msgspec
+
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.search.engine import Hit, SearchEngine, SearchOptions, Sort, TitleTranslations
 from medbridge.search.query import And, Node, Not, Or
@@ -178,24 +179,11 @@ class SearchState:
         return SearchState(list(self.concepts), list(self.excluded), replace(self.filters), self.sort, self.similar_to, self.language)
 
     def to_dict(self) -> dict:
-        return {
-            "concepts": [asdict(c) for c in self.concepts],
-            "excluded": [asdict(c) for c in self.excluded],
-            "filters": asdict(self.filters),
-            "sort": self.sort,
-            "similar_to": self.similar_to,
-            "language": self.language,
-        }
+        return msgspec.to_builtins(self)  # every turn saves the whole undo stack: asdict() took most of a turn's time
 
     @classmethod
     def from_dict(cls, data: dict) -> "SearchState":
-        def concept(d: dict) -> Concept:
-            return Concept(**{**d, "synonyms": tuple(d.get("synonyms", ()))})
-
-        raw = data.get("filters", {})
-        filters = Filters(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
-        return cls([concept(c) for c in data.get("concepts", [])], [concept(c) for c in data.get("excluded", [])],
-                   filters, data.get("sort", "relevance"), data.get("similar_to"), data.get("language", "zh"))
+        return msgspec.convert(data, cls)
 
 
 def concept_label(concept: Concept) -> str:

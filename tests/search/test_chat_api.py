@@ -83,3 +83,19 @@ def test_cli_chat_json_prints_the_last_state(sample_settings, sample_engine, mon
     counts = [h["cited_by"] for h in data["hits"]]
     assert counts == sorted(counts, reverse=True)
     assert all(set(h) >= {"pmid", "title", "year", "publication_types", "cited_by"} for h in data["hits"])
+
+
+def test_search_api_sorts_by_cited_by(client):
+    data = client.get("/api/search", params={"q": "amyloid beta oligomers", "sort": "cited_by", "limit": 30}).json()
+    counts = [h["cited_by"] for h in data["hits"]]
+    assert counts == sorted(counts, reverse=True) and counts[0] > counts[-1]
+    assert client.get("/api/search", params={"q": "tau", "sort": "citations"}).status_code == 400
+
+
+def test_cli_chat_interactive(sample_settings, sample_engine, monkeypatch):
+    monkeypatch.setenv("MEDBRIDGE_HOME", str(sample_settings.home))
+    monkeypatch.setenv("MEDBRIDGE_LLM__BACKEND", "none")
+    result = CliRunner().invoke(app, ["chat"], input="阿尔茨海默病的脑脊液生物标志物\n只要综述\n第1篇讲了什么\n撤销\nexit\n")
+    assert result.exit_code == 0, result.output
+    assert "添加：阿尔茨海默病 → Alzheimer Disease" in result.stdout and "筛选：综述" in result.stdout
+    assert "第 1 篇（PMID" in result.stdout and "已撤销上一步" in result.stdout
