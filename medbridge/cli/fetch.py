@@ -110,8 +110,11 @@ def sync(
             else:
                 progress.update(bytes_task, visible=False)
 
-        report = Syncer(st.store, settings, source, on_progress).run(
-            baseline=baseline or not updates, updates=updates or not baseline, max_files=max_files)
+        try:
+            report = Syncer(st.store, settings, source, on_progress).run(
+                baseline=baseline or not updates, updates=updates or not baseline, max_files=max_files)
+        finally:
+            source.close()
     if as_json:
         print_json(dataclasses.asdict(report))
     elif not st.quiet:

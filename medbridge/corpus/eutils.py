@@ -109,7 +109,7 @@ def _refusal(body: bytes) -> str | None:
     head = body[:4096].lstrip()
     if not head:
         return "an empty reply"
-    if b"<PubmedArticleSet" in head or b"<eSearchResult" in head and b"<ERROR>" not in body:
+    if b"<PubmedArticleSet" in head or (b"<eSearchResult" in head and b"<ERROR>" not in body):
         return None  # the XML asked for; the parser checks the rest as it reads it
     if head.startswith(b"<?xml") or head.startswith(b"<!DOCTYPE e") or head.startswith(b"<e"):
         try:
@@ -215,11 +215,11 @@ class EutilsClient:
 
     def efetch_history(self, result: SearchResult, retstart: int, retmax: int) -> bytes:
         params = {"query_key": result.query_key or "", "WebEnv": result.webenv or "", "retstart": str(retstart),
-                  "retmax": str(retmax), "retmode": "xml", "rettype": "abstract"}
+                  "retmax": str(retmax), "retmode": "xml"}
         return self._call("efetch.fcgi", history_batch(retstart, retmax), params, post=False, check=lambda body: body)
 
     def efetch_ids(self, pmids: list[int]) -> bytes:
-        params = {"id": ",".join(map(str, pmids)), "retmode": "xml", "rettype": "abstract"}
+        params = {"id": ",".join(map(str, pmids)), "retmode": "xml"}
         # POST: NCBI asks for it beyond ~200 ids (a GET URL would get too long).
         return self._call("efetch.fcgi", pmid_batch(pmids), params, post=True, check=lambda body: body)
 

@@ -94,6 +94,7 @@ class Mirror(Protocol):
     def names(self, folder: str) -> list[str]: ...
     def md5_text(self, file: PubmedFile) -> str: ...
     def local_path(self, file: PubmedFile) -> Path | None: ...
+    def close(self) -> None: ...
 
 
 class FileMirror:
@@ -113,6 +114,9 @@ class FileMirror:
 
     def local_path(self, file: PubmedFile) -> Path:
         return self.root / file.folder / file.name
+
+    def close(self) -> None:
+        pass
 
 
 class HttpMirror:
