@@ -252,14 +252,15 @@ class _EutilsHandler(_Handler):
 
     def _serve(self, query: dict[str, list[str]]) -> None:
         fake: FakeEutils = self.fake
+        arrived = time.monotonic()
         endpoint = urlsplit(self.path).path.rsplit("/", 1)[-1]
         params = {k: v[-1] for k, v in query.items()}
-        status, body, ctype, extra = self._answer(fake, endpoint, params)
+        status, body, ctype, extra = self._answer(fake, endpoint, params, arrived)
         with fake._lock:
-            fake.requests.append(EutilsRequest(endpoint, self.command, params, status, time.monotonic()))
+            fake.requests.append(EutilsRequest(endpoint, self.command, params, status, arrived))
         self.send(status, body, ctype, drop_after=extra)
 
-    def _answer(self, fake: FakeEutils, endpoint: str, params: dict[str, str]):
+    def _answer(self, fake: FakeEutils, endpoint: str, params: dict[str, str], now: float):
         json_type = "application/json"
         key = params.get("api_key")
         if key is not None and key not in fake.valid_keys:
@@ -267,7 +268,6 @@ class _EutilsHandler(_Handler):
             return 400, json.dumps(error).encode(), json_type, None
         limit = 10 if key else 3
         with fake._lock:
-            now = time.monotonic()
             while fake._recent and fake._recent[0] <= now - 1.0:
                 fake._recent.popleft()
             fake._recent.append(now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -46,12 +47,12 @@ def fetch_env(settings, eutils, monkeypatch):
 
 
 def test_the_fake_enforces_ncbi_rate_limit_and_keys(eutils):
-    """The stand-in is strict where NCBI is: a fourth request within a second is refused, a bad key is a 400."""
-    with httpx.Client() as client:
-        statuses = [client.get(eutils.base_url + "esearch.fcgi", params={"db": "pubmed", "term": "tau"}).status_code
-                    for _ in range(5)]
-        assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:]
-        bad = client.get(eutils.base_url + "esearch.fcgi", params={"db": "pubmed", "term": "tau", "api_key": "nope"})
+    """The stand-in is strict where NCBI is: more than 3 requests within a second are refused, a bad key is a 400."""
+    url = eutils.base_url + "esearch.fcgi"
+    with httpx.Client() as client, ThreadPoolExecutor(6) as pool:
+        statuses = list(pool.map(lambda _: client.get(url, params={"db": "pubmed", "term": "tau"}).status_code, range(6)))
+        assert statuses.count(200) <= 3 and statuses.count(429) >= 3
+        bad = client.get(url, params={"db": "pubmed", "term": "tau", "api_key": "nope"})
         assert bad.status_code == 400 and bad.json()["error"] == "API key invalid"
 
 
@@ -77,8 +78,6 @@ def test_fetch_a_topic_end_to_end(fetch_env, eutils, articles, tmp_path):
     assert [int(r.params["retstart"]) for r in fetches] == list(range(0, len(expected), 100))
     assert all(r.params["WebEnv"].startswith("MCID_") and r.params["query_key"] == "1" for r in fetches)
     assert eutils.count("efetch.fcgi", 429) == 0 and eutils.count("esearch.fcgi", 429) == 0
-    times = [r.at for r in eutils.requests]
-    assert all(b - a >= 1 / 3 for a, b in zip(times, times[1:]))
 
     # Fetching again asks only the search: everything is already stored.
     before = len(eutils.requests)
