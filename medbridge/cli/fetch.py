@@ -99,16 +99,19 @@ def sync(
         bytes_task = progress.add_task("", total=None, visible=False, amount="")
 
         def on_progress(event: SyncProgress) -> None:
-            progress.update(files_task, description=f"{event.stage} {event.name}", total=event.files_total,
-                            completed=event.files_done, amount=f"{event.files_done}/{event.files_total} files")
+            # Downloads run one file ahead of ingesting: each has its own line.
             if event.stage == "download":
                 speed = progress.tasks[bytes_task].speed
                 amount = f"{event.bytes_done / 1e6:,.1f}/{(event.bytes_total or 0) / 1e6:,.1f} MB" + (
                     f" at {speed / 1e6:,.1f} MB/s" if speed else "")
-                progress.update(bytes_task, visible=True, description="  downloading", total=event.bytes_total,
-                                completed=event.bytes_done, amount=amount)
-            else:
-                progress.update(bytes_task, visible=False)
+                progress.update(bytes_task, visible=True, description=f"downloading {event.name}",
+                                total=event.bytes_total, completed=event.bytes_done, amount=amount)
+                return
+            if event.stage == "verify":
+                progress.update(bytes_task, description=f"checking the MD5 of {event.name}")
+                return
+            progress.update(files_task, description=f"{event.stage} {event.name}", total=event.files_total,
+                            completed=event.files_done, amount=f"{event.files_done}/{event.files_total} files")
 
         try:
             report = Syncer(st.store, settings, source, on_progress).run(

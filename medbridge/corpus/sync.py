@@ -14,6 +14,8 @@ import errno
 import hashlib
 import re
 import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal, Protocol
@@ -252,22 +254,40 @@ class Syncer:
         files = self.pending(folders, report)
         report.pending = len(files)
         chosen = files[:max_files] if max_files is not None else files
-        for number, file in enumerate(chosen):
+        ready: list[PubmedFile] = []
+        for file in chosen:
             if not file.has_md5:
                 report.waiting = file.name
                 break
-            path, downloaded = self._obtain(file, number, len(chosen), report)
-            self.on_progress(SyncProgress("ingest", file.name, number, len(chosen)))
-            try:
-                result = ingest_file(self.store, path)
-            except PubmedParseError as exc:
-                raise SyncError(f"{file.name}: {exc.reason}; nothing of it was ingested") from exc
-            report.ingested.append(file.name)
-            report.records += result.records
-            report.deletes += result.deletes
-            if downloaded:
-                path.unlink()  # in the store now; NLM keeps the original
-            self.on_progress(SyncProgress("done", file.name, number + 1, len(chosen)))
+            ready.append(file)
+        total = len(ready)
+        # The next file downloads while this one is ingested: the network and the parser work side by side.
+        stop = threading.Event()
+        downloader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-download")
+
+        def obtain(number: int) -> Future[tuple[Path, bool]] | None:
+            return downloader.submit(self._obtain, ready[number], number, total, report, stop) if number < total else None
+
+        try:
+            upcoming = obtain(0)
+            for number, file in enumerate(ready):
+                assert upcoming is not None
+                path, downloaded = upcoming.result()
+                upcoming = obtain(number + 1)
+                self.on_progress(SyncProgress("ingest", file.name, number, total))
+                try:
+                    result = ingest_file(self.store, path)
+                except PubmedParseError as exc:
+                    raise SyncError(f"{file.name}: {exc.reason}; nothing of it was ingested") from exc
+                report.ingested.append(file.name)
+                report.records += result.records
+                report.deletes += result.deletes
+                if downloaded:
+                    path.unlink()  # in the store now; NLM keeps the original
+                self.on_progress(SyncProgress("done", file.name, number + 1, total))
+        finally:
+            stop.set()  # a download still running stops at its next chunk; its part file is resumed next time
+            downloader.shutdown(wait=True, cancel_futures=True)
         return report
 
     def _expected_md5(self, file: PubmedFile) -> str:
@@ -280,7 +300,8 @@ class Syncer:
             raise SyncError(f"{file.name}.md5: not an NLM checksum line for this file ({text.strip()[:80]!r})")
         return match.group("digest").lower()
 
-    def _obtain(self, file: PubmedFile, number: int, total: int, report: SyncReport) -> tuple[Path, bool]:
+    def _obtain(self, file: PubmedFile, number: int, total: int, report: SyncReport,
+                stop: threading.Event) -> tuple[Path, bool]:
         """The verified file, and whether it was downloaded (and so is ours to delete after ingesting)."""
         expected = self._expected_md5(file)
         local = self.mirror.local_path(file)
@@ -299,7 +320,7 @@ class Syncer:
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(target.name + ".part")
         for attempt in (1, 2):
-            self._download(file, part, number, total, report)
+            self._download(file, part, number, total, report, stop)
             self.on_progress(SyncProgress("verify", file.name, number, total))
             actual = _md5(part)
             if actual == expected:
@@ -310,7 +331,8 @@ class Syncer:
                 report.redownloaded.append(file.name)
         raise SyncError(f"{file.name}: MD5 mismatch after downloading it twice (expected {expected}, got {actual}); not ingested")
 
-    def _download(self, file: PubmedFile, part: Path, number: int, total: int, report: SyncReport) -> None:
+    def _download(self, file: PubmedFile, part: Path, number: int, total: int, report: SyncReport,
+                  stop: threading.Event) -> None:
         mirror = self.mirror
         assert isinstance(mirror, HttpMirror)
         size = mirror.size(file)
@@ -323,6 +345,8 @@ class Syncer:
 
         def on_bytes(count: int) -> None:
             nonlocal done, left
+            if stop.is_set():
+                raise SyncError(f"{file.name}: download stopped")
             left -= count
             if left < 0:  # the server sent more than it announced
                 raise SyncError(f"not enough disk space to finish {file.name}: only {_mb(room)} {where}")
