@@ -112,6 +112,8 @@ def sync(
                 return
             progress.update(files_task, description=f"{event.stage} {event.name}", total=event.files_total,
                             completed=event.files_done, amount=f"{event.files_done}/{event.files_total} files")
+            if event.files_done == event.files_total:
+                progress.update(bytes_task, visible=False)
 
         try:
             report = Syncer(st.store, settings, source, on_progress).run(
