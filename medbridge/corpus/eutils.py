@@ -140,6 +140,11 @@ def _ncbi_status_error(response: httpx.Response) -> str:
     return message
 
 
+def ncbi_rate_limiter(api_key: str | None) -> RateLimiter:
+    """NCBI's limit per site: 3 requests/s, 10 with an API key."""
+    return RateLimiter(10 if api_key else 3)
+
+
 class EutilsClient:
     """esearch/efetch for db=pubmed with NCBI's rate limit, identification parameters and retries."""
 
@@ -150,13 +155,14 @@ class EutilsClient:
         api_key: str | None = None,
         email: str | None = None,
         client: httpx.Client | None = None,
+        limiter: RateLimiter | None = None,
     ):
         self.settings = settings
         self.api_key = api_key or settings.api_key
         self.email = email or settings.email
         self._base = settings.eutils_url.rstrip("/") + "/"
         self._client = client or http_client(settings)
-        self._limiter = RateLimiter(10 if self.api_key else 3)
+        self._limiter = limiter or ncbi_rate_limiter(self.api_key)
 
     def close(self) -> None:
         self._client.close()
@@ -331,13 +337,15 @@ def fetch_runner(store: Store, settings: MedbridgeSettings) -> JobRunner:
     """Fetches as persisted jobs (the web's way in): params ``{"query", "max", "since"}`` or ``{"pmids": [...]}``.
     A job stops between batches when cancelled; resuming it fetches only what is still missing, as the CLI does."""
 
+    limiter = ncbi_rate_limiter(settings.pubmed.api_key)  # NCBI counts requests per site: jobs share one budget
+
     def handle(ctx: JobContext) -> tuple[dict, str]:
         params = ctx.params
 
         def on_progress(report: FetchReport) -> None:
             ctx.step("fetching", report.done, report.total, f"{report.fetched:,} new, {report.already_stored:,} already here")
 
-        with EutilsClient(settings.pubmed) as client:
+        with EutilsClient(settings.pubmed, limiter=limiter) as client:
             fetcher = Fetcher(store, client, settings.downloads_dir, on_progress)
             if params.get("pmids"):
                 report = fetcher.fetch_pmids([int(p) for p in params["pmids"]])
