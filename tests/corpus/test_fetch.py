@@ -4,9 +4,11 @@ answers with."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import httpx
 import pytest
@@ -239,3 +241,21 @@ def test_the_web_api_fetches_as_a_background_job(fetch_env, eutils):
     bad = client.post("/api/fetch", json={"query": TERM, "since": "last year"})
     assert bad.status_code == 400 and bad.json()["error"].startswith("not a date: 'last year'")
     assert client.post("/api/fetch", json={}).status_code == 422
+
+
+def test_more_records_on_one_day_than_the_cap_is_said_plainly(settings, articles, monkeypatch):
+    """Bisecting cannot split a single publication date. The cap is lowered to 50 on both sides (NCBI's is 9,999)
+    so that 120 records dated the same day show it without 10,000 of them."""
+    import medbridge.corpus.eutils as eutils_module
+    import pubmed_servers
+
+    monkeypatch.setattr(eutils_module, "HISTORY_CAP", 50)
+    monkeypatch.setattr(pubmed_servers, "HISTORY_CAP", 50)
+    same_day = [dataclasses.replace(a, pdat=date(2020, 3, 1)) for a in articles[:120]]
+    with FakeEutils(same_day + articles[120:130], valid_keys={GOOD_KEY}) as server:
+        pubmed = settings.pubmed.model_copy(update={"eutils_url": server.base_url, "backoff_s": 0.01})
+        with EutilsClient(pubmed, api_key=GOOD_KEY) as client:
+            report = Fetcher(open_store(settings), client, settings.downloads_dir).fetch_query("all[sb]")
+    assert report.total == 130 and report.fetched == 60  # the 10 other records, 50 of the crowded day
+    assert report.warnings == ["120 records share the publication date 2020-03-01: PubMed lets only 50 of them be "
+                               "retrieved through esearch"]
