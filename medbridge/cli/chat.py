@@ -11,8 +11,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from medbridge.cli.common import console, err_console, print_json, state
 from medbridge.corpus.citations import import_citations
+from medbridge.llm import get_llm
 from medbridge.search import open_conversations
+from medbridge.search.answer import answer_sentences
 from medbridge.search.conversation import Conversations, TurnResult
+from medbridge.translate import Translator
 
 SHOWN = 10
 EXIT_WORDS = {"exit", "quit", "q", "退出", "结束"}
@@ -43,6 +46,23 @@ def _print_turn(result: TurnResult) -> None:
     console.print()
 
 
+def _print_answer(st, conversations: Conversations, result: TurnResult) -> None:
+    """The verified short answer, sentence by sentence as the model finishes each."""
+    if st.settings.llm.backend == "none":
+        err_console.print("no answer: no language model configured (llm.backend = none)", highlight=False)
+        return
+    llm = get_llm(st.settings)
+    lang = result.conversation.turns[0].language
+    translator = Translator.from_settings(st.settings, st.store, llm) if lang == "zh" else None
+    records = st.store.get_records(h.pmid for h in result.hits)
+    for event in answer_sentences(llm, result.conversation.question, lang, [records[h.pmid] for h in result.hits if h.pmid in records],
+                                  result.recommendations, translator=translator):
+        if event["type"] == "sentence":
+            console.print(escape(event["text"]) + " " + " ".join(f"[PMID {p}]" for p in event["citations"]), highlight=False)
+        elif event["type"] == "done" and event["removed"]:
+            err_console.print(f"{event['removed']} unsupported sentence(s) removed", highlight=False)
+
+
 def _last_state(result: TurnResult) -> dict:
     data = result.to_dict()
     return {
@@ -71,6 +91,7 @@ def register(app: typer.Typer) -> None:
         turns: Annotated[Optional[list[str]], typer.Argument(help="Turns to run in order, e.g. '阿尔茨海默病的炎症' '只看近五年的' '按被引次数排序'.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Run the turns and print the last state (query, filters, concepts, hits) as JSON.")] = False,
         reopen: Annotated[Optional[str], typer.Option("--open", help="Continue a saved conversation (its id).")] = None,
+        answer: Annotated[bool, typer.Option("--answer", help="After the turns, a short answer over the top records (needs a model; every sentence verified).")] = False,
     ) -> None:
         """Search as a conversation: each turn refines the last (add or drop concepts, years, study types,
         humans only, sort by citations, "第3篇的类似文章", "第2篇讲了什么", undo). Interactive without TURNs."""
@@ -87,6 +108,8 @@ def register(app: typer.Typer) -> None:
             print_json(_last_state(result or conversations.results(conversation)))
             return
         if turns:
+            if answer and result is not None:
+                _print_answer(st, conversations, result)
             if not st.quiet:
                 err_console.print(f"conversation {conversation.id}", highlight=False)
             return

@@ -9,13 +9,14 @@ translated by the translator (cached, QA-checked) when one is given.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from medbridge.corpus.models import Record
 from medbridge.llm.base import LLM, ChatMessage
 from medbridge.research.text import split_sentences
 from medbridge.research.verify import Verifier
 from medbridge.search.recommend import Recommendation
+from medbridge.translate.base import TextTranslator
 
 MAX_SOURCES = 8
 MIN_SOURCES = 5
@@ -68,7 +69,7 @@ def answer_sentences(
     recommendations: Mapping[int, Recommendation],
     *,
     verifier: Verifier | None = None,
-    translate: Callable[[str], str] | None = None,
+    translator: TextTranslator | None = None,
 ) -> Iterator[dict]:
     """Events: ``{"type": "sentence", "text", "citations"}`` for each verified sentence as soon as the model
     has finished it, then ``{"type": "done", "kept", "removed"}``."""
@@ -89,8 +90,8 @@ def answer_sentences(
             removed += 1
             return
         kept += 1
-        if lang == "zh" and translate is not None:
-            event["text"] = translate(event["text"])
+        if lang == "zh" and translator is not None:
+            event["text"] = translator.translate_batch([event["text"]], source="en", target="zh")[0].target
         yield event
 
     for piece in llm.stream(messages, max_tokens=ANSWER_TOKENS, temperature=0.0):

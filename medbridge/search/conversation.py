@@ -515,6 +515,12 @@ class Conversation:
         return self.stack[-1]
 
     @property
+    def question(self) -> str:
+        """What the thread asks now, for the answer writer: the first question and the current concepts."""
+        concepts = ", ".join(c.mesh_name or c.en for c in self.state.concepts)
+        return f"{self.turns[0].text} ({concepts})" if self.turns else concepts
+
+    @property
     def shown(self) -> list[int]:
         return self.turns[-1].shown if self.turns else []
 

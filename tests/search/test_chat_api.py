@@ -1,6 +1,7 @@
 """The conversation JSON API, the /chat form flow, the record page's citation links and the CLI, on the sample."""
 
 import json
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,3 +100,17 @@ def test_cli_chat_interactive(sample_settings, sample_engine, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "添加：阿尔茨海默病 → Alzheimer Disease" in result.stdout and "筛选：综述" in result.stdout
     assert "第 1 篇（PMID" in result.stdout and "已撤销上一步" in result.stdout
+
+
+@pytest.mark.slow
+def test_cli_chat_answer_with_the_small_model(sample_settings, sample_engine, small_model_path, monkeypatch):
+    monkeypatch.setenv("MEDBRIDGE_HOME", str(sample_settings.home))
+    monkeypatch.setenv("MEDBRIDGE_LLM__BACKEND", "local")
+    monkeypatch.setenv("MEDBRIDGE_LLM__MODEL_PATH", str(small_model_path))
+    monkeypatch.setenv("MEDBRIDGE_LLM__N_CTX", "4096")
+    result = CliRunner().invoke(app, ["chat", "CSF biomarkers for Alzheimer disease", "only reviews", "--answer"])
+    assert result.exit_code == 0, result.output
+    shown = [line for line in result.stdout.splitlines() if line.rstrip().endswith("]") and "[PMID " in line]
+    hits = {int(p) for p in re.findall(r"PMID (\d+) ·", result.stdout)}
+    for line in shown:  # every answer sentence shown cites records of this turn's results
+        assert {int(p) for p in re.findall(r"\[PMID (\d+)\]", line)} <= hits

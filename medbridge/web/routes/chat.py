@@ -110,8 +110,6 @@ def stream_answer(conversation_id: str, request: Request, store: StoreDep, setti
     conversation = conversations.get(conversation_id)
     result = conversations.results(conversation)
     lang = conversation.turns[0].language if conversation.turns else ui_lang(request)
-    concepts = ", ".join(c.mesh_name or c.en for c in conversation.state.concepts)
-    question = f"{conversation.turns[0].text} ({concepts})" if conversation.turns else concepts
     records = store.get_records(h.pmid for h in result.hits)
 
     def events() -> Iterator[str]:
@@ -120,11 +118,8 @@ def stream_answer(conversation_id: str, request: Request, store: StoreDep, setti
             if settings.llm.backend == "none":
                 yield _event({"type": "unavailable"})
                 return
-            translator = get_translator(request) if lang == "zh" else None
-            stream = answer_sentences(
-                llm, question, lang, [records[h.pmid] for h in result.hits if h.pmid in records], result.recommendations,
-                translate=(lambda text: translator.translate_batch([text], source="en", target="zh")[0].target) if translator else None,
-            )
+            stream = answer_sentences(llm, conversation.question, lang, [records[h.pmid] for h in result.hits if h.pmid in records],
+                                      result.recommendations, translator=get_translator(request) if lang == "zh" else None)
             for event in stream:
                 yield _event(event)
         except MedbridgeError as exc:
