@@ -11,3 +11,7 @@ class NotFoundError(MedbridgeError):
 
 class ConfigError(MedbridgeError):
     """Settings that cannot work (unknown backend, missing model file, bad TOML)."""
+
+
+class StoreError(MedbridgeError):
+    """The database is unreachable or failed mid-work (the transaction in progress rolled back)."""

@@ -22,13 +22,20 @@ class _Section(BaseModel):
 
 
 class StoreSettings(_Section):
-    backend: Literal["sqlite"] = Field("sqlite", description="Store implementation.")
+    backend: Literal["sqlite", "postgresql"] = Field(
+        "sqlite", description="Store implementation: embedded SQLite, or a PostgreSQL server for many users.")
     sqlite_path: Path | None = Field(None, description="SQLite file; default MEDBRIDGE_HOME/medbridge.db.")
+    dsn: str | None = Field(
+        None, description="PostgreSQL connection string, e.g. postgresql://user:password@host:5432/medbridge.")
 
 
 class IngestSettings(_Section):
     sample_on_first_run: bool = Field(True, description="Ingest the bundled sample corpus when the store is empty.")
     batch_size: int = Field(500, ge=1, description="Records written per database statement batch.")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1,
+        description="Processes parsing files in parallel while one writer stores them (1: parse in the writer).",
+    )
 
 
 class PubmedSourceSettings(_Section):

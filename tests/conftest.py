@@ -1,17 +1,18 @@
 """Shared fixtures: real data from ../shared, a temporary MEDBRIDGE_HOME per test, the sample corpus
-ingested once per session, the web app on a real loopback port, and headless Chromium from Debian."""
+ingested once per session, the web app on a real loopback port, headless Chromium from Debian, and a
+throwaway PostgreSQL cluster (tests/pgcluster.py) for the store suites that run on both backends."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
 from typing import Callable
 
 import pytest
+from pgcluster import PostgresCluster, free_port
 
 from medbridge.corpus.sample import ensure_sample
 from medbridge.llm.models import MODELS, ensure_model
@@ -79,12 +80,6 @@ def sample_copy_settings(sample_settings, tmp_path, monkeypatch) -> MedbridgeSet
     shutil.copytree(sample_settings.home, home)
     monkeypatch.setenv("MEDBRIDGE_HOME", str(home))
     return load_settings(home=home, llm={"backend": "none"})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -163,3 +158,25 @@ def with_small_model(small_model_path: Path) -> Callable[[MedbridgeSettings], Me
         return settings.model_copy(update={"llm": llm})
 
     return switch
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster shared by the session, started the first time a test needs it."""
+    cluster = PostgresCluster().init().start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_settings(request, tmp_path, monkeypatch) -> MedbridgeSettings:
+    """A fresh, empty home on each store backend in turn (PostgreSQL: a new database of the session's cluster);
+    exported, so CLI invocations see it. Test folders whose suite must pass on both make it their ``settings``."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("MEDBRIDGE_HOME", str(home))
+    if request.param == "sqlite":
+        return load_settings(home=home)
+    dsn = request.getfixturevalue("postgres_cluster").create_database()
+    monkeypatch.setenv("MEDBRIDGE_STORE__BACKEND", "postgresql")
+    monkeypatch.setenv("MEDBRIDGE_STORE__DSN", dsn)
+    return load_settings(home=home)

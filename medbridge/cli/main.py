@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 
 from medbridge.cli import chat as chat_cli
@@ -58,7 +59,8 @@ def ingest(
             progress.update(task, advance=1, description=result.path.name)
 
         try:
-            report = ingest_paths(st.store, files, keep_going=keep_going, on_file=on_file)
+            report = ingest_paths(st.store, files, keep_going=keep_going, on_file=on_file,
+                                  workers=st.settings.ingest.workers)
         except IngestError as exc:
             progress.stop()
             err_console.print(f"error: {exc}", markup=False, highlight=False)
@@ -157,6 +159,33 @@ def export(
             err_console.print(f"{len(found)} citation(s) written to {output}", highlight=False)
     else:
         typer.echo(text, nl=False)
+
+
+@app.command("migrate-store")
+def migrate_store(
+    ctx: typer.Context,
+    to: Annotated[str, typer.Option("--to", help="PostgreSQL connection string, e.g. postgresql://user@host:5432/medbridge.")],
+) -> None:
+    """Copy the SQLite store into an empty PostgreSQL database (re-run to continue an interrupted copy)."""
+    from medbridge.store.migrate import migrate_sqlite_to_postgresql
+    from medbridge.store.postgresql import describe_dsn
+
+    st = state(ctx)
+    with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err_console, disable=st.quiet) as progress:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = progress.add_task(table, total=total)
+            progress.update(tasks[table], completed=done)
+
+        counts = migrate_sqlite_to_postgresql(st.settings.sqlite_path, to, on_progress=on_progress)
+    if not st.quiet:
+        err_console.print(
+            f"{describe_dsn(to)} holds {counts['records']:,} records, {counts['files']:,} files, "
+            f"{counts['changes']:,} changes, {counts['cache']:,} cached entries, {counts['jobs']:,} jobs; "
+            'to use it set store.backend = "postgresql" and store.dsn', highlight=False, markup=False)
 
 
 @app.command()

@@ -1,15 +1,26 @@
-"""Ingest PubMed XML files into a Store: one transaction per file, files tracked by name and checksum."""
+"""Ingest PubMed XML files into a Store: one transaction per file, files tracked by name and checksum.
+
+With several files and ``workers`` > 1, files are parsed ahead in worker processes (parsing is CPU-bound)
+while this process, the one writer, stores them in file order; records come back msgpack-encoded.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
+from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from medbridge.corpus.models import DeletedCitation
+import msgspec
+
+from medbridge.corpus.models import DeletedCitation, Record
 from medbridge.corpus.pubmed import PubmedParseError, iter_pubmed
-from medbridge.errors import MedbridgeError
+from medbridge.errors import MedbridgeError, StoreError
 from medbridge.store.base import Store
 
 XML_SUFFIXES = (".xml", ".xml.gz")
@@ -69,20 +80,78 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_file(store: Store, path: Path) -> FileResult:
+def _checksum(path: Path) -> str:
     try:
-        sha = file_sha256(path)
+        return file_sha256(path)
     except OSError as exc:
         raise PubmedParseError(path, "no such file" if isinstance(exc, FileNotFoundError) else str(exc)) from exc
+
+
+def _write_file(store: Store, path: Path, sha: str, items: Iterable[Record | DeletedCitation]) -> FileResult:
     if store.file_ingested(path.name, sha):
         return FileResult(path, "unchanged")
     with store.ingesting_file(path.name, sha) as writer:
-        for item in iter_pubmed(path):
+        for item in items:
             if isinstance(item, DeletedCitation):
                 writer.delete(item.pmid)
             else:
                 writer.put(item)
     return FileResult(path, "ingested", records=writer.written, deletes=writer.deleted)
+
+
+def ingest_file(store: Store, path: Path) -> FileResult:
+    return _write_file(store, path, _checksum(path), iter_pubmed(path))
+
+
+def _parse_encoded(path: str) -> list[bytes]:
+    """In a worker process: the file's items in order, each encoded on its own (a deletion as its bare PMID),
+    so the writer decodes one at a time instead of holding the whole file as objects."""
+    encode = msgspec.msgpack.Encoder().encode
+    return [encode(item.pmid if isinstance(item, DeletedCitation) else item) for item in iter_pubmed(path)]
+
+
+_decode_item = msgspec.msgpack.Decoder(Record | int).decode
+
+
+def _decoded(parsed: Future) -> Iterator[Record | DeletedCitation]:
+    for data in parsed.result():  # re-raises the worker's PubmedParseError inside the file's transaction
+        item = _decode_item(data)
+        yield DeletedCitation(item) if isinstance(item, int) else item
+
+
+def _raise(error: Exception) -> FileResult:
+    raise error
+
+
+def _ingest_steps(store: Store, files: list[Path], workers: int) -> Iterator[Callable[[], FileResult]]:
+    """One callable per file, in file order, that stores it. In parallel, each file's parse is started
+    ``workers`` files ahead of its storing, so no more than that many parsed files wait in memory."""
+    if workers <= 1 or len(files) <= 1:
+        for path in files:
+            yield partial(ingest_file, store, path)
+        return
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+
+    def start(path: Path) -> Callable[[], FileResult]:
+        try:
+            sha = _checksum(path)
+        except PubmedParseError as exc:
+            return partial(_raise, exc)
+        if store.file_ingested(path.name, sha):
+            return partial(FileResult, path, "unchanged")  # not worth a worker
+        return partial(_write_file, store, path, sha, _decoded(pool.submit(_parse_encoded, str(path))))
+
+    try:
+        ahead: deque[Callable[[], FileResult]] = deque()
+        for path in files:
+            ahead.append(start(path))
+            if len(ahead) > workers:
+                yield ahead.popleft()
+        while ahead:
+            yield ahead.popleft()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ingest_paths(
@@ -91,17 +160,25 @@ def ingest_paths(
     *,
     keep_going: bool = False,
     on_file: Callable[[FileResult], None] | None = None,
+    workers: int = 1,
 ) -> IngestReport:
-    """Ingest every file; a failed file leaves nothing behind. Without ``keep_going`` the first failure raises."""
+    """Ingest every file; a failed file leaves nothing behind. Without ``keep_going`` the first failure raises.
+    A store that fails (database down or lost) stops the run whatever ``keep_going`` says: no later file could
+    be written either; the file in progress rolled back, so a re-run completes the work. ``workers`` > 1
+    parses that many files at a time in worker processes."""
     report = IngestReport()
-    for path in expand_paths(paths):
-        try:
-            result = ingest_file(store, path)
-        except MedbridgeError as exc:
-            result = FileResult(path, "failed", error=str(exc))
-        report.files.append(result)
-        if on_file:
-            on_file(result)
-        if result.status == "failed" and not keep_going:
-            raise IngestError(report, result)
+    files = expand_paths(paths)
+    with closing(_ingest_steps(store, files, workers)) as steps:
+        for path, step in zip(files, steps):
+            try:
+                result = step()
+            except StoreError:
+                raise
+            except MedbridgeError as exc:
+                result = FileResult(path, "failed", error=str(exc))
+            report.files.append(result)
+            if on_file:
+                on_file(result)
+            if result.status == "failed" and not keep_going:
+                raise IngestError(report, result)
     return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import re
 import zlib
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import IO, Iterator
@@ -47,6 +48,9 @@ class PubmedParseError(MedbridgeError):
         self.path, self.reason, self.pmid, self.line = Path(path), reason, pmid, line
         where = "".join([f", line {line}" if line else "", f", after PMID {pmid}" if pmid else ""])
         super().__init__(f"{self.path}{where}: {reason}")
+
+    def __reduce__(self):  # rebuilt whole in the writing process when a parse worker raises it
+        return partial(PubmedParseError, pmid=self.pmid, line=self.line), (self.path, self.reason)
 
 
 def open_xml(path: Path) -> IO[bytes]:

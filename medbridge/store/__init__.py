@@ -13,6 +13,13 @@ def open_store(settings: MedbridgeSettings) -> Store:
 
         settings.ensure_dirs()
         return SQLiteStore(settings.sqlite_path)
+    if settings.store.backend == "postgresql":
+        from medbridge.store.postgresql import PostgreSQLStore
+
+        if not settings.store.dsn:
+            raise ConfigError('store.backend = "postgresql" needs store.dsn (postgresql://user@host:5432/dbname)')
+        settings.ensure_dirs()
+        return PostgreSQLStore(settings.store.dsn)
     raise ConfigError(f"unknown store backend {settings.store.backend!r}")
 
 

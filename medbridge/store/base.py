@@ -81,6 +81,43 @@ class FileWriter(Protocol):
         """Remove ``pmid`` (and remember it was deleted)."""
 
 
+class BatchingFileWriter:
+    """What every backend's FileWriter shares: puts are buffered (within a file the newest version of a PMID
+    wins) and handed to ``_write`` a batch at a time; a deletion first writes what came before it."""
+
+    def __init__(self, name: str, batch: int):
+        self._name = name
+        self._batch = batch
+        self._pending: dict[int, Record] = {}
+        self.written = 0
+        self.deleted = 0
+
+    def put(self, record: Record) -> None:
+        pending = self._pending.get(record.pmid)
+        if pending is None or pending.version <= record.version:
+            self._pending[record.pmid] = record
+        if len(self._pending) >= self._batch:
+            self.flush()
+
+    def delete(self, pmid: int) -> None:
+        self.flush()  # a deletion applies after every record that came before it in the file
+        self._delete(pmid)
+        self.deleted += 1
+
+    def flush(self) -> None:
+        if self._pending:
+            records = list(self._pending.values())
+            self._pending.clear()
+            self.written += self._write(records)
+
+    def _write(self, records: list[Record]) -> int:
+        """Store ``records`` unless a newer version is stored; return how many were written."""
+        raise NotImplementedError
+
+    def _delete(self, pmid: int) -> None:
+        raise NotImplementedError
+
+
 class Store(Protocol):
     # records
     def get_record(self, pmid: int) -> Record | None: ...

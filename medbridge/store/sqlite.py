@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 
 from medbridge.corpus.models import Record
 from medbridge.errors import NotFoundError
-from medbridge.store.base import Change, CitationImport, IngestedFile, Job, StoreStats
+from medbridge.store.base import BatchingFileWriter, Change, CitationImport, IngestedFile, Job, StoreStats
 
 # Append only: each entry moves the schema one version forward.
 MIGRATIONS: list[str] = [
@@ -112,28 +112,14 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class _SQLiteFileWriter:
-    """Buffers puts and writes them in batches (a few statements per 500 records instead of four per record);
-    ``written``/``deleted`` are final once the file's transaction closes."""
-
-    BATCH = 500
+class _SQLiteFileWriter(BatchingFileWriter):
+    """Writes a few statements per 500 records instead of four per record."""
 
     def __init__(self, conn: sqlite3.Connection, name: str):
+        super().__init__(name, batch=500)
         self._conn = conn
-        self._name = name
-        self._pending: dict[int, Record] = {}
-        self.written = 0
-        self.deleted = 0
 
-    def put(self, record: Record) -> None:
-        pending = self._pending.get(record.pmid)
-        if pending is None or pending.version <= record.version:
-            self._pending[record.pmid] = record
-        if len(self._pending) >= self.BATCH:
-            self.flush()
-
-    def delete(self, pmid: int) -> None:
-        self.flush()  # a deletion applies after every record that came before it in the file
+    def _delete(self, pmid: int) -> None:
         self._conn.execute("DELETE FROM records WHERE pmid = ?", (pmid,))
         self._conn.execute(
             "INSERT INTO deleted (pmid, source_file, deleted_at) VALUES (?, ?, ?)"
@@ -142,17 +128,13 @@ class _SQLiteFileWriter:
         )
         self._conn.execute("INSERT INTO changes (pmid, op) VALUES (?, 'delete')", (pmid,))
         self._conn.execute("DELETE FROM citations WHERE citing = ? AND source = 'pubmed'", (pmid,))
-        self.deleted += 1
 
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        pmids = list(self._pending)
+    def _write(self, records: list[Record]) -> int:
+        pmids = [r.pmid for r in records]
         marks = ",".join("?" * len(pmids))
         stored = dict(self._conn.execute(f"SELECT pmid, version FROM records WHERE pmid IN ({marks})", pmids))
         # A newer version already stored wins over an older one arriving later.
-        records = [r for r in self._pending.values() if stored.get(r.pmid, 0) <= r.version]
-        self._pending.clear()
+        records = [r for r in records if stored.get(r.pmid, 0) <= r.version]
         now = _now()
         self._conn.executemany(
             "INSERT INTO records (pmid, version, year, has_abstract, data, source_file, updated_at)"
@@ -169,7 +151,7 @@ class _SQLiteFileWriter:
             "INSERT OR IGNORE INTO citations (referenced, citing, source) VALUES (?, ?, 'pubmed')",
             [(reference, r.pmid) for r in records for reference in r.references],
         )
-        self.written += len(records)
+        return len(records)
 
 
 class SQLiteStore:

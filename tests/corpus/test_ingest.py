@@ -1,16 +1,25 @@
-"""Ingestion into the real SQLite store: deletes, newer versions, idempotence, and every kind of bad input."""
+"""Ingestion into the real stores (SQLite and PostgreSQL), in one process and with parse
+workers: deletes, newer versions, idempotence, and every kind of bad input."""
 
 from __future__ import annotations
 
 import gzip
 import re
+from collections import Counter
 
 import pytest
 
 from medbridge.corpus.ingest import IngestError, ingest_paths
 from medbridge.corpus.pubmed import PubmedParseError, iter_pubmed
+from medbridge.store.sqlite import SQLiteStore
 
 ONE_RECORD = "pubmed-29768149.xml"
+
+
+@pytest.fixture
+def settings(backend_settings):
+    """Every ingest test runs on SQLite and on PostgreSQL."""
+    return backend_settings
 
 
 def test_alzheimer_folder_gives_3690_unique_records(store, alzheimer_dir):
@@ -132,3 +141,31 @@ def test_keep_going_continues_and_reports(store, bad_files, fixtures_dir):
     report = ingest_paths(store, paths, keep_going=True)
     assert [f.status for f in report.files] == ["failed", "ingested", "failed"]
     assert store.stats().records == 1 and store.stats().files == 1
+
+
+def _contents(store):
+    """Records, and the change feed as a multiset (PostgreSQL numbers a batch's puts by PMID, not file order)."""
+    return store.get_records(store.all_pmids()), Counter((c.pmid, c.op) for c in store.changes_since(0, limit=100_000))
+
+
+def test_parallel_parsing_stores_the_same_as_one_process(store, alzheimer_dir, fixtures_dir, tmp_path):
+    paths = [*sorted(alzheimer_dir.glob("*.xml.gz"))[:6], fixtures_dir / "pubmed26n1334.xml.gz",
+             fixtures_dir / "pubmed26n1335.xml.gz"]
+    reference = SQLiteStore(tmp_path / "one-process.db")
+    ingest_paths(reference, paths, workers=1)
+    report = ingest_paths(store, paths, workers=2)
+    assert len(report.files) == 8 and not report.failures and report.deletes == 6 and report.records > 600
+    assert _contents(store) == _contents(reference)
+    again = ingest_paths(store, paths, workers=2)
+    assert {f.status for f in again.files} == {"unchanged"}
+
+
+def test_parallel_parsing_names_bad_files_like_one_process(store, bad_files, fixtures_dir):
+    paths = [bad_files / "malformed.xml", fixtures_dir / ONE_RECORD, bad_files / "missing.xml", bad_files / "truncated.xml.gz"]
+    one = ingest_paths(SQLiteStore(bad_files / "one-process.db"), paths, keep_going=True, workers=1)
+    parallel = ingest_paths(store, paths, keep_going=True, workers=2)
+    assert [(f.status, f.error) for f in parallel.files] == [(f.status, f.error) for f in one.files]
+    assert [f.status for f in parallel.files] == ["failed", "ingested", "failed", "failed"]
+    assert store.stats().records == 1 and store.stats().files == 1
+    with pytest.raises(IngestError, match="malformed XML"):
+        ingest_paths(store, paths, workers=2)
