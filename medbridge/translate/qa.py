@@ -688,8 +688,11 @@ def _unrelated_sentences(source: str, target: str, ctx: QAContext) -> list[str]:
     if ctx.terminology is None or ctx.source_lang.code != "en" or not is_chinese(ctx.target_lang):
         return []
     source_stems = _stems(source)
+    source_anchors = _anchors(source, ctx.source_lang)
     found = []
     for sentence in _sentences(target, ctx.target_lang):
+        if _anchors(sentence, ctx.target_lang) & source_anchors:
+            continue  # it shares a number or symbol with the source ("Abeta42检测…"): a translation of it
         glossed = related = 0
         for word in ctx.terminology.segment(sentence):
             if not re.fullmatch(r"[\u4e00-\u9fff]{2,}", word):

@@ -133,7 +133,8 @@ class ReferenceModel:
     """``reply(messages)`` for the scripted endpoint, knowing the reference pairs given; unknown texts are
     echoed (which QA reports as untranslated)."""
 
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]], edit: Callable[[str], str] = lambda answer: answer) -> None:
+        self.edit = edit  # damage a test does to every answer, as a bad model would
         self.pairs = []
         for en, zh in pairs:
             self.pairs.append((en, zh))
@@ -146,7 +147,7 @@ class ReferenceModel:
         for en, zh in self.pairs:
             answer = answer_for(sent, en, zh)
             if answer is not None:
-                return answer
+                return self.edit(answer)
         return sent
 
     def __call__(self, messages: list[dict]) -> str:
@@ -160,3 +161,15 @@ def reference_model(reference_pairs, endpoint) -> ReferenceModel:
     model = ReferenceModel((p.en, p.zh) for p in reference_pairs)
     endpoint.reply = model
     return model
+
+
+@pytest.fixture
+def damaging_model(reference_pairs, endpoint) -> Callable[[Callable[[str], str]], ReferenceModel]:
+    """``damaging_model(edit)``: the reference model, every answer passed through ``edit``, serving the endpoint."""
+
+    def make(edit: Callable[[str], str]) -> ReferenceModel:
+        model = ReferenceModel(((p.en, p.zh) for p in reference_pairs), edit)
+        endpoint.reply = model
+        return model
+
+    return make

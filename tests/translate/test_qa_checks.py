@@ -36,15 +36,16 @@ from medbridge.translate.segment import split_sentences
 EVAL_SET = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "qa_eval" / "clean.jsonl"
 
 # PMID 19622817 (JAMA 2009), RESULTS, the sentence the issue saw reversed, with its reference translation.
-JAMA_EN = ("Compared with MCI patients who did not develop AD (Abeta42, 579; range, 121-1420 ng/L; P-tau, 53; range, 15-163 ng/L; "
-           "T-tau, 294; range, 31-2483 ng/L; P < .001), patients who developed AD had lower median Abeta42 (356; range, 96-1075 ng/L) "
-           "and higher P-tau (81; range, 15-183 ng/L) and T-tau (582; range, 83-2174 ng/L).")
+JAMA_EN = ("Patients who developed AD had lower median Abeta42 (356; range, 96-1075 ng/L) and higher P-tau (81; range, 15-183 ng/L) "
+           "and T-tau (582; range, 83-2174 ng/L) levels than MCI patients who did not develop AD during follow-up (579; range, "
+           "121-1420 ng/L for Abeta42; 53; range, 15-163 ng/L for P-tau; and 294; range, 31-2483 ng/L for T-tau, P < .001).")
 JAMA_ZH = ("与随访期间未发展为AD的MCI患者相比(Abeta42为579，范围121-1420 ng/L；P-tau为53，范围15-163 ng/L；T-tau为294，范围31-2483 ng/L；"
            "P < .001)，发展为AD的患者Abeta42中位水平较低(356；范围96-1075 ng/L)，P-tau(81；范围15-183 ng/L)和T-tau(582；范围83-2174 ng/L)水平较高。")
-LR_EN = ("The combination of Abeta42/P-tau ratio and T-tau identified incipient AD with a sensitivity of 83% (95% CI, 78%-88%), "
-         "specificity of 72% (95% CI, 68%-76%), positive LR of 3.0 (95% CI, 2.5-3.4), and negative LR of 0.24 (95% CI, 0.21-0.28).")
-LR_ZH = ("Abeta42/P-tau比值与T-tau联合识别早期AD的敏感性为83%(95% CI，78%-88%)，特异性为72%(95% CI，68%-76%)，"
-         "阳性LR为3.0(95% CI，2.5-3.4)，阴性LR为0.24(95% CI，0.21-0.28)。")
+LR_EN = ("Cut-offs with sensitivity set to 85% were defined in the AD and control groups and tested in the MCI group, where the "
+         "combination of Abeta42/P-tau ratio and T-tau identified incipient AD with a sensitivity of 83% (95% CI, 78%-88%), "
+         "specificity 72% (95% CI, 68%-76%), positive LR, 3.0 (95% CI, 2.5-3.4), and negative LR, 0.24 (95% CI, 0.21-0.28).")
+LR_ZH = ("在AD组和对照组中以85%的敏感性确定临界值，并在MCI组中检验，结果显示Abeta42/P-tau比值与T-tau联合识别早期AD的敏感性为83%(95% CI，78%-88%)，"
+         "特异性为72%(95% CI，68%-76%)，阳性LR为3.0(95% CI，2.5-3.4)，阴性LR为0.24(95% CI，0.21-0.28)。")
 # PMID 30037778 (Am J Geriatr Psychiatry 2018), translated for the evaluation set.
 DOSE_EN = ("Patients received open-label antidepressant treatment for 16 weeks, initially with citalopram and then with venlafaxine, "
            "if needed, followed by random assignment to add-on donepezil 5-10 mg daily or placebo for another 62 weeks.")
@@ -122,6 +123,7 @@ def test_clean_human_translations_stay_within_one_false_error_per_20_sentences(c
 
 
 def test_spam_spliced_inside_an_acronym_is_injection_with_its_span():
+    # Modelled on the garbled translation issue 14 quotes ("…管理局(Samhs万博手机客户端a)…").
     ctx = QAContext.create("en", "zh")
     source = "Data came from the Substance Abuse and Mental Health Services Administration (SAMHSA) survey."
     target = "数据来自美国物质滥用和精神健康服务管理局(Samhs万博手机客户端a)的调查。"
@@ -153,6 +155,7 @@ def test_japanese_in_a_chinese_translation_is_the_wrong_language(ctx):
 
 
 def test_misspelt_term_is_named(ctx):
+    # The issue's example: Esketamine written ESKALAMINE in the translation.
     source = "Esketamine nasal spray was approved for treatment-resistant depression."
     target = "ESKALAMINE鼻喷雾剂已获批用于难治性抑郁症。"
     found = errors(VariantTermCheck().check([source], [target], ctx))
