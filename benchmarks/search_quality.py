@@ -1,6 +1,7 @@
 """Search quality on real records: nDCG@10 and Recall@100 for BM25, dense and hybrid, English vs Chinese.
 
     .venv/bin/python benchmarks/search_quality.py [--pubmedqa-limit 1000] [--skip-pubmedqa] [--dense-weight 0.3]
+        [--ann-min-vectors 1000]
 
 1. MeSH-topic evaluation on the bundled Alzheimer sample (3,690 records): for MeSH major topics present in
    the set, an English query and a Chinese query written the way a clinician asks; relevant = the records
@@ -193,9 +194,13 @@ def main() -> None:
     parser.add_argument("--skip-topics", action="store_true")
     parser.add_argument("--pubmedqa-lexical-only", action="store_true", help="No embedding: BM25 figures only.")
     parser.add_argument("--dense-weight", type=float, help="Hybrid fusion weight to try instead of search.dense_weight.")
+    parser.add_argument("--ann-min-vectors", type=int,
+                        help="Use the approximate vector index from this many vectors (1000: on the sample too).")
     parser.add_argument("--json", type=Path, help="Also write all figures here.")
     args = parser.parse_args()
     search = {} if args.dense_weight is None else {"dense_weight": args.dense_weight}
+    if args.ann_min_vectors is not None:
+        search["ann_min_vectors"] = args.ann_min_vectors
     fusion = load_settings(search=search).search
     print(f"hybrid = {1 - fusion.dense_weight:.2f}·BM25 + {fusion.dense_weight:.2f}·e5 (cosine floor {fusion.dense_min_similarity:.2f})")
     output: dict = {"dense_weight": fusion.dense_weight, "dense_min_similarity": fusion.dense_min_similarity}

@@ -3,11 +3,14 @@ product's lexical engine) beside PyPI bm25s and SQLite FTS5 on the same corpus i
 hybrid latency; embedding throughput.
 
     .venv/bin/python benchmarks/search_speed.py [--size 1000000] [--engines tantivy,bm25s,fts5]
+        [--ann-min-vectors 50000] [--workdir DIR]
 
 The 1M corpus is made by recombining the 3,690 real sample records: record i takes its title, MeSH and
 keywords from one record, the first half of its abstract from a second and the rest from a third, its
-year and publication types from the second. Vectors at 1M recombine the bundled real vectors the same way
-(embedding 1M abstracts on 2 cores would take days). Queries: the English and Chinese clinician-style
+year and publication types from the second. Vectors at 1M are synthetic, made from the bundled real ones
+(``synthetic_vectors``: one real vector plus half another plus noise, renormalised), because embedding 1M
+abstracts on 2 cores would take days; recall@100 of the approximate index is measured against the exact
+scan over these vectors, with the real e5 embeddings of the queries. Queries: the English and Chinese clinician-style
 questions of benchmarks/search_quality.py, interpreted as the product does.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import sqlite3
 import statistics
 import sys
@@ -42,6 +46,8 @@ from medbridge.terms import get_terminology  # noqa: E402
 from search_quality import TOPIC_QUERIES  # noqa: E402
 
 TOP_K = 100
+VECTOR_BLOCK = 50_000
+VECTOR_NOISE = 0.3  # Gaussian noise added to a mix of real vectors, as a share of a unit vector's length
 
 
 def sample_records() -> list[Record]:
@@ -139,12 +145,14 @@ def build_fts5(path: Path, docs: Iterator[Record]) -> sqlite3.Connection:
 
 
 def run_size(label: str, size: int, records: list[Record], queries: list[Interpretation], engines: set[str],
-             workdir: Path, vectors_bundle: dict, embedder: Embedder) -> list[str]:
+             workdir: Path, vectors_bundle: dict, embedder: Embedder, ann_min_vectors: int) -> list[str]:
     lines = [f"\n== {label}: {size:,} records =="]
     make_docs = (lambda: recombined(records, size)) if size != len(records) else (lambda: iter(records))
     if "tantivy" in engines:
         started = time.perf_counter()
-        index = build_tantivy(workdir / f"tantivy-{size}", make_docs(), threads=2)
+        index = LexicalIndex(workdir / f"tantivy-{size}", get_terminology())
+        if index.num_docs() != size:  # a --workdir of an earlier run keeps its index
+            index = build_tantivy(workdir / f"tantivy-{size}", make_docs(), threads=2)
         build_s = time.perf_counter() - started
         compiled = [index.compile(q.tree, q.filters, natural=q.mode == "natural") for q in queries]
         for query in compiled[:5]:
@@ -154,7 +162,7 @@ def run_size(label: str, size: int, records: list[Record], queries: list[Interpr
         p50, p95 = percentiles(samples)
         lines.append(f"tantivy  lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
                      f"size {folder_size(workdir / f'tantivy-{size}') / 1e6:8.1f} MB")
-        lines += dense_and_hybrid(index, size, records, queries, compiled, workdir, vectors_bundle, embedder)
+        lines += dense_and_hybrid(index, size, records, queries, compiled, workdir, vectors_bundle, embedder, ann_min_vectors)
     if "bm25s" in engines:
         started = time.perf_counter()
         retriever, stem = build_bm25s(workdir / f"bm25s-{size}", [flat_text(r) for r in make_docs()])
@@ -180,44 +188,89 @@ def run_size(label: str, size: int, records: list[Record], queries: list[Interpr
     return lines
 
 
+def synthetic_vectors(base: np.ndarray, size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Unit vectors made from real e5 vectors, in blocks: one real vector plus half another plus a little
+    Gaussian noise (each of 3,690² mixes is a distinct point near the real cone), renormalised."""
+    for start in range(0, size, VECTOR_BLOCK):
+        n = min(VECTOR_BLOCK, size - start)
+        mixed = base[rng.integers(0, len(base), n)] + 0.5 * base[rng.integers(0, len(base), n)]
+        mixed += rng.normal(scale=VECTOR_NOISE / np.sqrt(DIM), size=mixed.shape).astype(np.float32)
+        mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
+        yield mixed.astype(np.float16)
+
+
 def dense_and_hybrid(index: LexicalIndex, size: int, records: list[Record], queries: list[Interpretation], compiled,
-                     workdir: Path, bundle: dict, embedder: Embedder) -> list[str]:
+                     workdir: Path, bundle: dict, embedder: Embedder, ann_min_vectors: int) -> list[str]:
     pmid_vectors = [bundle[r.pmid][1] for r in records if r.pmid in bundle]
     rng = np.random.default_rng(7)
     # A scan costs the same whatever the values: without the bundle, random unit vectors time it as well.
     base = np.stack(pmid_vectors).astype(np.float32) if pmid_vectors else rng.normal(size=(len(records), DIM)).astype(np.float32)
-    store = VectorStore(workdir / f"dense-{size}")
-    chunk = 50_000
+    folder = workdir / f"dense-{size}"
+    written = VectorStore(folder)
     started = time.perf_counter()
-    for start in range(0, size, chunk):
-        n = min(chunk, size - start)
-        mixed = base[rng.integers(0, len(base), n)] + 0.5 * base[rng.integers(0, len(base), n)]
-        mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
-        pmids = list(range(100_000_000 + start, 100_000_000 + start + n)) if size != len(records) else [r.pmid for r in records][start : start + n]
-        store.add(pmids, [0] * n, mixed.astype(np.float16))
+    if len(written) == 0:
+        if size == len(records):  # the sample: its own real vectors
+            with_vectors = [r.pmid for r in records if r.pmid in bundle]
+            written.add(with_vectors, [0] * len(with_vectors), np.stack([bundle[p][1] for p in with_vectors]))
+        else:
+            first = 100_000_000
+            for block in synthetic_vectors(base, size, rng):
+                written.add(list(range(first, first + len(block))), [0] * len(block), block)
+                first += len(block)
     write_s = time.perf_counter() - started
+    exact = VectorStore(folder)  # no threshold: the full scan the graph is measured against
+    approximate = VectorStore(folder, ann_min_vectors=ann_min_vectors)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    approximate.update_graph()  # builds the graph, or catches up the one a previous run saved (--workdir)
+    graph_s = time.perf_counter() - started
+    use_graph = approximate.graph.active and len(approximate) >= ann_min_vectors
+
     query_vectors = [embedder.embed_query(q.dense_text) for q in queries]
     embed_samples = [t for q in queries[:20] for t in timed(lambda: embedder.embed_query(q.dense_text))]
-    store.search(query_vectors[0], CANDIDATES)  # page the memmap in
-    dense_samples = [t for v in query_vectors for t in timed(lambda: store.search(v, CANDIDATES))]
+    exact.search(query_vectors[0], CANDIDATES)  # page the memmap in
+    exact_samples, truths = [], []
+    for v in query_vectors:
+        started = time.perf_counter()
+        truths.append(exact.search(v, CANDIDATES))
+        exact_samples.append(time.perf_counter() - started)
+    lines = [f"e5 query embedding p50 {percentiles(embed_samples)[0]:7.1f} ms  p95 {percentiles(embed_samples)[1]:7.1f} ms",
+             f"dense exact scan (top {CANDIDATES}) p50 {percentiles(exact_samples)[0]:7.1f} ms  p95 {percentiles(exact_samples)[1]:7.1f} ms  "
+             f"vectors {size * DIM * 2 / 1e6:.0f} MB float16 (written in {write_s:.1f} s)"]
+    dense = exact
+    if use_graph:
+        approximate.search(query_vectors[0], CANDIDATES)
+        ann_samples, recall100, recall1000 = [], [], []
+        for v, truth in zip(query_vectors, truths):
+            started = time.perf_counter()
+            found = approximate.search(v, CANDIDATES)
+            ann_samples.append(time.perf_counter() - started)
+            top = {h.pmid for h in truth[:TOP_K]}
+            recall100.append(len(top & {h.pmid for h in found[:TOP_K]}) / len(top))
+            recall1000.append(len({h.pmid for h in truth} & {h.pmid for h in found}) / len(truth))
+        graph_mb = (folder / "ann.usearch").stat().st_size / 1e6
+        rss_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1e3
+        a50, a95 = percentiles(ann_samples)
+        lines += [f"dense ANN (usearch HNSW int8 + exact rescoring, top {CANDIDATES}) p50 {a50:7.1f} ms  p95 {a95:7.1f} ms  "
+                  f"recall@100 {np.mean(recall100):.3f}  recall@{CANDIDATES} {np.mean(recall1000):.3f}",
+                  f"graph: built/caught up in {graph_s:.1f} s, file {graph_mb:.0f} MB, peak RSS grew {rss_mb:.0f} MB"]
+        dense = approximate
+    else:
+        lines.append(f"dense ANN: not used below search.ann_min_vectors = {ann_min_vectors:,} (exact scan)")
 
     search_settings = load_settings().search
 
     def hybrid(query, vector) -> None:
         lexical = index.search(query, CANDIDATES)
-        dense = store.search(vector, CANDIDATES)
-        fuse_scores([(h.pmid, h.score) for h in lexical.hits], [(h.pmid, h.score) for h in dense],
+        neighbours = dense.search(vector, CANDIDATES)
+        fuse_scores([(h.pmid, h.score) for h in lexical.hits], [(h.pmid, h.score) for h in neighbours],
                     search_settings.dense_weight, search_settings.dense_min_similarity)
 
     hybrid_samples = [t for query, v in zip(compiled, query_vectors) for t in timed(lambda: hybrid(query, v))]
-    e50, e95 = percentiles(embed_samples)
-    d50, d95 = percentiles(dense_samples)
     h50, h95 = percentiles(hybrid_samples)
-    return [
-        f"e5 query embedding p50 {e50:7.1f} ms  p95 {e95:7.1f} ms",
-        f"dense scan (top {CANDIDATES}) p50 {d50:7.1f} ms  p95 {d95:7.1f} ms  vectors {size * DIM * 2 / 1e6:.0f} MB float16 (written in {write_s:.1f} s)",
-        f"hybrid (lexical {CANDIDATES} + dense {CANDIDATES} + score fusion, query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms",
-    ]
+    lines.append(f"hybrid (lexical {CANDIDATES} + dense {CANDIDATES} {'ANN' if use_graph else 'exact'} + score fusion, "
+                 f"query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms")
+    return lines
 
 
 def main() -> None:
@@ -225,6 +278,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--engines", default="tantivy,bm25s,fts5")
     parser.add_argument("--skip-sample", action="store_true")
+    parser.add_argument("--ann-min-vectors", type=int, default=load_settings().search.ann_min_vectors,
+                        help="Vectors from which the approximate index is used (the product's setting by default).")
+    parser.add_argument("--workdir", type=Path, help="Keep the built indexes here and reuse them on the next run.")
     args = parser.parse_args()
     engines = set(args.engines.split(","))
     records = sample_records()
@@ -246,9 +302,11 @@ def main() -> None:
     ]
     print("\n".join(lines), flush=True)
     with tempfile.TemporaryDirectory(prefix="medbridge-speed-") as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         sizes = ([] if args.skip_sample else [("sample", len(records))]) + [("recombined", args.size)]
         for label, size in sizes:
-            block = run_size(label, size, records, queries, engines, Path(tmp), bundle, embedder)
+            block = run_size(label, size, records, queries, engines, workdir, bundle, embedder, args.ann_min_vectors)
             print("\n".join(block), flush=True)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 

@@ -67,6 +67,19 @@ class SearchSettings(_Section):
         0.80, ge=-1, lt=1,
         description="e5 cosine below which a vector neighbour is noise (they sit in 0.7–0.9); also the zero of its score.",
     )
+    # Measured in benchmarks/search_speed.py (docs/benchmarks.md): below ~50k vectors a full scan takes a few
+    # milliseconds and needs no graph build; above, the HNSW graph keeps dense search in milliseconds.
+    ann_min_vectors: int = Field(
+        50_000, ge=1,
+        description="Vectors from which dense search uses the approximate (HNSW) index instead of scanning them all.",
+    )
+    shards: int = Field(
+        1, ge=1, le=256,
+        description="Lexical index shards (records partitioned by PMID), searched in parallel and built by one process each.",
+    )
+    build_processes: int | None = Field(
+        None, ge=1, description="Processes building shards at once (default: one per core).",
+    )
 
 
 class LLMSettings(_Section):

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Literal, Sequence
 
-import tantivy
-
 from medbridge.corpus.models import Record
 from medbridge.errors import MedbridgeError
 from medbridge.llm.base import LLM
@@ -276,8 +274,7 @@ class SearchEngine:
         """Facets over the ranked candidates of a natural-language search (they add up to ``total``)."""
         if not ordered:
             return {}
-        subset = tantivy.Query.term_set_query(self.index.lexical.schema, "pmid", [c.pmid for c in ordered])
-        return self.index.lexical.facets(subset)
+        return self.index.lexical.facets_of([c.pmid for c in ordered])
 
     def _hits(self, page: list[_Candidate], interpretation: Interpretation, title_translations: TitleTranslations | None) -> list[Hit]:
         records = self.store.get_records([c.pmid for c in page])

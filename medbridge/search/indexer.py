@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import multiprocessing
 import os
 import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
@@ -25,13 +27,15 @@ from medbridge.corpus.models import Record
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
 from medbridge.search.dense import Embedder, VectorStore, get_embedder, load_bundled_vectors, passage_text, text_hash
-from medbridge.search.lexical import IndexBusyError, LexicalIndex
+from medbridge.search.lexical import IndexBusyError
+from medbridge.search.shards import LocalShards, build_shard, open_lexical
 from medbridge.terms import Terminology, get_terminology
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHANGE_BATCH = 2_000
-EMBED_BATCH = 16
 COMPACT_WHEN_DEAD = 0.3
+# Fewer changes than this go through one process: starting a process per shard costs seconds.
+PARALLEL_BUILD_MIN_CHANGES = 20_000
 
 
 @dataclass(slots=True)
@@ -52,14 +56,14 @@ class SearchIndex:
         self.terms = terms or get_terminology()
         self.folder = settings.index_dir
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.lexical = LexicalIndex(self.folder / "lexical", self.terms)
-        self.vectors = VectorStore(self.folder / "dense")
+        self.lexical = open_lexical(self.folder, self.terms, settings.search.shards)
+        self.vectors = VectorStore(self.folder / "dense", ann_min_vectors=settings.search.ann_min_vectors)
         self._state_path = self.folder / "state.json"
         self._pending_path = self.folder / "dense" / "pending.npy"
         self._lock = threading.Lock()
         self._bundle: dict[int, tuple[int, np.ndarray]] | None = None
-        if self.lexical.created_empty and self.applied_seq:  # a new schema wiped the old index: start over
-            self._save_state(0, self.vectors_seq)
+        if self.applied_seq and (self.lexical.created_empty or self._state().get("shards", 1) != settings.search.shards):
+            self._save_state(0, self.vectors_seq)  # a new schema or shard count: the index starts over
 
     @contextmanager
     def _exclusive(self):
@@ -95,7 +99,7 @@ class SearchIndex:
 
     def _save_state(self, applied_seq: int, vectors_seq: int) -> None:
         tmp = self._state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"applied_seq": applied_seq, "vectors_seq": vectors_seq}))
+        tmp.write_text(json.dumps({"applied_seq": applied_seq, "vectors_seq": vectors_seq, "shards": self.settings.search.shards}))
         os.replace(tmp, self._state_path)
 
     def pending(self) -> list[int]:
@@ -131,9 +135,16 @@ class SearchIndex:
             target = self.store.last_change()
             pending = set(self.pending())
             if seq >= target:
+                if self.dense_enabled:
+                    self.vectors.update_graph(progress)  # an index older than the graph gets one here
                 report.pending_embeddings = len(pending) if self.dense_enabled else 0
                 return report
+            if target - lexical_seq >= PARALLEL_BUILD_MIN_CHANGES and isinstance(getattr(self.lexical, "shards", None), LocalShards):
+                lexical_seq = self._apply_to_shards_in_parallel(lexical_seq, target, report, progress)
+                self._save_state(lexical_seq, vectors_seq)
             writer = self.lexical.writer()
+            if lexical_seq == 0:
+                writer.delete_all()  # applying the feed from its start: whatever the index held goes
             start = seq
             try:
                 while changes := self.store.changes_since(seq, limit=CHANGE_BATCH):
@@ -166,8 +177,29 @@ class SearchIndex:
                 writer.close()
             if self.vectors.dead_fraction() > COMPACT_WHEN_DEAD:
                 self.vectors.compact()
+            if self.dense_enabled:
+                self.vectors.update_graph(progress)
         report.pending_embeddings = len(pending) if self.dense_enabled else 0
         return report
+
+    def _apply_to_shards_in_parallel(self, start: int, target: int, report: UpdateReport, progress: Progress | None) -> int:
+        """Bring every shard from ``start`` to ``target``, one process per shard (at most one per core):
+        each follows the feed for its own pmids and keeps its own cursor, so an interrupted build resumes
+        per shard. Returns ``target``."""
+        shards = self.lexical.shards.shards
+        workers = min(len(shards), self.settings.search.build_processes or os.cpu_count() or 1)
+        context = multiprocessing.get_context("spawn")  # no forked copies of tantivy or SQLite handles
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(build_shard, self.settings, shard.index.folder, i, len(shards), start, target)
+                       for i, shard in enumerate(shards)]
+            for done, future in enumerate(as_completed(futures), start=1):
+                changes, indexed, deleted = future.result()
+                report.applied_changes += changes
+                report.indexed += indexed
+                report.deleted += deleted
+                if progress:
+                    progress("indexing shards", done, len(shards))
+        return target
 
     def _sync_vectors(self, records: list[Record], report: UpdateReport) -> set[int]:
         """Take bundled vectors whose text hash matches; return pmids that still need embedding."""
@@ -200,14 +232,15 @@ class SearchIndex:
     ) -> int:
         """Embed records waiting for a vector, saving after every small batch (safe to interrupt)."""
         embedder = embedder or get_embedder()
+        batch = embedder.batch_size()
         todo = self.pending()
         if limit is not None:
             todo = todo[:limit]
         done = 0
-        for start in range(0, len(todo), EMBED_BATCH):
+        for start in range(0, len(todo), batch):
             if should_stop():
                 break
-            chunk = todo[start : start + EMBED_BATCH]
+            chunk = todo[start : start + batch]
             records = {
                 pmid: record
                 for pmid, record in self.store.get_records(chunk).items()
@@ -219,6 +252,7 @@ class SearchIndex:
                 self.vectors.refresh()
                 if texts:
                     self.vectors.add(list(records), [text_hash(t) for t in texts], vectors)
+                    self.vectors.update_graph()
                 self._save_pending(list(set(self.pending()) - set(chunk)))
             done += len(chunk)
             if progress:

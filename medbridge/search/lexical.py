@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -97,6 +98,29 @@ def journal_label(record: Record) -> str:
     return record.journal.medline_ta or record.journal.iso_abbreviation or record.journal.title or ""
 
 
+def bm25_idf(total_docs: int, doc_freq: int) -> float:
+    """BM25's IDF, as tantivy computes it."""
+    return math.log(1 + (total_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+
+
+class TermStatistics:
+    """Document frequencies of the terms a query uses, counted over the whole corpus. A shard compiles its
+    queries with them, so that a record scores the same whichever shard holds it (tantivy-py cannot be
+    given outside statistics, so each term's query is boosted by global IDF / the shard's own IDF).
+    Compiling with ``recording=True`` (no frequencies yet) lists the terms to count."""
+
+    def __init__(self, total_docs: int = 0, doc_freqs: dict[tuple[str, str], int] | None = None, recording: bool = False):
+        self.total_docs = total_docs
+        self.doc_freqs = doc_freqs or {}
+        self.recording = recording
+
+    def idf(self, field: str, token: str) -> float:
+        if self.recording:
+            self.doc_freqs.setdefault((field, token), 0)
+            return 1.0
+        return bm25_idf(self.total_docs, self.doc_freqs[(field, token)])
+
+
 @dataclass(slots=True)
 class LexicalHit:
     pmid: int
@@ -111,12 +135,19 @@ class LexicalResult:
 
 
 class LexicalIndex:
-    def __init__(self, folder: Path, terms: Terminology):
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+    def __init__(self, folder: Path | None, terms: Terminology):
+        """``folder`` None: an empty index in memory, which compiles queries for shards held elsewhere."""
         self.terms = terms
         self.analyzer = build_analyzer()
         self.schema = build_schema()
+        self._compiling = threading.local()  # the statistics of the compile in progress, per thread
+        if folder is None:
+            self.folder, self.created_empty = None, True
+            self.index = tantivy.Index(self.schema)
+            self.index.register_tokenizer(ANALYZER, self.analyzer)
+            return
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
         meta = self.folder / "schema.json"
         fresh = not meta.exists() or json.loads(meta.read_text()).get("version") != SCHEMA_VERSION
         self.created_empty = fresh  # the indexer then starts over from the first change
@@ -192,10 +223,26 @@ class LexicalIndex:
     def num_docs(self) -> int:
         return self.searcher().num_docs
 
-    def compile(self, node: Node | None, filters: Filters, *, natural: bool) -> tantivy.Query:
+    def compile(self, node: Node | None, filters: Filters, *, natural: bool, statistics: TermStatistics | None = None) -> tantivy.Query:
         """Query tree + filters → tantivy query. ``natural``: AND between concepts is soft (ranked by how
         many match) and synonyms inside a concept are a disjunction-max, so one concept named twice
-        does not outweigh two concepts."""
+        does not outweigh two concepts. ``statistics``: score with these corpus-wide frequencies (a shard)."""
+        self._compiling.statistics = statistics
+        try:
+            return self._compile(node, filters, natural)
+        finally:
+            self._compiling.statistics = None
+
+    @property
+    def statistics(self) -> TermStatistics | None:
+        return getattr(self._compiling, "statistics", None)
+
+    def doc_freqs(self, terms: Iterable[tuple[str, str]]) -> tuple[int, dict[tuple[str, str], int]]:
+        """This index's record count and the document frequency of each (field, token)."""
+        searcher = self.searcher()
+        return searcher.num_docs, {(field, token): searcher.doc_freq(field, token) for field, token in terms}
+
+    def _compile(self, node: Node | None, filters: Filters, natural: bool) -> tantivy.Query:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if node is not None:
             clauses.append((tantivy.Occur.Must, self._node(node, natural)))
@@ -253,6 +300,10 @@ class LexicalIndex:
         out["year"].sort(key=lambda item: item[0], reverse=True)
         return out
 
+    def facets_of(self, pmids: list[int], size: int = 15) -> dict[str, list[tuple[str, int]]]:
+        """Counts over the given records."""
+        return self.facets(tantivy.Query.term_set_query(self.schema, "pmid", pmids), size)
+
     # -- query building ---------------------------------------------------------------------------
     def _node(self, node: Node, natural: bool) -> tantivy.Query:
         if isinstance(node, Term):
@@ -288,14 +339,14 @@ class LexicalIndex:
         if term.field in ("mh", "majr"):
             return self._mesh(term, major=term.field == "majr")
         if term.field == "pmid":
-            return tantivy.Query.term_query(self.schema, "pmid", int(term.text))
+            return tantivy.Query.term_query(self.schema, "pmid", int(term.text))  # one record: nothing to weigh
         value = term.text.lower()
         if term.field == "la":
             value = LANGUAGE_CODES.get(value, value)
         field = {"pt": "pt", "la": "la", "ta": "journal_any"}[term.field]
         if term.prefix:
             return tantivy.Query.regex_query(self.schema, field, re.escape(value) + ".*")
-        return tantivy.Query.term_query(self.schema, field, value)
+        return self._scored_term(field, value)
 
     def _text_query(self, field: str, term: Term) -> tantivy.Query | None:
         if field == "author":
@@ -310,27 +361,38 @@ class LexicalIndex:
                 return tantivy.Query.regex_query(self.schema, field, re.escape(stem) + ".*")
             return tantivy.Query.phrase_prefix_query(self.schema, field, [*words[:-1], stem])
         if len(words) == 1:
-            return tantivy.Query.term_query(self.schema, field, words[0])
+            return self._scored_term(field, words[0])
         if field in PAIR_FIELDS:
             return self._pairs_query(field, words)
-        return tantivy.Query.phrase_query(self.schema, field, words)
+        phrase = tantivy.Query.phrase_query(self.schema, field, words)  # scored by the sum of its words' IDFs
+        if self.statistics is None:
+            return phrase
+        return tantivy.Query.boost_query(phrase, sum(self._idf(field, w) for w in words) / sum(self._local_idf(field, w) for w in words))
+
+    def _local_idf(self, field: str, token: str) -> float:
+        searcher = self.index.searcher()
+        return bm25_idf(searcher.num_docs, searcher.doc_freq(field, token))
+
+    def _idf(self, field: str, token: str) -> float:
+        """The IDF a term scores with: corpus-wide while compiling for a shard, else this index's own."""
+        return self.statistics.idf(field, token) if self.statistics is not None else self._local_idf(field, token)
+
+    def _scored_term(self, field: str, value: str) -> tantivy.Query:
+        """A BM25-scored term query; on a shard boosted so that it scores with the corpus-wide IDF."""
+        query = tantivy.Query.term_query(self.schema, field, value)
+        if self.statistics is None:
+            return query
+        return tantivy.Query.boost_query(query, self.statistics.idf(field, value) / self._local_idf(field, value))
 
     def _pairs_query(self, field: str, words: list[str]) -> tantivy.Query:
         """The phrase as its adjacent word pairs, all present (the phrase, up to pairs found apart). Scored as
         tantivy scores a phrase, by the sum of its words' IDFs, so that swapping the phrase search for pairs
         leaves the ranking as it was: the pairs' own (higher, shared) IDF is scaled to that sum."""
-        searcher = self.index.searcher()
-        total = searcher.num_docs
-
-        def idf(name: str, token: str) -> float:  # BM25's, as tantivy computes it
-            found = searcher.doc_freq(name, token)
-            return math.log(1 + (total - found + 0.5) / (found + 0.5))
-
         pairs = list(dict.fromkeys(word_pairs(words)))
-        queries = [tantivy.Query.term_query(self.schema, PAIR_FIELDS[field], pair) for pair in pairs]
+        queries = [self._scored_term(PAIR_FIELDS[field], pair) for pair in pairs]
         query = queries[0] if len(queries) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
-        pair_idf = sum(idf(PAIR_FIELDS[field], pair) for pair in pairs)
-        return tantivy.Query.boost_query(query, sum(idf(field, word) for word in words) / pair_idf)
+        pair_idf = sum(self._idf(PAIR_FIELDS[field], pair) for pair in pairs)
+        return tantivy.Query.boost_query(query, sum(self._idf(field, word) for word in words) / pair_idf)
 
     def _mesh(self, term: Term, *, major: bool) -> tantivy.Query:
         """[mh]/[majr]: the descriptor and everything under it in the MeSH tree (PubMed's explosion)."""
@@ -341,7 +403,7 @@ class LexicalIndex:
             return text_query or tantivy.Query.empty_query()
         values = [descriptor.ui, *descriptor.tree_numbers]
         return tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, tree_field, v)) for v in values]
+            [(tantivy.Occur.Should, self._scored_term(tree_field, v)) for v in values]
         )
 
     def _years(self, start: int | None, end: int | None) -> tantivy.Query:
@@ -356,7 +418,7 @@ class LexicalIndex:
                 normalized = [LANGUAGE_CODES.get(v.lower(), v.lower()) if field == "la" else v.lower() for v in values]
                 queries.append(
                     tantivy.Query.boolean_query(
-                        [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, field, v)) for v in normalized]
+                        [(tantivy.Occur.Should, self._scored_term(field, v)) for v in normalized]
                     )
                 )
         if filters.has_abstract is not None:
