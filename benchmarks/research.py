@@ -3,6 +3,7 @@
     python benchmarks/research.py                    # default model if it can be assembled, else backend none
     python benchmarks/research.py --backend none     # extractive only
     python benchmarks/research.py --max-sources 20 --questions 2
+    python benchmarks/research.py --pick 0,5                 # questions 0 and 5 only
 
 Runs in a fresh MEDBRIDGE_HOME holding the bundled sample (or $MEDBRIDGE_HOME if it has records). Figures:
 - wall time and word count per review (English words plus Chinese words as jieba segments them, the measure
@@ -17,7 +18,8 @@ Runs in a fresh MEDBRIDGE_HOME holding the bundled sample (or $MEDBRIDGE_HOME if
 - merged: share of the theme statements that cite ≥ 2 records (target ≥ 30 % where the corpus allows);
 - pair support: share of (statement, record) citation pairs the verifier found supported as drafted, and of the
   final pairs passing the strict check (a quote verbatim in its record; a "consistent with" record's own
-  finding verbatim in its abstract, same direction, e5 ≥ 0.90; a model sentence lexical overlap ≥ 0.8) — ≥ 95 %;
+  finding verbatim in its abstract, not opposite in direction, e5 ≥ 0.915 and ≥ 2 shared glossary concepts
+  besides statistics and method terms; a model sentence lexical overlap ≥ 0.8 with its record) — ≥ 95 %;
 - evidence-level accuracy on every cited record against what MeSH check tags and publication types say
   (Humans only → human; Animals only → animal or cell model; trial, meta-analysis, review or case-report types
   → human with that design; records tagged both or neither are not decidable and only counted), for the
@@ -38,7 +40,8 @@ from medbridge.corpus.sample import ensure_sample
 from medbridge.errors import ConfigError
 from medbridge.research import ResearchPipeline, ResearchRequest, Review, research_runner, review_of
 from medbridge.research.evidence import EvidenceClassifier
-from medbridge.research.findings import SAME_MIN, direction
+from medbridge.research.findings import SAME_MIN, direction, opposite
+from medbridge.research.models import EvidenceField
 from medbridge.research.localise import english_leaks
 from medbridge.research.verify import Verifier
 from medbridge.search import SearchOptions, search
@@ -79,8 +82,10 @@ def strict_pair(sentence, record, verifier: Verifier) -> bool:
     abstract = " ".join(sec.text for sec in record.abstract)
     if record.pmid in sentence.consistent:
         quote = next((s.quote for s in sentence.supports if s.pmid == record.pmid), "")
-        return (quote in abstract and direction(quote) == direction(sentence.checked_text)
-                and verifier.embeddings.similarity(sentence.checked_text, quote) >= SAME_MIN + 0.02)
+        shared = verifier.analyser.finding(0, EvidenceField(quote, quote), 0).terms & \
+            verifier.analyser.finding(0, EvidenceField(sentence.checked_text, sentence.checked_text), 0).terms
+        return (quote in abstract and not opposite(direction(quote), direction(sentence.checked_text)) and len(shared) >= 2
+                and verifier.embeddings.similarity(sentence.checked_text, quote) >= SAME_MIN)
     if sentence.origin in ("quote", "rewritten"):
         return sentence.checked_text in abstract
     return verifier.check(sentence.checked_text, record).lexical >= 0.8
@@ -144,6 +149,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=("default", "none"), default="default")
     parser.add_argument("--max-sources", type=int, default=20)
     parser.add_argument("--questions", type=int, default=len(QUESTIONS))
+    parser.add_argument("--pick", default="", help="comma-separated question numbers (from 0) instead of the first N")
     args = parser.parse_args()
 
     base = get_settings()
@@ -171,7 +177,8 @@ def main() -> None:
 
     rows = []
     verifier, classifier = Verifier(), EvidenceClassifier()
-    for question, lang in QUESTIONS[: args.questions]:
+    chosen = [QUESTIONS[int(i)] for i in args.pick.split(",")] if args.pick else QUESTIONS[: args.questions]
+    for question, lang in chosen:
         job = runner.submit(ResearchRequest.create(question, settings, lang, args.max_sources).params())
         started = time.monotonic()
         job = runner.run(job.id)

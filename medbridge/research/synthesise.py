@@ -42,7 +42,8 @@ MAX_BACKGROUND, MIN_BACKGROUND = 2, 1
 MAX_GAPS, MIN_GAPS = 4, 2
 MAX_GLOSS_TERMS = 4
 MIN_STATEMENTS_PER_THEME = 2
-STATEMENTS_PER_PARAGRAPH = 3  # trimming never thins a theme below its best statements
+STATEMENTS_PER_PARAGRAPH = 3
+MAX_STATEMENTS_PER_RECORD = 2  # trimming never thins a theme below its best statements
 STATEMENT_PROMPT = (
     "You write one sentence of a biomedical literature review. The numbered findings below come from different "
     "studies and report the same result. Write one English sentence beginning 'Several studies found that' which "
@@ -290,6 +291,7 @@ class Synthesiser:
             best = max(votes.values(), default=0)
             theme = next((theme_of[p] for p in group.pmids if votes.get(theme_of.get(p, -1)) == best), 0)
             statements.append(Statement(group, theme, min(rank(levels.get(p)) for p in group.pmids)))
+        statements = self._per_record(statements, cards)
         self._write_statements(statements)
 
         limitations = []
@@ -299,6 +301,22 @@ class Synthesiser:
                     used.add(field.quote)
                     limitations.append((card.pmid, field))
         return Selection(background, statements, contraries, compared, limitations)
+
+    @staticmethod
+    def _per_record(statements: list[Statement], cards: Sequence[EvidenceCard]) -> list[Statement]:
+        """At most ``MAX_STATEMENTS_PER_RECORD`` statements quote one record: those other records agree with
+        first, then its conclusion, then its findings in abstract order — a paper is not a list of its sentences."""
+        conclusions = {c.conclusion.quote for c in cards if c.conclusion}
+        order = sorted(range(len(statements)), key=lambda i: (len(statements[i].group.members) == 1,
+                                                              statements[i].group.members[0].quote not in conclusions, i))
+        quoted: Counter[int] = Counter()
+        kept = set()
+        for i in order:
+            pmid = statements[i].group.members[0].pmid
+            if quoted[pmid] < MAX_STATEMENTS_PER_RECORD:
+                quoted[pmid] += 1
+                kept.add(i)
+        return [s for i, s in enumerate(statements) if i in kept]
 
     def _write(self, plan: Plan, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme],
                selection: Selection) -> Draft:
