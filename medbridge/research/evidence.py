@@ -324,7 +324,8 @@ def profile(levels: Sequence[EvidenceLevel], lang: str) -> str:
         if not of_kind:
             continue
         if kind == "human":
-            details = Counter(LABELS[lang][level.design] for level in sorted(of_kind, key=rank))
+            unstated = "设计未说明" if lang == "zh" else "design not stated"
+            details = Counter(LABELS[lang][level.design] if level.design else unstated for level in sorted(of_kind, key=rank))
         elif kind == "animal":
             details = Counter(species_label(level.species[0], lang) if level.species else ("未说明物种" if lang == "zh" else "species not stated")
                               for level in of_kind)
