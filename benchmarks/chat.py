@@ -33,9 +33,9 @@ sys.path.insert(0, str(REPO))
 
 from medbridge.corpus.citations import import_citations  # noqa: E402
 from medbridge.corpus.sample import ensure_sample  # noqa: E402
-from medbridge.search import open_search  # noqa: E402
 from medbridge.search.conversation import Conversations, TurnResult  # noqa: E402
 from medbridge.search.recommend import Recommender  # noqa: E402
+from medbridge.services import Services  # noqa: E402
 from medbridge.settings import load_settings  # noqa: E402
 from medbridge.store import open_store  # noqa: E402
 
@@ -164,10 +164,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def run_conversations(home: Path) -> None:
-    settings = load_settings(home=home, llm={"backend": "none"})
-    store = open_store(settings)
+    services = Services.from_settings(load_settings(home=home, llm={"backend": "none"}))
+    settings, store = services.settings, services.store
     ensure_sample(store)
-    engine = open_search(store, settings)
+    engine = services.search_engine
     engine.index.update()
     chats = Conversations(store, engine, page_size=settings.search.page_size)
     recommender = Recommender(engine.index.terms, engine.index.lexical.analyzer)

@@ -26,12 +26,11 @@ import doc_samples  # noqa: E402
 
 from medbridge.documents.fidelity import measure_pdf  # noqa: E402
 from medbridge.documents.intake import DocumentLimits  # noqa: E402
-from medbridge.documents.jobs import default_translator  # noqa: E402
 from medbridge.documents.languages import target_share  # noqa: E402
 from medbridge.documents.pipeline import DocumentTask, translate_document  # noqa: E402
 from medbridge.documents.segments import translated_runs  # noqa: E402
+from medbridge.services import Services  # noqa: E402
 from medbridge.settings import load_settings  # noqa: E402
-from medbridge.store import open_store  # noqa: E402
 from medbridge.translate.qa import QAContext, source_language_share  # noqa: E402
 
 
@@ -60,8 +59,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="medbridge-docbench-"))
     llm = {"backend": "none"} if args.terms_only else ({"backend": "local", "model_path": str(args.model)} if args.model else {})
     settings = load_settings(home=args.home or work / "home", **({"llm": llm} if llm else {}))
-    store = open_store(settings)
-    translator = default_translator(settings, store)
+    services = Services.from_settings(settings)
+    translator = services.document_translator
     limits = DocumentLimits.from_settings(settings.documents)
 
     records = doc_samples.abstracts(2)

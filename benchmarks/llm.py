@@ -21,7 +21,7 @@ import time
 from medbridge.llm import ChatMessage, ChatRequest, get_llm
 from medbridge.llm.local import LocalLLM
 from medbridge.llm.models import DEFAULT_MODEL, MODELS
-from medbridge.settings import get_settings
+from medbridge.settings import load_settings
 
 PASSAGE = (
     "Alzheimer's disease is a progressive neurodegenerative disorder characterised by extracellular amyloid-beta "
@@ -37,7 +37,7 @@ PASSAGE = (
 
 
 def bench(name: str, runs: int, max_tokens: int, threads: int | None) -> None:
-    settings = get_settings()
+    settings = load_settings()
     chosen = {"backend": "local", "model_path": name, "n_threads": threads or settings.llm.n_threads}
     llm = get_llm(settings.model_copy(update={"llm": settings.llm.model_copy(update=chosen)}))
     assert isinstance(llm, LocalLLM)

@@ -41,11 +41,13 @@ from medbridge.errors import ConfigError
 from medbridge.research import ResearchPipeline, ResearchRequest, Review, research_runner, review_of
 from medbridge.research.evidence import EvidenceClassifier
 from medbridge.research.findings import SAME_MIN, direction, opposite
-from medbridge.research.models import EvidenceField
 from medbridge.research.localise import english_leaks
+from medbridge.research.models import EvidenceField
+from medbridge.research.vectors import SentenceEmbeddings
 from medbridge.research.verify import Verifier
-from medbridge.search import SearchOptions, search
-from medbridge.settings import get_settings, load_settings
+from medbridge.search import SearchEngine, SearchOptions, search
+from medbridge.services import Services
+from medbridge.settings import load_settings
 from medbridge.store import open_store
 
 QUESTIONS = [
@@ -63,14 +65,14 @@ _DESIGN_TYPES = {"Meta-Analysis": "meta_analysis", "Systematic Review": "meta_an
 CENTRAL = 10
 
 
-def central_records(store, settings, review: Review) -> list[int]:
+def central_records(engine: SearchEngine, review: Review) -> list[int]:
     """Top hits of the question's MeSH headings ANDed, as major topics first; headings are dropped from the
     end until at least 5 records match."""
     headings = list(review.plan.mesh)
     while headings:
         for tag in ("majr", "mh"):
             query = " AND ".join(f'"{name}"[{tag}]' for name in headings)
-            hits = search(store, settings, query, SearchOptions(limit=CENTRAL)).hits
+            hits = search(engine, query, SearchOptions(limit=CENTRAL)).hits
             if len(hits) >= 5:
                 return [h.pmid for h in hits]
         headings.pop()
@@ -152,31 +154,32 @@ def main() -> None:
     parser.add_argument("--pick", default="", help="comma-separated question numbers (from 0) instead of the first N")
     args = parser.parse_args()
 
-    base = get_settings()
+    base = load_settings()
     home = base.home
     store = open_store(base) if base.sqlite_path.exists() else None
     if store is None or store.stats().records == 0:
         home = Path(tempfile.mkdtemp(prefix="medbridge-research-bench-"))
         store = open_store(load_settings(home=home))
         ensure_sample(store)
-    settings = load_settings(home=home, llm={"backend": "none"})
+    services = Services(load_settings(home=home, llm={"backend": "none"}), store=store)
     if args.backend == "default":
         try:
-            candidate = load_settings(home=home, llm={"backend": "local"})
-            pipeline = ResearchPipeline.from_settings(store, candidate)
-            settings = candidate
+            candidate = Services(load_settings(home=home, llm={"backend": "local"}), store=store)
+            pipeline = ResearchPipeline.from_services(candidate)
+            services = candidate
         except ConfigError as exc:
             print(f"default model unavailable ({exc}); running with backend none")
-            pipeline = ResearchPipeline.from_settings(store, settings)
+            pipeline = ResearchPipeline.from_services(services)
     else:
-        pipeline = ResearchPipeline.from_settings(store, settings)
+        pipeline = ResearchPipeline.from_services(services)
+    settings = services.settings
     print(f"model: {pipeline.llm.model_id if pipeline.llm else 'none (extractive)'}; max sources {args.max_sources}; "
           f"corpus {store.stats().records} records")
-    runner = research_runner(store, settings, pipeline)
-    search(store, settings, "warm up the index", SearchOptions(limit=1))
+    runner = research_runner(services, pipeline)
+    search(services.search_engine, "warm up the index", SearchOptions(limit=1))
 
     rows = []
-    verifier, classifier = Verifier(), EvidenceClassifier()
+    verifier, classifier = Verifier(SentenceEmbeddings(services.embedder)), EvidenceClassifier()
     chosen = [QUESTIONS[int(i)] for i in args.pick.split(",")] if args.pick else QUESTIONS[: args.questions]
     for question, lang in chosen:
         job = runner.submit(ResearchRequest.create(question, settings, lang, args.max_sources).params())
@@ -190,7 +193,7 @@ def main() -> None:
         v = review.verification
         refs = [r.pmid for r in review.references]
         resolvable = len(store.get_records(refs)) / len(refs) if refs else 1.0
-        central = central_records(store, settings, review)
+        central = central_records(services.search_engine, review)
         coverage = len(set(central) & set(refs)) / len(central) if central else float("nan")
         cited = list(store.get_records(refs).values())
         good, decidable, undecidable = level_accuracy(cited, classifier, True)

@@ -66,9 +66,11 @@ class CountingLLM:
         answers = self.llm.complete_many(requests, **kwargs)
         self.seconds += time.perf_counter() - start
         self.calls += len(answers)  # follow-ups (retries) included
-        counter = getattr(self.llm, "count_tokens", None)
-        self.tokens += sum(counter(a) if counter else max(1, len(a) // 2) for a in answers)
+        self.tokens += sum(self.llm.count_tokens(a) for a in answers)
         return answers
+
+    def count_tokens(self, text: str) -> int:
+        return self.llm.count_tokens(text)
 
     def stream(self, messages: Sequence[ChatMessage], **kwargs):
         return self.llm.stream(messages, **kwargs)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -196,9 +195,3 @@ def load_settings(**overrides) -> MedbridgeSettings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"setting {where}: {first['msg']}") from exc
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> MedbridgeSettings:
-    """Process-wide settings; tests build their own with load_settings(home=...)."""
-    return load_settings()

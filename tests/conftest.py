@@ -16,6 +16,7 @@ from pgcluster import PostgresCluster, free_port
 
 from medbridge.corpus.sample import ensure_sample
 from medbridge.llm.models import MODELS, ensure_model
+from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings, load_settings
 from medbridge.store import Store, open_store
 
@@ -71,6 +72,12 @@ def sample_settings(tmp_path_factory) -> MedbridgeSettings:
 @pytest.fixture(scope="session")
 def sample_store(sample_settings) -> Store:
     return open_store(sample_settings)
+
+
+@pytest.fixture(scope="session")
+def sample_services(sample_settings, sample_store) -> Services:
+    """The services of the sample home (no model), shared by the session. Treat as read-only."""
+    return Services(sample_settings, store=sample_store)
 
 
 @pytest.fixture

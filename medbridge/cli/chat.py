@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from medbridge.cli.common import console, err_console, print_json, state
-from medbridge.corpus.citations import import_citations
-from medbridge.llm import get_llm
-from medbridge.search import open_conversations
-from medbridge.search.answer import answer_sentences
-from medbridge.search.conversation import Conversations, TurnResult
-from medbridge.translate import Translator
+from medbridge.cli.common import CLIState, console, err_console, print_json, state
+
+if TYPE_CHECKING:  # the search package loads when a command runs
+    from medbridge.search.conversation import Conversations, TurnResult
 
 SHOWN = 10
 EXIT_WORDS = {"exit", "quit", "q", "退出", "结束"}
@@ -46,17 +42,22 @@ def _print_turn(result: TurnResult) -> None:
     console.print()
 
 
-def _print_answer(st, conversations: Conversations, result: TurnResult) -> None:
+def _print_answer(st: CLIState, result: TurnResult) -> None:
     """The verified short answer, sentence by sentence as the model finishes each."""
-    if st.settings.llm.backend == "none":
+    from medbridge.research.vectors import SentenceEmbeddings
+    from medbridge.research.verify import Verifier
+    from medbridge.search.answer import answer_sentences
+
+    services = st.services
+    if not services.has_llm:
         err_console.print("no answer: no language model configured (llm.backend = none)", highlight=False)
         return
-    llm = get_llm(st.settings)
     lang = result.conversation.turns[0].language
-    translator = Translator.from_settings(st.settings, st.store, llm) if lang == "zh" else None
+    translator = services.translator if lang == "zh" else None
     records = st.store.get_records(h.pmid for h in result.hits)
-    for event in answer_sentences(llm, result.conversation.question, lang, [records[h.pmid] for h in result.hits if h.pmid in records],
-                                  result.recommendations, translator=translator):
+    for event in answer_sentences(services.llm, result.conversation.question, lang,
+                                  [records[h.pmid] for h in result.hits if h.pmid in records], result.recommendations,
+                                  verifier=Verifier(SentenceEmbeddings(services.embedder)), translator=translator):
         if event["type"] == "sentence":
             console.print(escape(event["text"]) + " " + " ".join(f"[PMID {p}]" for p in event["citations"]), highlight=False)
         elif event["type"] == "done" and event["removed"]:
@@ -95,8 +96,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search as a conversation: each turn refines the last (add or drop concepts, years, study types,
         humans only, sort by citations, "第3篇的类似文章", "第2篇讲了什么", undo). Interactive without TURNs."""
+        from medbridge.search import open_conversations
+
         st = state(ctx)
-        conversations: Conversations = open_conversations(st.store, st.settings)
+        conversations: Conversations = open_conversations(st.services.search_engine)
         conversation = conversations.get(reopen) if reopen else conversations.start()
         result: TurnResult | None = None
         for turn in turns or []:
@@ -109,7 +112,7 @@ def register(app: typer.Typer) -> None:
             return
         if turns:
             if answer and result is not None:
-                _print_answer(st, conversations, result)
+                _print_answer(st, result)
             if not st.quiet:
                 err_console.print(f"conversation {conversation.id}", highlight=False)
             return
@@ -132,6 +135,10 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path, typer.Argument(help="CSV with the header citing,referenced (NIH Open Citation Collection), plain or gzipped.")],
     ) -> None:
         """Import citation pairs (streaming, resumable: run it again after an interruption)."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        from medbridge.corpus.citations import import_citations
+
         st = state(ctx)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, disable=st.quiet) as progress:
             task = progress.add_task(f"reading {file.name}", total=None)

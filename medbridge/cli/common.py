@@ -12,8 +12,9 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from medbridge.errors import MedbridgeError
-from medbridge.settings import MedbridgeSettings, load_settings
-from medbridge.store import Store, open_store
+from medbridge.services import Services
+from medbridge.settings import MedbridgeSettings
+from medbridge.store import Store
 
 console = Console()                  # results
 err_console = Console(stderr=True)   # messages, progress
@@ -21,22 +22,26 @@ err_console = Console(stderr=True)   # messages, progress
 
 @dataclass
 class CLIState:
+    """The Typer context object: global options and the invocation's ``Services`` (built on first use, so
+    ``--help`` and bad options never read the settings)."""
+
     debug: bool = False
     quiet: bool = False
-    _settings: MedbridgeSettings | None = None
-    _store: Store | None = field(default=None, repr=False)
+    _services: Services | None = field(default=None, repr=False)
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = Services.from_settings()
+        return self._services
 
     @property
     def settings(self) -> MedbridgeSettings:
-        if self._settings is None:
-            self._settings = load_settings()
-        return self._settings
+        return self.services.settings
 
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.settings)
-        return self._store
+        return self.services.store
 
 
 class MedbridgeGroup(TyperGroup):

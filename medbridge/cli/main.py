@@ -200,7 +200,7 @@ def serve(
     from medbridge.web.app import create_app
 
     st = state(ctx)
-    web_app = create_app(st.settings, prepare=True)
+    web_app = create_app(st.services, prepare=True)
     uvicorn.run(web_app, host=host or st.settings.web.host, port=port or st.settings.web.port, log_level="info")
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from medbridge.cli.common import console, err_console, print_json, state
-from medbridge.research import STAGES, ResearchError, ResearchRequest, research_runner, review_of, to_markdown, write_review
+from medbridge.research import STAGES, ResearchError, ResearchRequest, review_of, to_markdown, write_review
 from medbridge.store.base import Job
 
 
@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         st = state(ctx)
         if output is not None and output.suffix.lower() not in (".md", ".html", ".docx"):
             raise ResearchError(f"{output.name}: choose an output ending in .md, .html or .docx")
-        runner = research_runner(st.store, st.settings)
+        runner = st.services.research_runner
         if resume:
             job = runner.get(resume)
         elif question:

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from medbridge.cli.common import console, err_console, print_json, state
-from medbridge.search import Filters, QuerySyntaxError, SearchOptions, open_search, search, similar_articles
+from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
 from medbridge.search.engine import SearchResult
 from medbridge.search.lexical import IndexBusyError
 
@@ -73,7 +73,7 @@ def register(app: typer.Typer) -> None:
         )
         _catch_up(st)
         try:
-            result = search(st.store, st.settings, query, options)
+            result = search(st.services.search_engine, query, options)
         except QuerySyntaxError as exc:
             err_console.print(f"error: {exc}", markup=False, highlight=False)
             err_console.print(exc.pointer(), markup=False, highlight=False)
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
         """Articles similar to a record: embedding neighbours, shared MeSH descriptors and references."""
         st = state(ctx)
         _catch_up(st)
-        articles = similar_articles(st.store, st.settings, pmid, limit)
+        articles = similar_articles(st.services.search_engine, pmid, limit)
         if as_json:
             print_json({"pmid": pmid, "similar": [a.to_dict() for a in articles]})
             return
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Bring the search index up to date with the corpus (resumable: interrupt and run again)."""
         st = state(ctx)
-        index = open_search(st.store, st.settings).index
+        index = st.services.search_engine.index
         with _progress(st.quiet) as progress:
             tasks: dict[str, int] = {}
 
@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
 
 def _catch_up(st) -> None:
     """Index changes not yet applied, with a progress bar when there are many (first run, big ingest)."""
-    index = open_search(st.store, st.settings).index
+    index = st.services.search_engine.index
     if index.behind() < 500:
         return
     with _progress(st.quiet) as progress:

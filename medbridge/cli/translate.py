@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
@@ -13,23 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from medbridge.cli.common import console, err_console, print_json, state
 from medbridge.errors import MedbridgeError, NotFoundError
-from medbridge.llm import get_llm
 from medbridge.terms import GlossaryEntry, load_user_glossary
-from medbridge.translate import QAProblem, Translator, get_language, qa_report
+from medbridge.text import guess_language
+from medbridge.translate import QAProblem, get_language, qa_report
 from medbridge.translate.qa_messages import fault_in_sentence, localise
 from medbridge.translate.records import record_texts
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 GlossaryOption = Annotated[
     Optional[Path], typer.Option("--glossary", help="CSV of your own terms (en,zh[,category,mesh_ui]); they win over built-ins.")
 ]
-
-
-def _guess_language(text: str) -> str:
-    """zh when a fifth of the letters are Chinese characters, else en (--from overrides)."""
-    letters = [c for c in text if c.isalpha()]
-    return "zh" if letters and len(_CJK.findall(text)) >= 0.2 * len(letters) else "en"
 
 
 def _read_text(value: str) -> str:
@@ -88,9 +79,9 @@ def translate_command(
     """Translate a text or file with the configured LLM, glossary and QA; flagged passages are reported on stderr."""
     st = state(ctx)
     text = _read_text(text_or_file)
-    source = get_language(from_ or _guess_language(text)).code
+    source = get_language(from_ or guess_language(text)).code
     target = get_language(to).code
-    translator = Translator.from_settings(st.settings, st.store, get_llm(st.settings))
+    translator = st.services.translator
     result = translator.translate(text, source=source, target=target, glossary=_glossary(glossary))
     if as_json:
         print_json({"source_lang": source, "target_lang": target, **asdict(result)})
@@ -116,8 +107,8 @@ def qa_command(
     additions, loops, injected content, misspelt terms, names, kept spans, wrong language, reversed directions,
     negations and renamed statistics. Each finding is printed in context. Exits 1 when there are errors."""
     source_text, target_text = _read_file(source_file), _read_file(target_file)
-    source = get_language(from_ or _guess_language(source_text)).code
-    target = get_language(to or _guess_language(target_text)).code
+    source = get_language(from_ or guess_language(source_text)).code
+    target = get_language(to or guess_language(target_text)).code
     problems = qa_report(source_text, target_text, source, target, glossary=_glossary(glossary))
     errors = sum(p.severity == "error" for p in problems)
     if as_json:
@@ -142,7 +133,7 @@ def translate_corpus_command(
     st = state(ctx)
     target = get_language(to).code
     store = st.store
-    translator = Translator.from_settings(st.settings, store, get_llm(st.settings))
+    translator = st.services.translator
     entries = _glossary(glossary)
     job = store.create_job("translate-corpus", {"to": target, "limit": limit, "abstracts": abstracts})
     store.update_job(job.id, state="running", stage="scanning")

@@ -10,7 +10,7 @@ jobs.DocumentJobs runs translations as persisted, cancellable, resumable jobs fo
 from medbridge.documents.errors import DocumentError, JobCancelled
 from medbridge.documents.fidelity import FidelityReport, measure_pdf
 from medbridge.documents.intake import DocumentLimits, check_file
-from medbridge.documents.jobs import DocumentJobs, default_translator
+from medbridge.documents.jobs import DocumentJobs
 from medbridge.documents.pipeline import PIPELINE, DocumentResult, DocumentTask, ProgressEvent, translate_document
 from medbridge.documents.terms_only import TermsOnlyTranslator
 
@@ -26,7 +26,6 @@ __all__ = [
     "ProgressEvent",
     "TermsOnlyTranslator",
     "check_file",
-    "default_translator",
     "measure_pdf",
     "translate_document",
 ]

@@ -191,16 +191,3 @@ def _summary(result: DocumentResult) -> str:
     problems = sum(result.qa.values())
     parts.append(f"{problems} QA problem(s)" if problems else "no QA problems")
     return "; ".join(parts)
-
-
-def default_translator(settings: MedbridgeSettings, store: Store) -> TextTranslator:
-    """The configured model behind the cached, QA-checked Translator; terms-only when no model is configured."""
-    if settings.llm.backend == "none":
-        from medbridge.documents.terms_only import TermsOnlyTranslator
-        from medbridge.terms.terminology import get_terminology
-
-        return TermsOnlyTranslator(get_terminology())
-    from medbridge.llm import get_llm
-    from medbridge.translate import Translator
-
-    return Translator(get_llm(settings), store, max_retries=settings.translation.max_retries)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import re
 
+from medbridge.text import HAN, HANGUL, KANA
 from medbridge.translate.languages import LANGUAGES
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
 _NON_LATIN_SCRIPTS = {
-    "zh": f"[{_HAN}]",
-    "zh-Hant": f"[{_HAN}]",
-    "ja": f"[{_HAN}\u3040-\u30ff]",
-    "ko": f"[\uac00-\ud7af\u1100-\u11ff{_HAN}]",
+    "zh": f"[{HAN}]",
+    "zh-Hant": f"[{HAN}]",
+    "ja": f"[{HAN}{KANA}]",
+    "ko": f"[{HANGUL}\u1100-\u11ff{HAN}]",
     "ru": "[\u0400-\u04ff]",
     "ar": "[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]",
 }

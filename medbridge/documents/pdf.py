@@ -20,6 +20,7 @@ from medbridge.documents.intake import DocumentLimits
 from medbridge.documents.ir import BBox, Block, Document, Part, Run
 from medbridge.documents.ocr import PageOcr
 from medbridge.documents.segments import translated_runs
+from medbridge.text import is_cjk
 
 # PyMuPDF span flags
 _SUPERSCRIPT, _ITALIC, _SERIF, _BOLD = 1, 2, 4, 16
@@ -28,7 +29,6 @@ SIZE_STEPS = (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5)
 LINE_HEIGHTS = (1.2, 1.1, 1.0)
 MIN_FONT_SIZE = 4.0
 _SENTENCE_END = re.compile(r"[.!?:;。！？：；]\s*$")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def open_pdf(path: Path, limits: DocumentLimits) -> pymupdf.Document:
@@ -126,7 +126,7 @@ class PdfAdapter:
             for block in part.blocks:
                 previous = merged[-1] if merged else None
                 if previous is not None and _continues(previous, block, part.blocks):
-                    joiner = "" if _CJK.search(previous.text[-1:]) else " "
+                    joiner = "" if is_cjk(previous.text[-1:]) else " "
                     previous.runs.append(Run(joiner, *previous.runs[-1].style))
                     previous.runs.extend(block.runs)
                     previous.bbox = tuple(pymupdf.Rect(previous.bbox) | pymupdf.Rect(block.bbox))
@@ -195,7 +195,7 @@ def _block_from_lines(block_id: str, kind: str, lines: list[dict]) -> Block:
         if runs and text_so_far:
             if text_so_far.endswith("-") and not text_so_far.endswith(" -"):
                 runs[-1].text = runs[-1].text[:-1]  # hyphenated word across a line break
-            elif not _CJK.search(text_so_far[-1]) and not text_so_far.endswith(" "):
+            elif not is_cjk(text_so_far[-1]) and not text_so_far.endswith(" "):
                 runs.append(Run(" ", *runs[-1].style))
         for span in line["spans"]:
             text = span.get("text", "")
@@ -245,7 +245,7 @@ def _ocr_block(block_id: str, lines: list[tuple[BBox, str]]) -> Block:
         rect |= pymupdf.Rect(box)
     text = ""
     for _, line_text in lines:
-        text += ("" if not text or _CJK.search(text[-1]) else " ") + line_text
+        text += ("" if not text or is_cjk(text[-1]) else " ") + line_text
     height = sum(box[3] - box[1] for box, _ in lines) / len(lines)
     return Block(block_id, "ocr", [Run(text)], bbox=tuple(rect), size=round(height * 0.8, 1))
 

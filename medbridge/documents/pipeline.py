@@ -8,8 +8,6 @@ a bad page can be traced to the stage that broke it.
 
 from __future__ import annotations
 
-import html
-import inspect
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ from medbridge.documents.errors import DocumentError, JobCancelled
 from medbridge.documents.intake import DocumentLimits, check_file
 from medbridge.documents.ir import Document
 from medbridge.documents.languages import same_script, target_share
-from medbridge.documents.segments import STYLE_TAG, runs_to_markup, skip_reason, uses_markup
+from medbridge.documents.segments import runs_to_markup, skip_reason, uses_markup
 from medbridge.terms.base import GlossaryEntry
 from medbridge.translate.base import QAProblem, TextTranslator
 from medbridge.translate.languages import get_language
@@ -172,8 +170,8 @@ class FindParagraphs:
 class Translate:
     """Distinct texts in batches; each finished batch goes to the checkpoint before cancellation is checked.
 
-    Blocks with mixed styles travel as HTML fragments (``markup=True``) when the translator supports it, so
-    bold/italic/superscript land on the translated words; otherwise their plain text is translated."""
+    Blocks with mixed styles travel as HTML fragments (``markup=True``), so bold/italic/superscript land on the
+    translated words."""
 
     name = "translate"
 
@@ -184,7 +182,6 @@ class Translate:
         run.reused = len(sources) - len(pending)
         done = run.reused
         run.emit(ProgressEvent(self.name, done, len(sources), "resumed" if run.reused else ""))
-        markup_ok = "markup" in inspect.signature(run.translator.translate_batch).parameters
         for start in range(0, len(pending), BATCH_SIZE):
             if run.cancelled():
                 raise JobCancelled("cancelled")
@@ -192,7 +189,7 @@ class Translate:
             for is_markup in (False, True):
                 texts = [text for text in batch if (text in styled) == is_markup]
                 if texts:
-                    self._translate(run, texts, is_markup, markup_ok, done, len(sources))
+                    self._translate(run, texts, is_markup, done, len(sources))
                     done += len(texts)
             run.save_checkpoint(run.checkpoint)
             run.emit(ProgressEvent(self.name, done, len(sources)))
@@ -202,25 +199,21 @@ class Translate:
             block.flagged = segment.flagged
             block.problems = [QAProblem(p["check"], p["message"], severity=p.get("severity", "error")) for p in segment.problems]
 
-    def _translate(self, run: PipelineRun, texts: list[str], is_markup: bool, markup_ok: bool, offset: int, total: int) -> None:
+    def _translate(self, run: PipelineRun, texts: list[str], is_markup: bool, offset: int, total: int) -> None:
         def progress(batch_done: int, _total: int) -> None:
             run.emit(ProgressEvent(self.name, offset + batch_done, total))
 
-        options = {"markup": True} if is_markup and markup_ok else {}
-        sent = [text if not is_markup or markup_ok else html.unescape(STYLE_TAG.sub("", text)) for text in texts]
         results = run.translator.translate_batch(
-            sent,
+            texts,
             source=run.doc.source_lang,
             target=run.doc.target_lang,
             glossary=run.task.glossary or None,
             progress=progress,
-            **options,
+            markup=is_markup,
         )
         for text, result in zip(texts, results, strict=True):
-            # a styled block translated as plain text comes back as text: escape it so it reads as markup
-            target = html.escape(result.target, quote=False) if is_markup and not markup_ok else result.target
             run.checkpoint[text] = SegmentResult(
-                target,
+                result.target,
                 [{"check": p.check, "message": p.message, "severity": p.severity} for p in result.problems],
                 result.flagged,
             )

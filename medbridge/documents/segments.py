@@ -17,7 +17,6 @@ MATH_FONT = re.compile(r"CMMI|CMSY|CMEX|MSBM|Symbol|Math|STIX|Cambria Math", re.
 LETTERS = re.compile(r"[^\W\d_]")
 
 STYLE_TAGS = ("b", "i", "sup", "sub")  # order of Run.style
-STYLE_TAG = re.compile(r"</?(?:b|i|sup|sub)>")
 
 
 def skip_reason(text: str, fonts: tuple[str, ...] = ()) -> str | None:

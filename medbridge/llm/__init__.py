@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterator, Sequence
 
-from medbridge.llm.base import LLM, ChatMessage, ChatRequest, LLMError
+from medbridge.llm.base import LLM, ChatMessage, ChatRequest, LLMError, estimate_tokens
 from medbridge.settings import MedbridgeSettings
 
 __all__ = ["LLM", "ChatMessage", "ChatRequest", "LLMError", "NoLLM", "get_llm"]
@@ -17,6 +17,9 @@ class NoLLM:
     """``llm.backend = none``: everything else works; a feature that needs a model says so when used."""
 
     model_id = "none"
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
 
     def complete(
         self,

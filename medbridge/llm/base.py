@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Literal, Protocol, Sequence
 
 from medbridge.errors import MedbridgeError
+from medbridge.text import CJK
 
 
 class LLMError(MedbridgeError):
@@ -29,10 +30,19 @@ class ChatRequest:
     draft: str = ""
 
 
+def estimate_tokens(text: str) -> int:
+    """Tokens of ``text`` for a Qwen-like tokenizer: ~1.3 CJK characters or ~3.5 other characters per token."""
+    cjk = len(CJK.findall(text))
+    return int(cjk / 1.3 + (len(text) - cjk) / 3.5) + 1
+
+
 class LLM(Protocol):
     @property
     def model_id(self) -> str:
         """Stable identity of the model (file hash prefix or endpoint model name); part of cache keys."""
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes: exact where the backend holds the tokenizer, else :func:`estimate_tokens`."""
 
     def complete(
         self,

@@ -268,11 +268,11 @@ def install_models(names: Iterable[str], models_dir: Path, *, force: bool = Fals
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from medbridge.settings import get_settings
+    from medbridge.settings import load_settings
 
     names = list(argv if argv is not None else sys.argv[1:]) or [DEFAULT_MODEL]
     try:
-        for path in install_models(names, get_settings().models_dir):
+        for path in install_models(names, load_settings().models_dir):
             print(path)
     except ModelFileError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import httpx
 
-from medbridge.llm.base import ChatMessage, ChatRequest, LLMError
+from medbridge.llm.base import ChatMessage, ChatRequest, LLMError, estimate_tokens
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER_S = 30.0
@@ -56,6 +56,10 @@ class OpenAICompatibleLLM:
 
     def close(self) -> None:
         self._client.close()
+
+    def count_tokens(self, text: str) -> int:
+        """Estimated: the endpoint's tokenizer is not at hand (asking it would cost a round trip per text)."""
+        return estimate_tokens(text)
 
     def complete(
         self,

@@ -1,7 +1,7 @@
 """Deep research: a cited, checked literature review from one question, as a persisted job.
 
-    from medbridge.research import ResearchRequest, research_runner
-    runner = research_runner(store, settings)
+    from medbridge.research import ResearchRequest
+    runner = Services.from_settings(settings).research_runner
     job = runner.submit(ResearchRequest.create("CSF biomarkers in MCI", settings).params())
     job = runner.run(job.id)                 # or runner.start(job.id) in a background thread
     review = review_of(job)                  # Review: draft sections, references, verification figures

@@ -17,7 +17,8 @@ from typing import Iterable, Mapping
 from medbridge.corpus.models import Record
 from medbridge.research.evidence import DESIGN_PATTERNS, SAMPLE, EvidenceClassifier, describe
 from medbridge.research.models import EvidenceCard, EvidenceField
-from medbridge.research.text import count_words, split_sentences
+from medbridge.research.text import count_words
+from medbridge.text import sentence_texts
 
 INTERVENTION = re.compile(
     r"\b(?:treated with|received|randomi[sz]ed to|assigned to|administ(?:ered|ration of)|supplementation with|"
@@ -58,7 +59,7 @@ def abstract_sentences(record: Record) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     structured = any(s.category and s.category != "UNASSIGNED" for s in record.abstract)
     for section in record.abstract:
-        for text in split_sentences(section.text):
+        for text in sentence_texts(section.text):
             if count_words(text) < MIN_STATEMENT_WORDS:
                 continue
             sentences.append(_Sentence(text, (section.category or section.label or "").upper() if structured else "", len(sentences)))
@@ -117,7 +118,7 @@ class Extractor:
     def _outcomes(record: Record, sentences: list[_Sentence]) -> EvidenceField | None:
         for section in record.abstract:  # a "MAIN OUTCOME MEASURES" section is the outcome, word for word
             if section.label and "OUTCOME" in section.label.upper():
-                first = split_sentences(section.text)
+                first = sentence_texts(section.text)
                 if first:
                     return EvidenceField(value=first[0], quote=first[0], section=section.category or section.label)
         return _first(sentences, OUTCOME, ("METHODS",))

@@ -6,11 +6,9 @@ import re
 from typing import Callable
 
 from medbridge.research.models import Plan, Source
-from medbridge.search import SearchOptions, search
+from medbridge.search import SearchEngine, SearchOptions, search
 from medbridge.search.engine import rrf
 from medbridge.search.understand import Filters
-from medbridge.settings import MedbridgeSettings
-from medbridge.store.base import Store
 
 PER_FACET = 60
 MAIN_FACET_WEIGHT = 2.0  # the whole question outranks any single facet of it
@@ -19,9 +17,9 @@ FacetProgress = Callable[[int, int], None]
 
 
 class Gatherer:
-    def __init__(self, store: Store, settings: MedbridgeSettings):
-        self.store = store
-        self.settings = settings
+    def __init__(self, engine: SearchEngine):
+        self.engine = engine
+        self.store = engine.store
 
     def process(self, plan: Plan, max_sources: int, progress: FacetProgress | None = None) -> list[Source]:
         rankings: list[list[int]] = []
@@ -30,7 +28,7 @@ class Gatherer:
         options = SearchOptions(limit=PER_FACET, filters=Filters(has_abstract=True))
         for index, facet in enumerate(plan.facets):
             query = plan.question if facet.origin == "question" else facet.query_en
-            result = search(self.store, self.settings, query, options)
+            result = search(self.engine, query, options)
             rankings.append([hit.pmid for hit in result.hits])
             weights.append(MAIN_FACET_WEIGHT if facet.origin == "question" else 1.0)
             for hit in result.hits:

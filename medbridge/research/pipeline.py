@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.jobs import JobContext, JobRunner
@@ -24,10 +24,14 @@ from medbridge.research.plan import Planner
 from medbridge.research.synthesise import Synthesiser, annotate
 from medbridge.research.vectors import SentenceEmbeddings, record_vectors
 from medbridge.research.verify import Verifier
-from medbridge.search.understand import detect_language
+from medbridge.search.engine import SearchEngine
 from medbridge.settings import MedbridgeSettings
-from medbridge.store.base import Job, Store
+from medbridge.store.base import Job
+from medbridge.text import guess_language
 from medbridge.translate.base import TextTranslator
+
+if TYPE_CHECKING:
+    from medbridge.services import Services
 
 JOB_KIND = "research"
 STAGES = ("planning", "searching", "reading", "writing", "checking", "translating", "delivering")
@@ -50,7 +54,7 @@ class ResearchRequest:
         question = " ".join(question.split())
         if not question:
             raise ResearchError("the question is empty")
-        lang = lang or detect_language(question)
+        lang = lang or guess_language(question)
         if lang not in ("zh", "en"):
             raise ResearchError(f"language must be zh or en, not {lang!r}")
         sources = max_sources or settings.research.max_sources
@@ -63,27 +67,25 @@ class ResearchRequest:
 
 
 class ResearchPipeline:
-    """The stages wired to one store; ``llm`` None = extractive only, ``judge`` only for a stronger model."""
+    """The stages wired to one search engine (and its store); ``llm`` None = extractive only, ``judge`` only
+    for a stronger model."""
 
-    def __init__(self, store: Store, settings: MedbridgeSettings, *, llm: LLM | None = None,
+    def __init__(self, engine: SearchEngine, settings: MedbridgeSettings, *, llm: LLM | None = None,
                  translator: TextTranslator | None = None, judge: LLM | None = None):
-        self.store = store
+        self.engine = engine
+        self.store = engine.store
         self.settings = settings
         self.llm = llm
         self.translator = translator
         self.judge = judge
 
     @classmethod
-    def from_settings(cls, store: Store, settings: MedbridgeSettings) -> "ResearchPipeline":
-        if settings.llm.backend == "none":
-            return cls(store, settings)
-        from medbridge.llm import get_llm
-        from medbridge.translate import Translator
-
-        llm = get_llm(settings)
+    def from_services(cls, services: Services) -> "ResearchPipeline":
+        if not services.has_llm:
+            return cls(services.search_engine, services.settings)
         # The local default is too small to judge entailment reliably; an endpoint is assumed to be stronger.
-        judge = llm if settings.llm.backend == "openai" else None
-        return cls(store, settings, llm=llm, translator=Translator.from_settings(settings, store, llm), judge=judge)
+        judge = services.llm if services.settings.llm.backend == "openai" else None
+        return cls(services.search_engine, services.settings, llm=services.llm, translator=services.translator, judge=judge)
 
     def __call__(self, ctx: JobContext) -> tuple[dict[str, Any], str]:
         request = ResearchRequest(ctx.params["question"], ctx.params["lang"], ctx.params["max_sources"])
@@ -101,9 +103,9 @@ class ResearchPipeline:
         else:
             ctx.step("writing")
             ranked = [records[s.pmid] for s in sources]
-            embeddings = SentenceEmbeddings()  # quotes embedded to merge findings are not embedded again to check them
+            embeddings = SentenceEmbeddings(self.engine.index.embedder)  # quotes embedded to merge findings are not embedded again to check them
             synthesiser = Synthesiser(self.settings.research.max_words, llm=self.llm, embeddings=embeddings)
-            themes = synthesiser.themes(plan, ranked, record_vectors(self.store, self.settings, ranked))
+            themes = synthesiser.themes(plan, ranked, record_vectors(self.engine.index, ranked))
             draft = synthesiser.process(plan, cards, records, themes)
             ctx.step("checking")
             cited = self.store.get_records(draft.cited_pmids())  # the store decides what is in the corpus
@@ -147,7 +149,7 @@ class ResearchPipeline:
         if "sources" in ctx.checkpoint:
             return from_plain(ctx.checkpoint["sources"], list[Source])
         ctx.step("searching", 0, len(plan.facets))
-        sources = Gatherer(self.store, self.settings).process(
+        sources = Gatherer(self.engine).process(
             plan, max_sources, progress=lambda done, total: ctx.step("searching", done, total))
         if not sources:
             raise ResearchError(f"no record with an abstract in the corpus matches: {plan.question}")
@@ -175,16 +177,16 @@ class ResearchPipeline:
         return cards
 
 
-def research_runner(store: Store, settings: MedbridgeSettings, pipeline: ResearchPipeline | None = None) -> JobRunner:
+def research_runner(services: Services, pipeline: ResearchPipeline | None = None) -> JobRunner:
     """The job runner for research; the pipeline (and its model) is built on first use, in the job's thread."""
     built: list[ResearchPipeline] = [pipeline] if pipeline else []
 
     def handler(ctx: JobContext) -> tuple[dict[str, Any], str]:
         if not built:
-            built.append(ResearchPipeline.from_settings(store, settings))
+            built.append(ResearchPipeline.from_services(services))
         return built[0](ctx)
 
-    return JobRunner(store, JOB_KIND, handler)
+    return JobRunner(services.store, JOB_KIND, handler)
 
 
 def review_of(job: Job) -> Review:

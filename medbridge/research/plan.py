@@ -9,6 +9,7 @@ from medbridge.llm.base import LLM, ChatMessage, LLMError
 from medbridge.research.models import Facet, Lang, Plan
 from medbridge.search.understand import Concept, interpret
 from medbridge.terms import Terminology, get_terminology
+from medbridge.text import is_cjk
 
 MAX_PAIR_FACETS = 4
 MAX_LLM_FACETS = 3
@@ -59,7 +60,7 @@ class Planner:
         )
 
     def _zh(self, concept: Concept) -> str:
-        if any("\u4e00" <= ch <= "\u9fff" for ch in concept.source):
+        if is_cjk(concept.source):
             return concept.source
         entries = self.terms.lookup_en(concept.en)
         return entries[0].zh if entries else concept.en

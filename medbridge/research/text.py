@@ -1,4 +1,4 @@
-"""Sentence splitting and the word-level measures the extractor and the verifier share."""
+"""The word-level measures the extractor and the verifier share (sentences come from medbridge.text)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import re
 from functools import lru_cache
 
 from medbridge.terms import get_terminology
+from medbridge.text import CJK, is_cjk
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*|\d+(?:\.\d+)?")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Numbers as written in results: 0.82, 95%, 1,234, 3.5-fold; years and citation markers excluded by callers.
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 _STOP = frozenset(
@@ -19,30 +19,6 @@ _STOP = frozenset(
     therefore here whether either neither one two three per via using used use based within across although though
     reported found showed shows show study studies results result data patients participants subjects""".split()
 )
-
-
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd  # rule-based, keeps abbreviations like "et al." and "vs." inside sentences
-
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text``, each a verbatim substring (surrounding whitespace trimmed). A piece that starts
-    with a digit or a lower-case letter continues the previous sentence (pysbd cuts "AD 3.5%" after "3.")."""
-    if not text.strip():
-        return []
-    bounds: list[list[int]] = []
-    for span in _segmenter().segment(text):
-        piece = text[span.start : span.end].strip()
-        if not piece:
-            continue
-        if bounds and (piece[0].isdigit() or piece[0].islower()):
-            bounds[-1][1] = span.end
-        else:
-            bounds.append([span.start, span.end])
-    return [text[start:end].strip() for start, end in bounds]
 
 
 def stem(word: str) -> str:
@@ -70,8 +46,4 @@ def count_words(text: str) -> int:
     if not is_cjk(text):
         return len(_WORD.findall(text))
     chinese = sum(1 for token in get_terminology().segment(text) if is_cjk(token))
-    return chinese + len(_WORD.findall(_CJK.sub(" ", text)))
-
-
-def is_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
+    return chinese + len(_WORD.findall(CJK.sub(" ", text)))

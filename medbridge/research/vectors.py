@@ -7,41 +7,40 @@ from typing import Sequence
 import numpy as np
 
 from medbridge.corpus.models import Record
-from medbridge.search.dense import get_embedder, passage_text
-from medbridge.settings import MedbridgeSettings
-from medbridge.store.base import Store
+from medbridge.search.dense import Embedder, passage_text
+from medbridge.search.indexer import SearchIndex
 
 
-def record_vectors(store: Store, settings: MedbridgeSettings, records: Sequence[Record]) -> np.ndarray:
+def record_vectors(index: SearchIndex, records: Sequence[Record]) -> np.ndarray:
     """One L2-normalised row per record: the search index's vector when it has one, else embedded now."""
     stored: dict[int, np.ndarray] = {}
-    if settings.search.dense:
-        from medbridge.search import open_search
-
-        vectors = open_search(store, settings).index.vectors
+    if index.dense_enabled:
+        vectors = index.vectors
         for record in records:
             vector = vectors.vector(record.pmid)
             if vector is not None:
                 stored[record.pmid] = vector
     missing = [r for r in records if r.pmid not in stored]
     if missing:
-        embedded = get_embedder().embed_passages([passage_text(r) for r in missing]).astype(np.float32)
+        embedded = index.embedder.embed_passages([passage_text(r) for r in missing]).astype(np.float32)
         stored.update({r.pmid: v for r, v in zip(missing, embedded)})
     matrix = np.stack([stored[r.pmid] for r in records]).astype(np.float32) if records else np.zeros((0, 384), np.float32)
     return _normalise(matrix)
 
 
 class SentenceEmbeddings:
-    """Sentence vectors memoised for one run (a quote checked twice is embedded once)."""
+    """Sentence vectors memoised for one run (a quote checked twice is embedded once). ``embedder``: the services'
+    model (the pipeline and chat pass it); without one, a model of its own, loaded on first use (tests, scripts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self.embedder = embedder or Embedder()
         self._cache: dict[str, np.ndarray] = {}
 
     def vectors(self, texts: Sequence[str]) -> np.ndarray:
         """One L2-normalised row per text."""
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if missing:
-            for text, vector in zip(missing, get_embedder().embed_passages(missing).astype(np.float32)):
+            for text, vector in zip(missing, self.embedder.embed_passages(missing).astype(np.float32)):
                 self._cache[text] = vector / (np.linalg.norm(vector) or 1.0)
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
 

@@ -23,8 +23,9 @@ from medbridge.llm.base import LLM, ChatMessage, LLMError
 from medbridge.research.citations import CITATION_MARK
 from medbridge.research.findings import FindingAnalyser, opposite
 from medbridge.research.models import ClaimCheck, Draft, EvidenceField, Paragraph, Sentence, Verification
-from medbridge.research.text import content_words, numbers, split_sentences
+from medbridge.research.text import content_words, numbers
 from medbridge.research.vectors import SentenceEmbeddings
+from medbridge.text import sentence_texts
 
 LEXICAL_MIN = 0.6      # share of the claim's content words found in the record's best one or two sentences
 SIMILARITY_MIN = 0.82  # e5 cosine to the best sentence; same-topic paraphrases measured 0.85–0.95
@@ -73,7 +74,7 @@ class Verifier:
 
     def check(self, claim: str, record: Record) -> ClaimCheck:
         claim = CITATION_MARK.sub("", claim).strip()
-        sentences = [record.title, *(s for section in record.abstract for s in split_sentences(section.text))]
+        sentences = [record.title, *(s for section in record.abstract for s in sentence_texts(section.text))]
         whole = _norm(" ".join(sentences))
         if _norm(claim) in whole:
             return ClaimCheck(claim, record.pmid, 1.0, True, 1.0, True)
@@ -157,7 +158,7 @@ class Verifier:
         best: tuple[float, int, str] | None = None
         for record in cited:
             for section in record.abstract:
-                for text in split_sentences(section.text):
+                for text in sentence_texts(section.text):
                     if _norm(text) in used or not words:
                         continue
                     score = len(words & content_words(text)) / len(words)

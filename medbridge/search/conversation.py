@@ -34,11 +34,10 @@ from medbridge.search.understand import (
     Interpretation,
     Language,
     concept_node,
-    detect_language,
     interpret,
-    zh_number,
 )
 from medbridge.store.base import Store
+from medbridge.text import guess_language, zh_numeral_value
 
 ChipKind = Literal["concept", "excluded", "years", "type", "species", "language", "abstract", "journal", "sort", "similar"]
 SIMILAR_CANDIDATES = 200
@@ -297,17 +296,17 @@ class TurnReader:
         self.today = today
 
     def read(self, text: str, state: SearchState) -> Reading:
-        text = self.terms.normalize_zh(text.strip()) if detect_language(text) == "zh" else text.strip()
+        text = self.terms.normalize_zh(text.strip()) if guess_language(text) == "zh" else text.strip()
         if _UNDO.match(text):
             return Reading(state, undo=True)
         if _RESET.match(text):
-            return Reading(SearchState(language=detect_language(text)))
+            return Reading(SearchState(language=guess_language(text)))
         new = state.copy()
         if not state.concepts:
-            new.language = detect_language(text)
+            new.language = guess_language(text)
         if (match := _RESULT_REF.search(text)) and (_SIMILAR_ASK.search(text) or _SUMMARY_ASK.search(text)):
             raw = match.group(1) or match.group(2) or match.group(3)
-            position = _ORDINALS.get(raw.lower()) or (int(re.sub(r"\D", "", raw)) if re.search(r"\d", raw) else zh_number(raw))
+            position = _ORDINALS.get(raw.lower()) or (int(re.sub(r"\D", "", raw)) if re.search(r"\d", raw) else zh_numeral_value(raw) or 0)
             kind = "similar" if _SIMILAR_ASK.search(text) else "summary"
             return Reading(new, reference=ResultReference(kind, position))
         for pattern, sort in _SORT_RULES:
@@ -606,7 +605,7 @@ class Conversations:
             raise MedbridgeError("a turn needs some text")
         if len(text) > MAX_TEXT:
             raise MedbridgeError(f"a turn is at most {MAX_TEXT} characters")
-        lang = detect_language(text)
+        lang = guess_language(text)
         old = conversation.state
         reading = self.reader.read(text, old)
         summary = None

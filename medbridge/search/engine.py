@@ -145,20 +145,20 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[flo
     return fused
 
 
-@lru_cache(maxsize=256)
-def _query_vector(text: str):
-    """The question's e5 vector; a follow-up that only changes filters or sort, or the next page, asks again."""
-    from medbridge.search.dense import get_embedder
-
-    vector = get_embedder().embed_query(text)
-    vector.flags.writeable = False
-    return vector
-
-
 class SearchEngine:
-    def __init__(self, index: SearchIndex):
+    """``rewriter``: a model that also rewrites natural-language questions into concepts (``search.llm_rewrite``)."""
+
+    def __init__(self, index: SearchIndex, *, rewriter: LLM | None = None):
         self.index = index
         self.store = index.store
+        self.rewriter = rewriter
+        # A follow-up that only changes filters or sort, or the next page, asks for the same question's vector.
+        self._query_vector = lru_cache(maxsize=256)(self._embed_query)
+
+    def _embed_query(self, text: str):
+        vector = self.index.embedder.embed_query(text)
+        vector.flags.writeable = False
+        return vector
 
     def search(
         self,
@@ -168,10 +168,12 @@ class SearchEngine:
         llm: LLM | None = None,
         title_translations: TitleTranslations | None = None,
     ) -> SearchResult:
-        """``title_translations`` fills bilingual titles when given; ``llm`` adds an LLM rewrite's concepts."""
+        """``title_translations`` fills bilingual titles when given; ``llm`` (default: the engine's rewriter) adds
+        an LLM rewrite's concepts."""
         options = options or SearchOptions()
         options.validate()
-        return self.run(interpret(query, terms=self.index.terms, llm=llm), options, title_translations=title_translations)
+        return self.run(interpret(query, terms=self.index.terms, llm=llm or self.rewriter), options,
+                        title_translations=title_translations)
 
     def run(
         self, interpretation: Interpretation, options: SearchOptions, *, title_translations: TitleTranslations | None = None
@@ -244,7 +246,7 @@ class SearchEngine:
 
     def _dense(self, interpretation: Interpretation, filters: Filters) -> list[tuple[int, float, int | None]]:
         """(pmid, cosine, year) of the question's nearest neighbours above the noise floor that pass ``filters``."""
-        vector = _query_vector(interpretation.dense_text)
+        vector = self._query_vector(interpretation.dense_text)
         floor = self.index.settings.search.dense_min_similarity
         hits = [h for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= floor]
         allowed = self.index.lexical.restrict([h.pmid for h in hits], filters)

@@ -26,7 +26,7 @@ import numpy as np
 from medbridge.corpus.models import Record
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
-from medbridge.search.dense import Embedder, VectorStore, get_embedder, load_bundled_vectors, passage_text, text_hash
+from medbridge.search.dense import Embedder, VectorStore, load_bundled_vectors, passage_text, text_hash
 from medbridge.search.lexical import IndexBusyError
 from medbridge.search.shards import LocalShards, build_shard, open_lexical
 from medbridge.terms import Terminology, get_terminology
@@ -50,10 +50,11 @@ class UpdateReport:
 class SearchIndex:
     """Lexical index + vectors under ``settings.index_dir``, following ``store``'s change feed."""
 
-    def __init__(self, settings: MedbridgeSettings, store: Store, terms: Terminology | None = None):
+    def __init__(self, settings: MedbridgeSettings, store: Store, terms: Terminology | None = None, embedder: Embedder | None = None):
         self.settings = settings
         self.store = store
         self.terms = terms or get_terminology()
+        self.embedder = embedder or Embedder()  # loads the model on first use only
         self.folder = settings.index_dir
         self.folder.mkdir(parents=True, exist_ok=True)
         self.lexical = open_lexical(self.folder, self.terms, settings.search.shards)
@@ -226,13 +227,11 @@ class SearchIndex:
         self,
         progress: Progress | None = None,
         *,
-        embedder: Embedder | None = None,
         limit: int | None = None,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> int:
         """Embed records waiting for a vector, saving after every small batch (safe to interrupt)."""
-        embedder = embedder or get_embedder()
-        batch = embedder.batch_size()
+        batch = self.embedder.batch_size()
         todo = self.pending()
         if limit is not None:
             todo = todo[:limit]
@@ -247,7 +246,7 @@ class SearchIndex:
                 if not self.vectors.has(pmid, text_hash(passage_text(record)))  # embedded meanwhile
             }
             texts = [passage_text(r) for r in records.values()]
-            vectors = embedder.embed_passages(texts) if texts else None  # slow part: outside the lock
+            vectors = self.embedder.embed_passages(texts) if texts else None  # slow part: outside the lock
             with self._exclusive():
                 self.vectors.refresh()
                 if texts:

@@ -18,13 +18,13 @@ from medbridge.llm.base import LLM, ChatMessage
 from medbridge.search.query import And, Node, Not, Or, Term, YearRange, iter_terms, looks_like_pubmed_syntax, parse_pubmed, to_pubmed
 from medbridge.terms import Terminology, get_terminology
 from medbridge.terms.base import GlossaryEntry, MeshDescriptor
+from medbridge.text import guess_language, is_cjk, zh_numeral_value
 
 Language = Literal["zh", "en"]
 Species = Literal["humans", "not_animals"]
 Mode = Literal["pubmed", "natural"]
 Origin = Literal["glossary", "mesh", "cedict", "word", "llm"]
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 MAX_SYNONYMS = 8
 # Inverted ("Disease, Alzheimer"), annotated ("Dementia (ATD)") and chemical-name entry terms find nothing new.
 _UNSEARCHABLE_SYNONYM = re.compile(r"[,()\[\]]|\d")
@@ -58,8 +58,6 @@ ZH_ASPECTS = {
     "筛查": "screening", "管理": "management", "安全性": "safety", "有效性": "effectiveness", "剂量": "dose",
     "死亡率": "mortality", "发病率": "incidence", "患病率": "prevalence", "生存率": "survival", "复发": "recurrence",
 }
-
-_ZH_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 # Publication-type intents: pattern → PubMed publication type. Longer phrases first (系统综述 before 综述).
 PUBLICATION_TYPE_INTENTS: list[tuple[re.Pattern[str], str]] = [
@@ -205,20 +203,10 @@ def _dedupe(items) -> list[str]:
     return list(seen.values())
 
 
-def detect_language(text: str) -> Language:
-    return "zh" if _CJK.search(text) else "en"
-
-
 # --- intents ------------------------------------------------------------------------------------
-def zh_number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    if text.startswith("十"):
-        return 10 + _ZH_NUMBERS.get(text[1:], 0)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _ZH_NUMBERS[tens] * 10 + _ZH_NUMBERS.get(ones, 0)
-    return _ZH_NUMBERS[text]
+def _count(text: str) -> int | None:
+    """A count as written in an intent: digits or a Chinese numeral; None for a run like 十十."""
+    return int(text) if text.isdigit() else zh_numeral_value(text)
 
 
 def extract_intents(text: str, today: date) -> tuple[str, Filters]:
@@ -227,8 +215,9 @@ def extract_intents(text: str, today: date) -> tuple[str, Filters]:
     filters = Filters()
     if match := _LAST_YEARS.search(text):
         raw = match.group(1) or match.group(2)
-        years = _EN_NUMBERS.get(raw.lower()) or zh_number(raw)
-        filters.year_from, filters.year_to = today.year - years + 1, today.year
+        years = _EN_NUMBERS.get(raw.lower()) or _count(raw)
+        if years:
+            filters.year_from, filters.year_to = today.year - years + 1, today.year
         text = text[: match.start()] + " " + text[match.end() :]
     elif match := _YEAR_SPAN.search(text):
         filters.year_from, filters.year_to = sorted((int(match.group(1)), int(match.group(2))))
@@ -342,7 +331,7 @@ def _chinese_concepts(text: str, terms: Terminology, dropped: list[str]) -> list
             token_start = text.find(token, position)
             position = token_start + len(token) if token_start >= 0 else position
             token = token.strip()
-            if not token or not _CJK.search(token):
+            if not token or not is_cjk(token):
                 continue
             concept = _chinese_token_concept(token, terms)
             if concept is None:
@@ -393,7 +382,7 @@ def concept_node(concept: Concept) -> Node:
 
 def _translate_cjk_terms(node: Node, terms: Terminology) -> Node:
     """PubMed syntax with Chinese words in it: each Chinese term becomes its concept's OR-group."""
-    if isinstance(node, Term) and _CJK.search(node.text):
+    if isinstance(node, Term) and is_cjk(node.text):
         concepts = _chinese_concepts(terms.normalize_zh(node.text), terms, [])
         groups = [concept_node(c) for c in concepts]
         if not groups:
@@ -431,7 +420,7 @@ def interpret(
     terms = terms or get_terminology()
     today = today or date.today()
     text = query.strip()
-    language = detect_language(text)
+    language = guess_language(text)
     if looks_like_pubmed_syntax(text):
         tree = _translate_cjk_terms(parse_pubmed(text), terms) if language == "zh" else parse_pubmed(text)
         words = [t.text for t in iter_terms(tree) if t.field in ("all", "ti", "ab", "tiab", "mh", "majr")]
@@ -480,7 +469,7 @@ def _llm_concepts(llm: LLM, question: str, terms: Terminology, known: set[str]) 
     concepts = []
     for part in reply.split(";"):
         part = part.strip().strip(".")
-        if not part or part.lower() in known or _CJK.search(part) or len(part) > 60:
+        if not part or part.lower() in known or is_cjk(part) or len(part) > 60:
             continue
         for concept in _english_concepts(part, terms, []):
             if concept.en.lower() not in known:

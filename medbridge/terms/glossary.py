@@ -10,21 +10,17 @@ from pathlib import Path
 from medbridge.errors import MedbridgeError
 from medbridge.terms.base import GlossaryEntry
 from medbridge.terms.matching import en_key, singular_candidates
+from medbridge.text import is_cjk
 
 TSV_COLUMNS = ("en", "zh", "category", "mesh_ui", "zh_variants", "en_variants")
 SENSES_COLUMN = "senses"  # optional seventh column: sense=rendering|sense=rendering
 SENSES = ("attributive", "general")  # used before a noun ("antidepressant effect"); the everyday sense ("mood")
 VARIANT_SEPARATOR = "|"
 MESH_UI_PATTERN = re.compile(r"D\d{6,9}")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 class GlossaryFormatError(MedbridgeError):
     """A glossary file the user (or a curator) supplied has a row that cannot be used."""
-
-
-def contains_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
 
 
 def _split_variants(cell: str) -> tuple[str, ...]:
@@ -123,7 +119,7 @@ def _validated(
         raise GlossaryFormatError(f"{where}: the English term is empty")
     if not zh:
         raise GlossaryFormatError(f"{where}: the Chinese term is empty")
-    if not contains_cjk(zh):
+    if not is_cjk(zh):
         raise GlossaryFormatError(f"{where}: the Chinese term {zh!r} has no Chinese characters (are en and zh swapped?)")
     if mesh_ui and not MESH_UI_PATTERN.fullmatch(mesh_ui):
         raise GlossaryFormatError(f"{where}: {mesh_ui!r} is not a MeSH descriptor UI like D000544")

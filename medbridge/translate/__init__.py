@@ -1,7 +1,6 @@
 """Translation: segmentation, span protection, glossary-guided prompting, QA and caching over any LLM.
 
-    from medbridge.translate import Translator
-    translator = Translator(get_llm(settings), store)
+    translator = Services.from_settings(settings).translator     # the configured model, the store's cache
     [result] = translator.translate_batch(["Ketamine ..."], source="en", target="zh")
 """
 

@@ -39,6 +39,9 @@ ProgressCallback = Callable[[int, int], None]  # (done, total)
 
 
 class TextTranslator(Protocol):
+    """What documents and research need of a translator: the model-backed ``Translator`` and the glossary-only
+    ``TermsOnlyTranslator`` both implement all of it, so callers never probe for optional parameters."""
+
     def translate_batch(
         self,
         texts: Sequence[str],
@@ -47,6 +50,8 @@ class TextTranslator(Protocol):
         target: str,
         glossary: Sequence[GlossaryEntry] | None = None,
         progress: ProgressCallback | None = None,
+        markup: bool = False,
     ) -> list[TranslatedText]:
-        """Translate each text (a paragraph, cell or title); ``glossary`` adds user entries that win over built-ins.
+        """Translate each text (a paragraph, cell or title); ``glossary`` adds user entries that win over built-ins;
+        with ``markup`` the texts are HTML fragments with inline tags, and so are the translations.
         Consistency of terms is checked across the whole batch."""

@@ -22,29 +22,22 @@ from opencc import OpenCC
 from rapidfuzz.distance import Levenshtein
 
 from medbridge.terms import GlossaryEntry, Terminology, get_terminology
+from medbridge.text import CJK, CJK_RUN, HAN, KANA, ZH_NUMERAL, sentence_texts, weighted_length, zh_numeral_value
 from medbridge.translate import qa_lexicon as lex
 from medbridge.translate.base import QAProblem, Severity
 from medbridge.translate.languages import Language, get_language, is_chinese
 from medbridge.translate.protect import MEASURE, defined_abbreviations, is_symbol, protect
 from medbridge.translate.qa_messages import message
-from medbridge.translate.segment import split_sentences
 
 _t2s = OpenCC("t2s")
 
 # ---- shared helpers ---------------------------------------------------------------------------------
 
 _WIDE = str.maketrans("０１２３４５６７８９．％－，：", "0123456789.%-,:")
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\u3040-\u30ff]")
-_CJK_WEIGHT = 3.3  # one CJK character carries about as much as 3.3 English letters (measured on the references)
-
-
-def weighted_length(text: str) -> float:
-    """Length comparable across scripts: non-space characters, CJK ones weighted ×3.3 (en→zh ratio ≈ 1)."""
-    return sum(_CJK_WEIGHT if _CJK.match(c) else 1.0 for c in text if not c.isspace())
 
 
 def _sentences(text: str, lang: Language) -> list[str]:
-    return [s.strip() for s in split_sentences(text, lang, clause_marks=False) if s.strip()]
+    return sentence_texts(text, lang, clause_marks=False)
 
 
 def _problem(
@@ -73,8 +66,6 @@ _EN_NUMBER_WORDS = {
         "sixteen seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
-_ZH_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_ZH_NUMBER = re.compile(r"[〇零一二两三四五六七八九十百]+")
 
 
 def _canonical_number(raw: str) -> str:
@@ -104,26 +95,11 @@ def numbers_in(text: str, lang: Language, *, locants: bool = True) -> Counter[st
     return Counter(_canonical_number(m.group()) for m in _NUMBER.finditer(text))
 
 
-def _zh_number_value(word: str) -> int | None:
-    """一 → 1, 十二 → 12, 二十三 → 23, 三百 → 300; None when not a simple numeral."""
-    if "百" in word:
-        head, _, rest = word.partition("百")
-        hundreds = _ZH_DIGITS.get(head, 1 if head == "" else -1)
-        tail = _zh_number_value(rest) if rest else 0
-        return None if hundreds < 0 or tail is None else hundreds * 100 + tail
-    if "十" in word:
-        tens_part, _, ones_part = word.partition("十")
-        tens = _ZH_DIGITS.get(tens_part, 1 if tens_part == "" else -1)
-        ones = _ZH_DIGITS.get(ones_part, 0 if ones_part == "" else -1)
-        return None if tens < 0 or ones < 0 else tens * 10 + ones
-    return _ZH_DIGITS.get(word) if len(word) == 1 else None
-
-
 def spelled_numbers_in(text: str) -> set[str]:
     """Numbers written as words ("two", "十二"): they may stand for a digit on the other side, never required."""
     found = {str(_EN_NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in _EN_NUMBER_WORDS}
-    for match in _ZH_NUMBER.finditer(text):
-        value = _zh_number_value(match.group())
+    for match in ZH_NUMERAL.finditer(text):
+        value = zh_numeral_value(match.group())
         if value is not None:
             found.add(str(value))
     return found
@@ -198,7 +174,7 @@ def renderings(entry: GlossaryEntry, lang: str) -> tuple[str, ...]:
     """Approved form first, then variants. Latin variants of a Chinese term ("LTD") are abbreviations a
     Chinese text keeps by convention, not competing renderings."""
     if lang == "zh":
-        return (entry.zh, *(v for v in entry.zh_variants if _CJK.search(v)))
+        return (entry.zh, *(v for v in entry.zh_variants if CJK.search(v)))
     return (entry.en, *entry.en_variants)
 
 
@@ -283,7 +259,7 @@ class UntranslatedCheck(_PairCheck):
         if not ctx.source_lang.latin and ctx.target_lang.latin:
             return [
                 _problem(self.name, "source_script_left", target_span=m.group(), start=m.start(), end=m.end(), text=m.group())
-                for m in re.finditer(r"[\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]+", target)
+                for m in CJK_RUN.finditer(target)
             ]
         allowed = self._allowed_words(source, ctx)
         if ctx.source_lang.latin and not ctx.target_lang.latin:
@@ -324,7 +300,7 @@ class UntranslatedCheck(_PairCheck):
                 pass
             elif len(words) >= 2:
                 problems.append(_problem(self.name, "english_left", target_span=fragment, start=start, end=end, text=fragment))
-            elif len(words[0]) >= 4 and (words[0].lower() in source_words or re.search(r"[\u4e00-\u9fff]-$", target[:start])):
+            elif len(words[0]) >= 4 and (words[0].lower() in source_words or re.search(f"[{HAN}]-$", target[:start])):
                 # A word of the source, or a part of a source compound glued to a translated part ("双-blind").
                 severity = "warning" if words[0][0].isupper() else "error"  # a capitalised word may be a name
                 problems.append(_problem(self.name, "english_word_left", target_span=fragment, start=start, end=end, severity=severity, text=fragment))
@@ -432,11 +408,11 @@ def term_rendered(entry: GlossaryEntry, surface: str, target: str, target_lang: 
     if approved in forms_used(entry, target, target_lang):
         return True
     if target_lang == "zh":
-        if any(v in target for v in entry.zh_variants if not _CJK.search(v)):
+        if any(v in target for v in entry.zh_variants if not CJK.search(v)):
             return True
         # "Abeta oligomers" → "Abeta寡聚体" for 'Aβ寡聚体': the Latin part written as the source writes it.
         latin = re.match(r"[A-Za-zα-ωΑ-Ω0-9\-]+", approved)
-        if latin and _CJK.search(approved):
+        if latin and CJK.search(approved):
             for word in surface.split():
                 if word != latin.group() and (is_symbol(word) or word in abbreviations) and approved.replace(latin.group(), word, 1) in target:
                     return True
@@ -695,7 +671,7 @@ def _unrelated_sentences(source: str, target: str, ctx: QAContext) -> list[str]:
             continue  # it shares a number or symbol with the source ("Abeta42检测…"): a translation of it
         glossed = related = 0
         for word in ctx.terminology.segment(sentence):
-            if not re.fullmatch(r"[\u4e00-\u9fff]{2,}", word):
+            if not re.fullmatch(f"[{HAN}]{{2,}}", word):
                 continue
             glosses = _word_glosses(ctx.terminology, word)
             if glosses:
@@ -777,7 +753,7 @@ class ForeignContentCheck(_PairCheck):
 
 
 # Letters, a run of CJK, letters: a word of the source cut in two by something inserted.
-_SPLICED = re.compile(r"(?<![A-Za-z])([A-Za-z]+)([\u4e00-\u9fff\u3400-\u4dbf]+)([A-Za-z]+)(?![A-Za-z])")
+_SPLICED = re.compile(f"(?<![A-Za-z])([A-Za-z]+)([{HAN}]+)([A-Za-z]+)(?![A-Za-z])")
 
 
 def _without_overlaps(problems: list[QAProblem]) -> list[QAProblem]:
@@ -846,7 +822,7 @@ class VariantTermCheck(_PairCheck):
     def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
         source_words = set(_LATIN_TOKEN.findall(source))
         for _, _, entry in ctx.terms(source):
-            source_words.update(w for w in (*entry.zh_variants, entry.zh) if not _CJK.search(w))
+            source_words.update(w for w in (*entry.zh_variants, entry.zh) if not CJK.search(w))
         folded = {w.casefold(): w for w in source_words if sum(c.isalpha() for c in w) >= 4}
         problems = []
         for match in _LATIN_TOKEN.finditer(target):
@@ -893,7 +869,7 @@ class DroppedSpanCheck(_PairCheck):
                 kept = max(plain.count(f) for f in forms)
                 # A defined abbreviation stays as written; otherwise a glossary rendering may stand for the symbol.
                 if entry is not None and ctx.glossary_pair and token not in defined:
-                    kept += sum(pair.target.count(f) for f in (*renderings(entry, ctx.glossary_pair[1]), *(z for _, z in entry.senses)) if _CJK.search(f))
+                    kept += sum(pair.target.count(f) for f in (*renderings(entry, ctx.glossary_pair[1]), *(z for _, z in entry.senses)) if CJK.search(f))
                 if token in reported or kept >= wanted:
                     continue
                 reported.add(token)
@@ -978,7 +954,7 @@ def _numbers_canonical(text: str) -> str:
 
 
 # From the first kana to the last of a stretch (kanji between them are Japanese too); Hangul likewise.
-_KANA = re.compile(r"[\u3040-\u30ff](?:[\u3040-\u30ff\u4e00-\u9fff]*[\u3040-\u30ff])?")
+_KANA = re.compile(f"[{KANA}](?:[{KANA}{HAN}]*[{KANA}])?")
 _HANGUL = re.compile(r"[\uac00-\ud7af](?:[\uac00-\ud7af\s]*[\uac00-\ud7af])?")
 
 
@@ -996,7 +972,7 @@ class WrongLanguageCheck(_PairCheck):
                     if match.group() not in source:
                         problems.append(_problem(self.name, "wrong_language", target_span=match.group(), start=match.start(), end=match.end(),
                                                  language=language, text=match.group()[:30]))
-        if not ctx.target_lang.latin and ctx.source_lang.latin and not _CJK.search(target) and len(_LATIN_WORD.findall(target)) >= 4:
+        if not ctx.target_lang.latin and ctx.source_lang.latin and not CJK.search(target) and len(_LATIN_WORD.findall(target)) >= 4:
             problems.append(_problem(self.name, "not_target_language", start=0, end=len(target), language=ctx.target_lang.name))
         return _without_overlaps(problems)
 

@@ -18,7 +18,6 @@ from typing import Callable, Sequence
 from opencc import OpenCC
 
 from medbridge.llm.base import LLM, ChatRequest
-from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
 from medbridge.terms import GlossaryEntry, Terminology, get_terminology
 from medbridge.translate.base import ProgressCallback, QAProblem, TranslatedText
@@ -47,7 +46,8 @@ from medbridge.translate.qa import (
     renderings,
     run_checks,
 )
-from medbridge.translate.segment import split_markup_sentences, split_sentences
+from medbridge.text import split_sentences
+from medbridge.translate.segment import split_markup_sentences
 
 CACHE_NAMESPACE = "translation"
 MAX_SHARED_TERMS = 40
@@ -120,10 +120,6 @@ class Translator:
         self.style = style
         self.inject_glossary = inject_glossary  # off only to measure what the glossary in the prompt buys
         self.calls = 0                          # model calls made; benchmarks and tests read it
-
-    @classmethod
-    def from_settings(cls, settings: MedbridgeSettings, store: Store | None, llm: LLM) -> Translator:
-        return cls(llm, store, max_retries=settings.translation.max_retries)
 
     @property
     def terminology(self) -> Terminology:
@@ -301,8 +297,7 @@ class Translator:
         """Room for the expected translation and half again, so a generation loop stops early. A Chinese
         translation takes about as many tokens as its English source (digits and markers cost the same on both
         sides); other scripts take more."""
-        counter = getattr(self.llm, "count_tokens", None)  # the local backend counts exactly
-        source_tokens = counter(text) if counter else _estimate_tokens(text)
+        source_tokens = self.llm.count_tokens(text)
         ratio = 1.0 if ctx.target_lang.code in ("en", "zh") else 1.4
         return int(source_tokens * ratio * 1.5) + 32
 
@@ -341,12 +336,6 @@ class Translator:
             index = problem.segment or 0
             problem.segment = None
             results[index].problems.append(problem)
-
-
-def _estimate_tokens(text: str) -> int:
-    """Tokens of ``text`` for a Qwen-like tokenizer: ~1.3 CJK characters or ~3.5 other characters per token."""
-    cjk = sum(1 for c in text if "\u2e80" <= c <= "\u9fff" or "\uac00" <= c <= "\ud7af")
-    return int(cjk / 1.3 + (len(text) - cjk) / 3.5) + 1
 
 
 def _parse(answer: str) -> str:

@@ -1,39 +1,29 @@
-"""Typed dependencies, so route signatures read as contracts."""
+"""Typed dependencies, so route signatures read as contracts. Everything comes from the app's one
+``Services`` (built by the app factory); the store and settings aliases are views of it."""
 
 from __future__ import annotations
 
-import threading
-from typing import Annotated, Callable, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, Request
 
+from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings
 from medbridge.store import Store
 
 
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
 def get_settings_dep(request: Request) -> MedbridgeSettings:
-    return request.app.state.settings
+    return get_services(request).settings
 
 
 def get_store_dep(request: Request) -> Store:
-    return request.app.state.store
+    return get_services(request).store
 
 
-T = TypeVar("T")
-_services_lock = threading.Lock()
-
-
-def app_service(request: Request, name: str, factory: Callable[[MedbridgeSettings, Store], T]) -> T:
-    """One instance per app (a job runner, a translator with its loaded model), made on first use, so
-    background threads and models are owned in one place."""
-    state = request.app.state
-    with _services_lock:
-        service = getattr(state, name, None)
-        if service is None:
-            service = factory(state.settings, state.store)
-            setattr(state, name, service)
-        return service
-
-
+ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[MedbridgeSettings, Depends(get_settings_dep)]
 StoreDep = Annotated[Store, Depends(get_store_dep)]

@@ -12,11 +12,10 @@ import pytest
 import doc_samples
 
 from medbridge.documents.fidelity import measure_pdf
-from medbridge.documents.jobs import default_translator
 from medbridge.documents.pipeline import DocumentTask, translate_document
 from medbridge.llm.models import MODELS, ensure_model
+from medbridge.services import Services
 from medbridge.settings import load_settings
-from medbridge.store import open_store
 
 pytestmark = pytest.mark.slow
 SMALL = MODELS["qwen2.5-coder-0.5b"]
@@ -29,8 +28,8 @@ def model_translator(tmp_path_factory):
     path = ensure_model(SMALL, MODEL_CACHE)
     home = tmp_path_factory.mktemp("model-home")
     settings = load_settings(home=home, llm={"backend": "local", "model_path": str(path), "n_ctx": 2048})
-    store = open_store(settings)
-    return default_translator(settings, store), store
+    services = Services.from_settings(settings)
+    return services.document_translator, services.store
 
 
 def test_deck_translated_by_the_model(model_translator, sample_dir, tmp_path, limits):

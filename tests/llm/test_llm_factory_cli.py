@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from medbridge.cli.llm import register
 from medbridge.llm import ChatMessage, LLMError, NoLLM, get_llm
 from medbridge.llm.models import ModelFileError
-from medbridge.settings import get_settings, load_settings
+from medbridge.settings import load_settings
 
 QUESTION = [ChatMessage("user", "What is 2+2?")]
 
@@ -40,12 +40,10 @@ def test_local_backend_with_a_missing_file_fails_at_selection(tmp_path: Path) ->
 @pytest.fixture
 def cli(monkeypatch: pytest.MonkeyPatch, llm_home: Path) -> Iterator[tuple[CliRunner, typer.Typer]]:
     monkeypatch.setenv("MEDBRIDGE_HOME", str(llm_home))
-    get_settings.cache_clear()
     app = typer.Typer()
     app.callback()(lambda: None)  # keep sub-commands as sub-commands
     register(app)
     yield CliRunner(), app
-    get_settings.cache_clear()
 
 
 def test_models_install_and_status(cli) -> None:
@@ -76,7 +74,6 @@ def test_llm_command_streams_an_answer(cli, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("MEDBRIDGE_LLM__MODEL_PATH", "qwen2.5-coder-0.5b")
     monkeypatch.setenv("MEDBRIDGE_LLM__TEMPERATURE", "0")
     monkeypatch.setenv("MEDBRIDGE_LLM__N_CTX", "2048")  # same as the other tests: reuses the loaded model
-    get_settings.cache_clear()
 
     result = runner.invoke(app, ["llm", "What is 2+2? Answer with the number only.", "--max-tokens", "8"])
 
@@ -87,7 +84,6 @@ def test_llm_command_streams_an_answer(cli, monkeypatch: pytest.MonkeyPatch) -> 
 def test_llm_command_with_no_backend_fails_clearly(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     runner, app = cli
     monkeypatch.setenv("MEDBRIDGE_LLM__BACKEND", "none")
-    get_settings.cache_clear()
 
     result = runner.invoke(app, ["llm", "hello"])
 

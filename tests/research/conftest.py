@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from medbridge.services import Services
 from medbridge.settings import load_settings
 from medbridge.store import open_store
 
@@ -19,3 +20,8 @@ def research_store(research_settings):
     store = open_store(research_settings)
     yield store
     store.close()
+
+
+@pytest.fixture
+def research_services(research_settings, research_store) -> Services:
+    return Services(research_settings, store=research_store)

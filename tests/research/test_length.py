@@ -17,34 +17,36 @@ from medbridge.research.plan import Planner
 from medbridge.research.synthesise import MIN_STATEMENTS_PER_THEME, Synthesiser
 from medbridge.research.text import count_words
 from medbridge.research.vectors import record_vectors
+from medbridge.research.vectors import SentenceEmbeddings
 from medbridge.research.verify import Verifier
+from medbridge.services import Services
 from medbridge.settings import load_settings
-from medbridge.store import open_store
 
 CSF_QUESTION = "What is the evidence on CSF biomarkers for predicting Alzheimer's disease in MCI?"
 SLEEP_QUESTION = "阿尔茨海默病的睡眠障碍与认知下降"
 SOURCES = 20  # the default research.max_sources
 
 
-def evidence(question: str, lang: str, store, settings):
+def evidence(question: str, lang: str, engine, settings):
     """What the Synthesiser receives in a job: plan, evidence cards, records and themes of the top 20 sources."""
+    store = engine.store
     plan = Planner().process(question, lang)
-    sources = Gatherer(store, settings).process(plan, SOURCES)
+    sources = Gatherer(engine).process(plan, SOURCES)
     records = store.get_records([s.pmid for s in sources])
     ranked = [records[s.pmid] for s in sources]
     cards = [Extractor().process(r) for r in ranked]
-    themes = Synthesiser(settings.research.max_words).themes(plan, ranked, record_vectors(store, settings, ranked))
+    themes = Synthesiser(settings.research.max_words).themes(plan, ranked, record_vectors(engine.index, ranked))
     return plan, cards, records, themes
 
 
 @pytest.fixture(scope="module")
-def csf_evidence(sample_store, sample_settings):
-    return evidence(CSF_QUESTION, "en", sample_store, sample_settings)
+def csf_evidence(sample_services):
+    return evidence(CSF_QUESTION, "en", sample_services.search_engine, sample_services.settings)
 
 
 @pytest.fixture(scope="module")
-def sleep_evidence(sample_store, sample_settings):
-    return evidence(SLEEP_QUESTION, "zh", sample_store, sample_settings)
+def sleep_evidence(sample_services):
+    return evidence(SLEEP_QUESTION, "zh", sample_services.search_engine, sample_services.settings)
 
 
 def statements(section) -> list:
@@ -73,7 +75,7 @@ def test_a_chinese_translation_counts_about_as_many_words_as_its_english_origina
 
 
 @pytest.mark.parametrize("fixture", ["csf_evidence", "sleep_evidence"])
-def test_twenty_records_give_a_review_inside_1000_to_1500_words(fixture, request):
+def test_twenty_records_give_a_review_inside_1000_to_1500_words(fixture, request, sample_services):
     plan, cards, records, themes = request.getfixturevalue(fixture)
     synthesiser = Synthesiser(1500)
     draft = synthesiser.process(plan, cards, records, themes)
@@ -81,7 +83,7 @@ def test_twenty_records_give_a_review_inside_1000_to_1500_words(fixture, request
     assert 1000 <= estimate <= 1500
     untrimmed = Synthesiser(10_000).process(plan, cards, records, themes)
     assert synthesiser.delivered_words(untrimmed, records) > 1500  # the budget, not a lack of material, set the length
-    draft, _ = Verifier().process(draft, records)
+    draft, _ = Verifier(SentenceEmbeddings(sample_services.embedder)).process(draft, records)
     localised = Localiser().process(draft, records)
     assert localised.word_count() == estimate  # without a model the estimate is the delivered length, in either language
 
@@ -148,8 +150,7 @@ def test_disagreements_and_counts_survive_trimming(sleep_evidence):
 
 def test_the_job_honours_research_max_words_and_numbers_only_cited_records(sample_copy_settings):
     settings = load_settings(home=sample_copy_settings.home, llm={"backend": "none"}, research={"max_words": 800})
-    store = open_store(settings)
-    runner = research_runner(store, settings)
+    runner = research_runner(Services.from_settings(settings))
     job = runner.run(runner.submit(ResearchRequest.create(CSF_QUESTION, settings).params()).id)
     assert job.state == "done", job.message
     review = review_of(job)

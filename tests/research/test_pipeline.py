@@ -16,16 +16,17 @@ CSF_QUESTION = "What is the evidence on CSF biomarkers for predicting Alzheimer'
 SLEEP_QUESTION = "阿尔茨海默病的睡眠障碍与认知下降"
 
 
-def run(store, settings, question, **options):
-    runner = research_runner(store, settings)
+def run(services, question, **options):
+    settings = services.settings
+    runner = research_runner(services)
     stages: list[tuple[str, int, int]] = []
     job = runner.submit(ResearchRequest.create(question, settings, **options).params())
     job = runner.run(job.id, listener=lambda j: stages.append((j.stage, j.progress_done, j.progress_total)))
     return runner, job, stages
 
 
-def test_english_review_cites_checked_corpus_records(research_store, research_settings):
-    runner, job, stages = run(research_store, research_settings, CSF_QUESTION, max_sources=8)
+def test_english_review_cites_checked_corpus_records(research_services, research_store, research_settings):
+    runner, job, stages = run(research_services, CSF_QUESTION, max_sources=8)
     assert job.state == "done", job.message
     assert [s for s in dict.fromkeys(stage for stage, _, _ in stages)] == ["planning", "searching", "reading", "writing", "checking", "delivering"]
     assert ("reading", 8, 8) in stages
@@ -56,8 +57,8 @@ def test_english_review_cites_checked_corpus_records(research_store, research_se
     assert csv_text.startswith("ref,pmid,title") and len(csv_text.splitlines()) >= 9
 
 
-def test_chinese_review_without_a_model_frames_quotes_in_chinese(research_store, research_settings):
-    _, job, stages = run(research_store, research_settings, SLEEP_QUESTION, max_sources=6)
+def test_chinese_review_without_a_model_frames_quotes_in_chinese(research_services, research_store, research_settings):
+    _, job, stages = run(research_services, SLEEP_QUESTION, max_sources=6)
     assert job.state == "done", job.message
     assert "translating" in {s for s, _, _ in stages}
     review = review_of(job)
@@ -69,8 +70,8 @@ def test_chinese_review_without_a_model_frames_quotes_in_chinese(research_store,
     assert "## 参考文献" in markdown and "## 关于本综述" in markdown
 
 
-def test_cancel_then_resume_continues_from_the_checkpoint(research_store, research_settings):
-    runner = research_runner(research_store, research_settings)
+def test_cancel_then_resume_continues_from_the_checkpoint(research_services, research_store, research_settings):
+    runner = research_runner(research_services)
     job = runner.submit(ResearchRequest.create(CSF_QUESTION, research_settings, max_sources=6).params())
 
     def cancel_while_reading(current):
@@ -88,12 +89,12 @@ def test_cancel_then_resume_continues_from_the_checkpoint(research_store, resear
     assert len(review_of(job).references) >= 4
 
 
-def test_bad_requests_are_one_line_errors(research_settings, research_store):
+def test_bad_requests_are_one_line_errors(research_services, research_settings):
     with pytest.raises(ResearchError, match="empty"):
         ResearchRequest.create("   ", research_settings)
     with pytest.raises(ResearchError, match="zh or en"):
         ResearchRequest.create("sleep", research_settings, lang="fr")
     with pytest.raises(NotFoundError):
-        research_runner(research_store, research_settings).get("nope")
-    _, job, _ = run(research_store, research_settings, "xyzzyq plughwort")
+        research_runner(research_services).get("nope")
+    _, job, _ = run(research_services, "xyzzyq plughwort")
     assert job.state == "failed" and job.message.startswith("no record with an abstract")

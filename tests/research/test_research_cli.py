@@ -41,11 +41,12 @@ def test_research_writes_docx_and_prints_json(app, tmp_path):
 
 
 def test_resume_and_errors(app, research_settings):
-    from medbridge.research import ResearchRequest, research_runner
-    from medbridge.store import open_store
+    from medbridge.research import ResearchRequest
+    from medbridge.services import Services
 
-    store = open_store(research_settings)
-    runner = research_runner(store, research_settings)
+    services = Services.from_settings(research_settings)
+    store = services.store
+    runner = services.research_runner
     job = runner.submit(ResearchRequest.create("sleep and cognitive decline in Alzheimer disease", research_settings, max_sources=3).params())
     runner.cancel(job.id)  # cancelled while queued: resume runs it from the start
     result = CliRunner().invoke(app, ["-q", "research", "--resume", job.id])

@@ -11,16 +11,16 @@ from medbridge.research.citations import build_references, marker, parse_marker,
 from medbridge.research.extract import Extractor, evidence_csv
 from medbridge.research.gather import Gatherer
 from medbridge.research.plan import Planner
-from medbridge.research.text import split_sentences
+from medbridge.text import sentence_texts
 
 CSF_QUESTION = "What is the evidence on CSF biomarkers for predicting Alzheimer's disease in MCI?"
 SLEEP_QUESTION = "阿尔茨海默病的睡眠障碍与认知下降"
 
 
 @pytest.fixture(scope="module")
-def csf_sources(sample_store, sample_settings):
+def csf_sources(sample_services):
     plan = Planner().process(CSF_QUESTION, "en")
-    return plan, Gatherer(sample_store, sample_settings).process(plan, 12)
+    return plan, Gatherer(sample_services.search_engine).process(plan, 12)
 
 
 def test_plan_has_mesh_facets_in_both_languages():
@@ -104,4 +104,4 @@ def test_citation_markers():
 
 def test_sentences_stay_verbatim_and_whole():
     text = "Rates were 1.73% in controls and 3.5% in AD (p < 0.01 vs. controls). Smith et al. agreed."
-    assert split_sentences(text) == ["Rates were 1.73% in controls and 3.5% in AD (p < 0.01 vs. controls).", "Smith et al. agreed."]
+    assert sentence_texts(text) == ["Rates were 1.73% in controls and 3.5% in AD (p < 0.01 vs. controls).", "Smith et al. agreed."]

@@ -14,7 +14,7 @@ from medbridge.research.localise import Localiser, english_leaks
 from medbridge.research.models import Draft, EvidenceField, Paragraph, Section, Sentence, Support
 from medbridge.research.plan import Planner
 from medbridge.research.synthesise import Synthesiser, Theme
-from medbridge.research.text import is_cjk
+from medbridge.text import is_cjk
 from medbridge.research.verify import Verifier
 from medbridge.terms import get_terminology
 

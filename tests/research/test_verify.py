@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 
 from medbridge.research.models import Draft, Paragraph, Section, Sentence
+from medbridge.research.vectors import SentenceEmbeddings
 from medbridge.research.verify import Verifier
 
 CSF_STUDY, CSF_FOLLOW_UP, MELATONIN_TRIAL = 19622817, 16488378, 14655926
 
 
 @pytest.fixture(scope="module")
-def verifier():
-    return Verifier()
+def verifier(sample_services):
+    return Verifier(SentenceEmbeddings(sample_services.embedder))
 
 
 @pytest.fixture(scope="module")

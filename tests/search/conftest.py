@@ -2,12 +2,11 @@
 
 import pytest
 
-from medbridge.search import open_search
 from medbridge.search.engine import SearchEngine
 
 
 @pytest.fixture(scope="session")
-def sample_engine(sample_settings, sample_store) -> SearchEngine:
-    engine = open_search(sample_store, sample_settings)
+def sample_engine(sample_services) -> SearchEngine:
+    engine = sample_services.search_engine
     engine.index.update()
     return engine

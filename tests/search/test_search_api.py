@@ -58,13 +58,8 @@ def test_search_page_shows_interpretation_facets_and_links(client):
     assert error.status_code == 400 and "unknown field tag [xyz]" in error.text
 
 
-def test_similar_partial_renders_for_the_record_page(sample_settings, sample_store, sample_engine):
-    from starlette.requests import Request
-
-    from medbridge.web.routes.search import similar_context
-    from medbridge.web.templating import templates
-
-    request = Request({"type": "http", "query_string": b"lang=en", "headers": []})
-    context = similar_context(request, sample_store, sample_settings, MATTSSON_2009, limit=3)
-    html = templates.get_template("search/similar.html").render(context)
-    assert html.count('class="hit"') == 3 and "Similar articles" in html and "/records/" in html
+def test_similar_partial_renders_on_the_record_page(client):
+    page = client.get(f"/records/{MATTSSON_2009}", params={"lang": "en"})
+    assert page.status_code == 200
+    similar = page.text[page.text.index('class="similar-articles"'):]
+    assert similar.count('class="hit"') == 8 and "Similar articles" in similar and "/records/" in similar

@@ -31,11 +31,11 @@ def test_check_tags_alone_do_not_make_records_similar(sample_engine):
         assert set(article.shared_mesh) - {"Humans", "Aged", "Female", "Male"}
 
 
-def test_similar_articles_entry_point_and_unknown_pmid(sample_settings, sample_store, sample_engine):
-    articles = similar_articles(sample_store, sample_settings, MATTSSON_2009, limit=3)
+def test_similar_articles_entry_point_and_unknown_pmid(sample_engine):
+    articles = similar_articles(sample_engine, MATTSSON_2009, limit=3)
     assert len(articles) == 3 and all(a.to_dict()["pmid"] == a.pmid for a in articles)
     with pytest.raises(NotFoundError):
-        similar_articles(sample_store, sample_settings, 1, limit=3)
+        similar_articles(sample_engine, 1, limit=3)
 
 
 def test_title_only_vector_counts_less_than_mesh_and_citations(sample_engine, monkeypatch):

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from medbridge.search.understand import Filters, detect_language, extract_intents, interpret
+from medbridge.search.understand import Filters, extract_intents, interpret
+from medbridge.text import guess_language
 
 TODAY = date(2026, 11, 24)
 
@@ -124,7 +125,7 @@ def test_explicit_filters_win_over_intents():
 
 @pytest.mark.parametrize(("text", "language"), [("阿尔茨海默病", "zh"), ("tau PET", "en"), ("tau蛋白PET显像", "zh")])
 def test_language_detection(text, language):
-    assert detect_language(text) == language
+    assert guess_language(text) == language
 
 
 def test_json_shape():

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from medbridge.terms import get_terminology
-from medbridge.terms.glossary import MESH_UI_PATTERN, contains_cjk, glossary_conflicts, read_glossary_tsv
+from medbridge.terms.glossary import MESH_UI_PATTERN, glossary_conflicts, read_glossary_tsv
 from medbridge.terms.mesh import MeshIndex
 from medbridge.terms.terminology import GLOSSARY_DIR, MESH_PATH
+from medbridge.text import is_cjk
 
 GLOSSARY_FILES = sorted(GLOSSARY_DIR.glob("*.tsv"))
 
@@ -39,7 +40,7 @@ def test_every_row_is_complete_and_findable(rows):
     for source, entry in rows:
         where = f"{source}: {entry.en!r}"
         assert entry.en.strip() and entry.zh.strip() and entry.category.strip(), where
-        assert contains_cjk(entry.zh), where
+        assert is_cjk(entry.zh), where
         # (Not "normalize_zh(zh) == zh": t2s also folds correct simplified chemistry such as 噁唑 → 恶唑.)
         assert entry.zh in {found.zh for found in terms.lookup_zh(entry.zh)}, where
         assert entry.en in {found.en for found in terms.lookup_en(entry.en)}, where

@@ -13,10 +13,9 @@ from medbridge.cli import main as cli_main
 from medbridge.cli.common import MedbridgeGroup
 from medbridge.cli.translate import register
 from medbridge.corpus.ingest import ingest_paths
-from medbridge.llm import get_llm
+from medbridge.services import Services
 from medbridge.settings import load_settings
 from medbridge.store import open_store
-from medbridge.translate import Translator
 from medbridge.translate.records import record_texts
 
 runner = CliRunner()
@@ -97,7 +96,7 @@ def test_translate_corpus_translates_then_resumes_without_model_calls(app, setti
     assert calls >= 1
     [record] = [store.get_record(p) for p in store.all_pmids()]
     cli_settings = load_settings(home=settings.home)  # as the command saw them: with the endpoint from the environment
-    translator = Translator.from_settings(cli_settings, store, get_llm(cli_settings))
+    translator = Services(cli_settings, store=store).translator
     assert all(translator.cached(record_texts(record, abstracts=False), source="en", target="zh", markup=True))
 
     again = runner.invoke(app, ["translate-corpus", "--to", "zh"])

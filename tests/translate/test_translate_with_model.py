@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from medbridge.llm import get_llm
 from medbridge.llm.models import MODELS, ensure_model
+from medbridge.services import Services
 from medbridge.settings import load_settings
 from medbridge.store import open_store
-from medbridge.translate import CACHE_NAMESPACE, Translator, get_language
+from medbridge.translate import CACHE_NAMESPACE, get_language
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def test_small_model_translates_with_markers_restored_and_cached(tmp_path):
     (home / "models").symlink_to(MODEL_CACHE, target_is_directory=True)
     settings = load_settings(home=home, llm={"backend": "local", "model_path": SMALL.name, "n_ctx": 2048})
     store = open_store(settings)
-    translator = Translator.from_settings(settings, store, get_llm(settings))
+    translator = Services(settings, store=store).translator
     source = "Median CSF Abeta42 was 356 ng/L (P < .001) in 18 patients with MCI."
     [result] = translator.translate_batch([source], source="en", target="zh")
 

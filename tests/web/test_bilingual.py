@@ -11,9 +11,8 @@ from lxml import html
 from selenium.webdriver.common.by import By
 
 from medbridge.corpus.pubmed import sanitize_inline_markup
-from medbridge.llm import get_llm
+from medbridge.services import Services
 from medbridge.store import open_store
-from medbridge.translate import Translator
 from medbridge.translate.records import record_texts
 from medbridge.web.app import create_app
 
@@ -50,7 +49,7 @@ def test_stream_translates_then_page_shows_cached_translation(model_settings):
     page = html.fromstring(client.get(f"/records/{TITLE_ONLY_PMID}").text)
     assert page.xpath("string(//p[contains(@class,'translated-title')])").strip()
     assert not page.xpath("//script[@src='/static/translation.js']")
-    translator = Translator.from_settings(model_settings, store, get_llm(model_settings))
+    translator = Services(model_settings, store=store).translator
     cached = translator.lookup(record_texts(store.get_record(TITLE_ONLY_PMID)), source="en", target="zh", markup=True)
     assert cached[0] is not None and cached[0].from_cache
     # Search results show the cached title translation beside the English.

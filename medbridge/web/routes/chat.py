@@ -13,11 +13,13 @@ from pydantic import BaseModel, Field
 from medbridge.corpus.models import Record
 from medbridge.corpus.pubmed import fragment_text_and_markup
 from medbridge.errors import MedbridgeError
-from medbridge.llm import get_llm
+from medbridge.research.vectors import SentenceEmbeddings
+from medbridge.research.verify import Verifier
 from medbridge.search import open_conversations
 from medbridge.search.answer import answer_sentences
 from medbridge.search.conversation import Conversations, TurnResult
-from medbridge.web.deps import SettingsDep, StoreDep
+from medbridge.services import Services
+from medbridge.web.deps import ServicesDep
 from medbridge.web.i18n import strings_for, ui_lang
 from medbridge.web.routes.translations import cached_record_translation, get_translator, title_translations_for
 from medbridge.web.templating import render
@@ -57,7 +59,7 @@ class MessageIn(BaseModel):
     lang: str | None = Field(None, description="Language of replies to chip removal and undo (zh or en).")
 
 
-def _conversations(request: Request, store, settings) -> Conversations:
+def _conversations(request: Request, services: Services) -> Conversations:
     def abstract_translations(record: Record) -> list[str | None]:
         try:
             units = cached_record_translation(get_translator(request), record, "zh")
@@ -65,7 +67,7 @@ def _conversations(request: Request, store, settings) -> Conversations:
             return []
         return [fragment_text_and_markup(unit.target)[0] if unit else None for unit in units]
 
-    return open_conversations(store, settings, title_translations=title_translations_for(request),
+    return open_conversations(services.search_engine, title_translations=title_translations_for(request),
                               abstract_translations=abstract_translations)
 
 
@@ -84,19 +86,19 @@ def _apply(conversations: Conversations, conversation_id: str | None, message: M
 
 # -- JSON API ---------------------------------------------------------------------------------------
 @router.post("/api/conversations")
-def create_conversation(request: Request, store: StoreDep, settings: SettingsDep, message: MessageIn | None = None) -> dict:
+def create_conversation(request: Request, services: ServicesDep, message: MessageIn | None = None) -> dict:
     """A new conversation; with ``text``, its first turn."""
-    return _apply(_conversations(request, store, settings), None, message or MessageIn(), ui_lang(request)).to_dict()
+    return _apply(_conversations(request, services), None, message or MessageIn(), ui_lang(request)).to_dict()
 
 
 @router.post("/api/conversations/{conversation_id}/messages")
-def post_message(conversation_id: str, message: MessageIn, request: Request, store: StoreDep, settings: SettingsDep) -> dict:
-    return _apply(_conversations(request, store, settings), conversation_id, message, ui_lang(request)).to_dict()
+def post_message(conversation_id: str, message: MessageIn, request: Request, services: ServicesDep) -> dict:
+    return _apply(_conversations(request, services), conversation_id, message, ui_lang(request)).to_dict()
 
 
 @router.get("/api/conversations/{conversation_id}")
-def get_conversation(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> dict:
-    conversations = _conversations(request, store, settings)
+def get_conversation(conversation_id: str, request: Request, services: ServicesDep) -> dict:
+    conversations = _conversations(request, services)
     conversation = conversations.get(conversation_id)
     current = conversations.results(conversation).to_dict(ui_lang(request))
     return {**current, "turns": [{"text": t.text, "reply": t.reply, "language": t.language, "query": t.state.query, "summary": t.summary}
@@ -104,22 +106,22 @@ def get_conversation(conversation_id: str, request: Request, store: StoreDep, se
 
 
 @router.get("/api/conversations/{conversation_id}/answer")
-def stream_answer(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> StreamingResponse:
+def stream_answer(conversation_id: str, request: Request, services: ServicesDep) -> StreamingResponse:
     """Server-sent events: one per verified answer sentence, then ``done`` (with the removed count)."""
-    conversations = _conversations(request, store, settings)
+    conversations = _conversations(request, services)
     conversation = conversations.get(conversation_id)
     result = conversations.results(conversation)
     lang = conversation.turns[0].language if conversation.turns else ui_lang(request)
-    records = store.get_records(h.pmid for h in result.hits)
+    records = services.store.get_records(h.pmid for h in result.hits)
 
     def events() -> Iterator[str]:
         try:
-            llm = get_llm(settings)
-            if settings.llm.backend == "none":
+            if not services.has_llm:
                 yield _event({"type": "unavailable"})
                 return
-            stream = answer_sentences(llm, conversation.question, lang, [records[h.pmid] for h in result.hits if h.pmid in records],
-                                      result.recommendations, translator=get_translator(request) if lang == "zh" else None)
+            stream = answer_sentences(services.llm, conversation.question, lang, [records[h.pmid] for h in result.hits if h.pmid in records],
+                                      result.recommendations, verifier=Verifier(SentenceEmbeddings(services.embedder)),
+                                      translator=get_translator(request) if lang == "zh" else None)
             for event in stream:
                 yield _event(event)
         except MedbridgeError as exc:
@@ -139,8 +141,8 @@ def chat_page(request: Request):
 
 
 @router.get("/chat/{conversation_id}")
-def chat_thread(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep):
-    conversations = _conversations(request, store, settings)
+def chat_thread(conversation_id: str, request: Request, services: ServicesDep):
+    conversations = _conversations(request, services)
     conversation = conversations.get(conversation_id)
     result = conversations.results(conversation)
     return render(request, "chat/chat.html", {
@@ -148,26 +150,26 @@ def chat_thread(conversation_id: str, request: Request, store: StoreDep, setting
         "conversation": conversation,
         "result": result,
         "view": result.to_dict(ui_lang(request)),
-        "answer_available": settings.llm.backend != "none",
+        "answer_available": services.has_llm,
     })
 
 
 @router.post("/chat")
-async def chat_form(request: Request, store: StoreDep, settings: SettingsDep):
-    return await _form(request, store, settings, None)
+async def chat_form(request: Request, services: ServicesDep):
+    return await _form(request, services, None)
 
 
 @router.post("/chat/{conversation_id}")
-async def chat_form_turn(conversation_id: str, request: Request, store: StoreDep, settings: SettingsDep):
-    return await _form(request, store, settings, conversation_id)
+async def chat_form_turn(conversation_id: str, request: Request, services: ServicesDep):
+    return await _form(request, services, conversation_id)
 
 
-async def _form(request: Request, store, settings, conversation_id: str | None):
+async def _form(request: Request, services: Services, conversation_id: str | None):
     form = await request.form()
     lang = ui_lang(request)
     message = MessageIn(text=str(form.get("text") or "") or None, remove_chip=str(form.get("remove") or "") or None,
                         undo=bool(form.get("undo")), lang=lang)
     if conversation_id is None and not message.text:
         return RedirectResponse("/chat", status_code=303)
-    result = _apply(_conversations(request, store, settings), conversation_id, message, lang)
+    result = _apply(_conversations(request, services), conversation_id, message, lang)
     return RedirectResponse(f"/chat/{result.conversation.id}", status_code=303)

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse
 
 from medbridge.documents.errors import DocumentError
-from medbridge.documents.jobs import DocumentJobs, default_translator
+from medbridge.documents.jobs import DocumentJobs
 from medbridge.store import Job
 from medbridge.translate.languages import LANGUAGES
-from medbridge.web.deps import app_service
+from medbridge.web.deps import get_services
 from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
@@ -46,8 +46,7 @@ UI: dict[str, dict[str, str]] = {
 
 
 def document_jobs(request: Request) -> DocumentJobs:
-    return app_service(request, "document_jobs",
-                       lambda settings, store: DocumentJobs(settings, store, lambda: default_translator(settings, store)))
+    return get_services(request).document_jobs
 
 
 JobsDep = Annotated[DocumentJobs, Depends(document_jobs)]

@@ -9,7 +9,7 @@ from medbridge.errors import NotFoundError
 from medbridge.store import Store
 from medbridge.search import similar_articles
 from medbridge.translate import LANGUAGES, get_language
-from medbridge.web.deps import SettingsDep, StoreDep
+from medbridge.web.deps import ServicesDep, StoreDep
 from medbridge.web.routes.search import page_strings
 from medbridge.web.routes.translations import translation_view
 from medbridge.web.templating import render
@@ -28,9 +28,10 @@ def _record_or_404(store: Store, pmid: int) -> Record:
 
 
 @router.get("/records/{pmid}")
-def record_page(request: Request, pmid: int, store: StoreDep, settings: SettingsDep, to: str | None = None):
+def record_page(request: Request, pmid: int, services: ServicesDep, to: str | None = None):
+    store = services.store
     record = _record_or_404(store, pmid)
-    target = get_language(to or settings.translation.default_target).code
+    target = get_language(to or services.settings.translation.default_target).code
     affiliations = record.affiliations
     author_marks = [[affiliations.index(a) + 1 for a in author.affiliations] for author in record.authors]
     references = store.cited(pmid)
@@ -48,7 +49,7 @@ def record_page(request: Request, pmid: int, store: StoreDep, settings: Settings
         "target": target,
         "target_languages": LANGUAGES,
         "translation": translation_view(request, record, target),
-        "similar": similar_articles(store, settings, pmid, limit=SIMILAR_ON_PAGE),
+        "similar": similar_articles(services.search_engine, pmid, limit=SIMILAR_ON_PAGE),
         "s": page_strings(request),
     })
 

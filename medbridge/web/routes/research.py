@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from medbridge.errors import NotFoundError
 from medbridge.jobs import JobRunner
-from medbridge.research import STAGES, ResearchRequest, output_path, research_runner, review_of, to_html_fragment
+from medbridge.research import STAGES, ResearchRequest, output_path, review_of, to_html_fragment
 from medbridge.store.base import Job
-from medbridge.web.deps import app_service
+from medbridge.web.deps import SettingsDep, get_services
 from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
@@ -53,7 +53,7 @@ UI: dict[str, dict[str, str]] = {
 
 
 def runner_dep(request: Request) -> JobRunner:
-    return app_service(request, "research_runner", lambda settings, store: research_runner(store, settings))
+    return get_services(request).research_runner
 
 
 RunnerDep = Annotated[JobRunner, Depends(runner_dep)]
@@ -93,23 +93,23 @@ def job_public(job: Job, runner: JobRunner, *, with_review: bool = False) -> dic
 
 # -- pages -------------------------------------------------------------------------------------------
 @router.get("/research")
-def research_page(request: Request, runner: RunnerDep):
+def research_page(request: Request, runner: RunnerDep, settings: SettingsDep):
     return render(request, "research/index.html", {
         "ui": _ui(request),
         "jobs": [job_public(job, runner) for job in runner.list(20)],
-        "default_sources": request.app.state.settings.research.max_sources,
+        "default_sources": settings.research.max_sources,
     })
 
 
 @router.post("/research")
 def research_submit(
-    request: Request,
+    settings: SettingsDep,
     runner: RunnerDep,
     q: Annotated[str, Form()],
     lang: Annotated[str, Form()] = "",
     max_sources: Annotated[Optional[int], Form()] = None,
 ):
-    job = runner.submit(ResearchRequest.create(q, request.app.state.settings, lang or None, max_sources).params())
+    job = runner.submit(ResearchRequest.create(q, settings, lang or None, max_sources).params())
     runner.start(job.id)
     return RedirectResponse(f"/research/{job.id}", status_code=303)
 
@@ -134,8 +134,8 @@ def research_resume_form(job_id: str, runner: RunnerDep):
 
 
 @router.get("/research/{job_id}/download/{fmt}")
-def research_download(request: Request, job_id: str, fmt: str, runner: RunnerDep) -> FileResponse:
-    path = output_path(request.app.state.settings, runner.get(job_id), fmt)
+def research_download(settings: SettingsDep, job_id: str, fmt: str, runner: RunnerDep) -> FileResponse:
+    path = output_path(settings, runner.get(job_id), fmt)
     if not path.exists():
         raise NotFoundError(f"research job {job_id} has no {fmt} file")
     return FileResponse(path, filename=f"review-{job_id}{path.suffix}")
@@ -149,8 +149,8 @@ class ResearchBody(BaseModel):
 
 
 @router.post("/api/research", status_code=201)
-def api_create(request: Request, body: ResearchBody, runner: RunnerDep) -> dict:
-    job = runner.submit(ResearchRequest.create(body.question, request.app.state.settings, body.lang, body.max_sources).params())
+def api_create(settings: SettingsDep, body: ResearchBody, runner: RunnerDep) -> dict:
+    job = runner.submit(ResearchRequest.create(body.question, settings, body.lang, body.max_sources).params())
     return job_public(runner.start(job.id), runner)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
-from medbridge.web.deps import SettingsDep, StoreDep
+from medbridge.web.deps import ServicesDep
 from medbridge.web.i18n import strings_for
 from medbridge.web.routes.translations import title_translations_for
 from medbridge.web.templating import render
@@ -66,8 +66,7 @@ def _options(
 @router.get("/search")
 def search_page(
     request: Request,
-    store: StoreDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     q: str = "",
     page: Annotated[int, Query(ge=1)] = 1,
     sort: str = "relevance",
@@ -81,11 +80,11 @@ def search_page(
     s = page_strings(request)
     context: dict = {"q": q, "sort": sort, "s": s, "result": None, "error": None, "year_from": year_from, "year_to": year_to}
     if q.strip():
-        size = settings.search.page_size
+        size = services.settings.search.page_size
         options = _options(limit=size, offset=(page - 1) * size, sort=sort, year_from=year_from, year_to=year_to,
                            types=type, journals=journal, languages=language, has_abstract=has_abstract)
         try:
-            result = search(store, settings, q, options, title_translations=title_translations_for(request))
+            result = search(services.search_engine, q, options, title_translations=title_translations_for(request))
         except QuerySyntaxError as exc:
             context["error"] = exc
         else:
@@ -109,8 +108,7 @@ def search_page(
 @router.get("/api/search")
 def search_api(
     request: Request,
-    store: StoreDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     q: str,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -125,16 +123,11 @@ def search_api(
     options = _options(limit=limit, offset=offset, sort=sort, year_from=year_from, year_to=year_to,
                        types=type, journals=journal, languages=language, has_abstract=has_abstract)
     try:
-        return search(store, settings, q, options, title_translations=title_translations_for(request)).to_dict()
+        return search(services.search_engine, q, options, title_translations=title_translations_for(request)).to_dict()
     except QuerySyntaxError as exc:
         return JSONResponse({"error": str(exc), "position": exc.position, "reason": exc.reason}, status_code=400)
 
 
 @router.get("/api/records/{pmid}/similar")
-def similar_api(pmid: int, store: StoreDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=100)] = 10):
-    return {"pmid": pmid, "similar": [a.to_dict() for a in similar_articles(store, settings, pmid, limit)]}
-
-
-def similar_context(request: Request, store, settings, pmid: int, limit: int = 8) -> dict:
-    """Context for ``{% include "search/similar.html" %}`` on the record page."""
-    return {"similar": similar_articles(store, settings, pmid, limit), "s": page_strings(request)}
+def similar_api(pmid: int, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=100)] = 10):
+    return {"pmid": pmid, "similar": [a.to_dict() for a in similar_articles(services.search_engine, pmid, limit)]}

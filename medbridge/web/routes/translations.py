@@ -14,12 +14,11 @@ from fastapi.responses import StreamingResponse
 from medbridge.corpus.models import Record
 from medbridge.corpus.pubmed import fragment_text_and_markup
 from medbridge.errors import MedbridgeError, NotFoundError
-from medbridge.llm import get_llm
 from medbridge.translate import TranslatedText, Translator, get_language
 from medbridge.translate.records import record_texts
 from medbridge.store import Store
 from medbridge.translate.qa_messages import localise
-from medbridge.web.deps import StoreDep, app_service
+from medbridge.web.deps import StoreDep, get_services
 from medbridge.web.i18n import ui_lang
 from medbridge.web.templating import marked_translation
 
@@ -27,8 +26,7 @@ router = APIRouter()
 
 
 def get_translator(request: Request) -> Translator:
-    return app_service(request, "translator",
-                       lambda settings, store: Translator.from_settings(settings, store, get_llm(settings)))
+    return get_services(request).translator
 
 
 TranslatorDep = Annotated[Translator, Depends(get_translator)]
@@ -43,17 +41,17 @@ def translation_view(request: Request, record: Record, target: str) -> dict:
     """What the record page needs: per text the cached translation, or why there can be none."""
     try:
         translator = get_translator(request)
-        if request.app.state.settings.llm.backend == "none":
-            known = cached_record_translation(translator, record, target)
+        known = cached_record_translation(translator, record, target)
+        if not get_services(request).has_llm:
             return {"units": known, "error": None if all(known) else "no LLM configured (settings: llm.backend)"}
-        return {"units": cached_record_translation(translator, record, target), "error": None}
+        return {"units": known, "error": None}
     except MedbridgeError as exc:  # no model installed, endpoint down: the English page still works
         return {"units": [None] * len(record_texts(record)), "error": str(exc)}
 
 
 def title_translations_for(request: Request) -> Callable[[Store, Sequence[Record]], dict[int, str]] | None:
     """The search engine's hook for bilingual result titles: cached translations only, never a model call."""
-    target = request.app.state.settings.translation.default_target
+    target = get_services(request).settings.translation.default_target
     try:
         translator = get_translator(request)
     except MedbridgeError:

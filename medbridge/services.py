@@ -1,0 +1,150 @@
+"""The composition root: everything medbridge runs on, built from the settings in one place.
+
+    from medbridge.services import Services
+    from medbridge.search import search
+    services = Services.from_settings()                 # environment over config.toml over defaults
+    result = search(services.search_engine, "阿尔茨海默病的脑脊液生物标志物")
+    services.translator.translate("Ketamine ...", source="en", target="zh")
+
+The CLI keeps one per invocation (on the Typer context), the web app one per app (``app.state.services``,
+reached by routes through one dependency), and the Python API is this object. A test with a different backend
+builds a different ``Services``; nothing else in the package holds a process-wide instance of a service.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from medbridge.settings import MedbridgeSettings, load_settings
+
+if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp): each loads when first built
+    from medbridge.documents.jobs import DocumentJobs
+    from medbridge.jobs import JobRunner
+    from medbridge.llm import LLM
+    from medbridge.search.dense import Embedder
+    from medbridge.search.engine import SearchEngine
+    from medbridge.store import Store
+    from medbridge.terms import Terminology
+    from medbridge.translate import TextTranslator, Translator
+
+T = TypeVar("T")
+
+
+class Services:
+    """Store, LLM, terminology, embedder, translator, search engine and job runners of one configuration.
+
+    Each part is built on first use and kept (a command that only reads the store never loads the
+    terminology, the embedding model or an LLM). Building happens under one re-entrant lock, so the web
+    app's request threads share a single instance of each part. Parts given to the constructor (a test's own
+    store or model) are used as they are."""
+
+    def __init__(
+        self,
+        settings: MedbridgeSettings,
+        *,
+        store: Store | None = None,
+        llm: LLM | None = None,
+        terminology: Terminology | None = None,
+    ) -> None:
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._parts: dict[str, Any] = {}
+        for name, part in (("store", store), ("llm", llm), ("terminology", terminology)):
+            if part is not None:
+                self._parts[name] = part
+
+    @classmethod
+    def from_settings(cls, settings: MedbridgeSettings | None = None) -> Services:
+        """Services of ``settings`` (default: read from the environment and ``config.toml``)."""
+        return cls(settings if settings is not None else load_settings())
+
+    def _part(self, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = build()
+            return self._parts[name]
+
+    # -- the parts -----------------------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        from medbridge.store import open_store
+
+        return self._part("store", lambda: open_store(self.settings))
+
+    @property
+    def has_llm(self) -> bool:
+        """False with ``llm.backend = none``; the one question features ask before they use a model (documents
+        fall back to glossary terms, reviews stay extractive, article pages show cached translations only)."""
+        return self.settings.llm.backend != "none"
+
+    @property
+    def llm(self) -> LLM:
+        """The configured model; without one, an LLM whose every call fails with a one-line explanation."""
+        from medbridge.llm import get_llm
+
+        return self._part("llm", lambda: get_llm(self.settings))
+
+    @property
+    def terminology(self) -> Terminology:
+        from medbridge.terms import get_terminology
+
+        return self._part("terminology", get_terminology)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The e5 model for search, similar articles and research (loaded on its first embedding)."""
+        from medbridge.search.dense import Embedder
+
+        return self._part("embedder", Embedder)
+
+    @property
+    def translator(self) -> Translator:
+        """The translator over the configured model: cache, segments, glossary, protected spans, QA, retries.
+        Without a model it still answers cache lookups; translating says that no model is configured."""
+        from medbridge.translate.translator import Translator
+
+        return self._part("translator", lambda: Translator(
+            self.llm, self.store, terminology=self.terminology, max_retries=self.settings.translation.max_retries))
+
+    @property
+    def document_translator(self) -> TextTranslator:
+        """Documents' translator: the model's, or glossary terms only when no model is configured."""
+        if self.has_llm:
+            return self.translator
+        from medbridge.documents.terms_only import TermsOnlyTranslator
+
+        return self._part("terms_only_translator", lambda: TermsOnlyTranslator(self.terminology))
+
+    @property
+    def search_engine(self) -> SearchEngine:
+        """Lexical index + vectors under ``settings.index_dir``, following the store's change feed."""
+        from medbridge.search.engine import SearchEngine
+        from medbridge.search.indexer import SearchIndex
+
+        def build() -> SearchEngine:
+            rewriter = self.llm if self.settings.search.llm_rewrite and self.has_llm else None
+            index = SearchIndex(self.settings, self.store, self.terminology, self.embedder)
+            return SearchEngine(index, rewriter=rewriter)
+
+        return self._part("search_engine", build)
+
+    @property
+    def research_runner(self) -> JobRunner:
+        """Research jobs: state, progress, cancellation, checkpoints; the pipeline is built in the job's thread."""
+        from medbridge.research.pipeline import research_runner
+
+        return self._part("research_runner", lambda: research_runner(self))
+
+    @property
+    def document_jobs(self) -> DocumentJobs:
+        """Document translation jobs: file checks and job folders around a job runner."""
+        from medbridge.documents.jobs import DocumentJobs
+
+        return self._part("document_jobs", lambda: DocumentJobs(self.settings, self.store, lambda: self.document_translator))
+
+    def close(self) -> None:
+        """Close the store if it was opened (a web app's shutdown, the end of a script)."""
+        with self._lock:
+            if "store" in self._parts:
+                self._parts["store"].close()
