@@ -16,14 +16,13 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from medbridge.settings import MedbridgeSettings, load_settings
-
 if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp): each loads when first built
     from medbridge.documents.jobs import DocumentJobs
     from medbridge.jobs import JobRunner
     from medbridge.llm import LLM
     from medbridge.search.dense import Embedder
     from medbridge.search.engine import SearchEngine
+    from medbridge.settings import MedbridgeSettings
     from medbridge.store import Store
     from medbridge.terms import Terminology
     from medbridge.translate import TextTranslator, Translator
@@ -57,6 +56,8 @@ class Services:
     @classmethod
     def from_settings(cls, settings: MedbridgeSettings | None = None) -> Services:
         """Services of ``settings`` (default: read from the environment and ``config.toml``)."""
+        from medbridge.settings import load_settings
+
         return cls(settings if settings is not None else load_settings())
 
     def _part(self, name: str, build: Callable[[], T]) -> T:

@@ -23,9 +23,11 @@ HANGUL = "\uac00-\ud7af"
 CJK_RANGES = HAN + KANA + HANGUL
 CJK = re.compile(f"[{CJK_RANGES}]")
 CJK_RUN = re.compile(f"[{CJK_RANGES}]+")
+CJK_PUNCTUATION = "\u3000-\u303f"  # 。、「」《》: full-width, so they weigh like the characters around them
 
 # One CJK character carries about as much as 3.3 English letters (measured on the reference translations).
 CJK_WEIGHT = 3.3
+_WIDE = re.compile(f"[{CJK_RANGES}{CJK_PUNCTUATION}]")
 # A text is Chinese when its CJK characters, so weighted, make at least this share of its letters: a mostly
 # English abstract quoting one Chinese word stays English, a question mixing 阿尔茨海默病 with "CSF" is Chinese.
 ZH_SHARE = 0.1
@@ -50,7 +52,7 @@ def guess_language(text: str) -> GuessedLanguage:
 
 def weighted_length(text: str) -> float:
     """Length in English-letter equivalents (whitespace not counted): comparable across scripts."""
-    return sum(CJK_WEIGHT if CJK.match(c) else 1.0 for c in text if not c.isspace())
+    return sum(CJK_WEIGHT if _WIDE.match(c) else 1.0 for c in text if not c.isspace())
 
 
 # --- sentences -----------------------------------------------------------------------------------------

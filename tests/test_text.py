@@ -30,7 +30,8 @@ def test_one_language_guess_for_questions_and_texts(text, language):
 
 def test_weighted_length_counts_a_chinese_character_like_several_letters():
     assert weighted_length("阿尔茨海默病") == pytest.approx(6 * 3.3)
-    assert weighted_length("tau PET。") == 7  # spaces not counted, punctuation counts as one
+    assert weighted_length("tau PET.") == 7  # spaces not counted
+    assert weighted_length("蛋白。") == pytest.approx(3 * 3.3)  # full-width punctuation weighs as much
 
 
 def test_sentences_cover_the_text_and_keep_numbers_whole():

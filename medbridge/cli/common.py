@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
 from medbridge.errors import MedbridgeError
-from medbridge.services import Services
-from medbridge.settings import MedbridgeSettings
-from medbridge.store import Store
+
+if TYPE_CHECKING:  # each command imports what it uses, so `medbridge --help` loads none of it
+    from rich.progress import Progress
+
+    from medbridge.services import Services
+    from medbridge.settings import MedbridgeSettings
+    from medbridge.store import Store
 
 console = Console()                  # results
 err_console = Console(stderr=True)   # messages, progress
@@ -32,6 +36,8 @@ class CLIState:
     @property
     def services(self) -> Services:
         if self._services is None:
+            from medbridge.services import Services
+
             self._services = Services.from_settings()
         return self._services
 
@@ -60,6 +66,14 @@ class MedbridgeGroup(TyperGroup):
 
 def state(ctx: typer.Context) -> CLIState:
     return ctx.ensure_object(CLIState)
+
+
+def progress_bar(quiet: bool, *, transient: bool = False) -> Progress:
+    """The progress display of every long command, on stderr; ``quiet`` hides it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    return Progress(*columns, console=err_console, disable=quiet, transient=transient)
 
 
 def print_json(data: Any) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from medbridge.cli.common import console, err_console, print_json, state
-from medbridge.documents.jobs import DocumentJobs, output_names
-from medbridge.documents.pipeline import PIPELINE, ProgressEvent
-from medbridge.store import Job
+from medbridge.cli.common import console, err_console, print_json, progress_bar, state
+
+if TYPE_CHECKING:  # the document pipeline (PyMuPDF, OCR) loads when a command runs
+    from medbridge.documents.jobs import DocumentJobs
+    from medbridge.progress import ProgressEvent
+    from medbridge.store import Job
 
 STAGE_LABELS = {
     "parse": "reading",
@@ -43,6 +43,8 @@ def translate_doc(
     debug_ir: Annotated[bool, typer.Option("--debug-ir", help="Write the document's IR after every stage into the job folder.")] = False,
 ) -> None:
     """Translate a document keeping its layout; runs as a resumable job."""
+    from medbridge.documents.jobs import output_names
+
     st = state(ctx)
     jobs = st.services.document_jobs
     if resume:
@@ -82,9 +84,8 @@ def _run_with_progress(jobs: DocumentJobs, job: Job, *, quiet: bool) -> Job:
     try:
         if quiet:
             return jobs.run(job.id)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=err_console, transient=True) as progress:
-            bar = progress.add_task(STAGE_LABELS[PIPELINE[0].name], total=None)
+        with progress_bar(quiet, transient=True) as progress:
+            bar = progress.add_task(STAGE_LABELS["parse"], total=None)
 
             def on_event(event: ProgressEvent) -> None:
                 progress.update(bar, description=STAGE_LABELS.get(event.stage, event.stage), completed=event.done, total=event.total)
@@ -100,6 +101,8 @@ def doc_jobs(
     limit: Annotated[int, typer.Option("--limit", help="How many recent jobs.")] = 20,
 ) -> None:
     """Recent document translation jobs with their state and progress."""
+    from rich.table import Table
+
     jobs = state(ctx).services.document_jobs.list(limit)
     if as_json:
         print_json([{"id": j.id, "state": j.state, "name": j.params.get("name"), "target": j.params.get("target"),

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from medbridge.cli.common import state
+from medbridge.cli.common import console, state
 from medbridge.llm import ChatMessage
 from medbridge.llm.models import DEFAULT_MODEL, MODELS, install_models, model_status
 
@@ -29,6 +27,8 @@ def install(
 @models_app.command("status")
 def status(ctx: typer.Context) -> None:
     """Which models are installed and verified, and which one the settings select."""
+    from rich.table import Table
+
     settings = state(ctx).settings
     table = Table("model", "parts", "file", "", title=f"models in {settings.models_dir}")
     table.columns[0].no_wrap = True
@@ -39,7 +39,6 @@ def status(ctx: typer.Context) -> None:
         else:
             file_state = {True: "verified", False: "MISMATCH", None: "not verified yet"}[found.verified]
         table.add_row(spec.name, f"{found.parts_installed}/{spec.n_parts}", file_state, spec.description)
-    console = Console()
     console.print(table)
     selected = settings.llm.model_path or DEFAULT_MODEL
     console.print(f"llm.backend = {settings.llm.backend}; llm.model_path = {selected}")

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
-from rich.table import Table
 
 from medbridge.cli import chat as chat_cli
 from medbridge.cli import documents as documents_cli
@@ -18,11 +15,15 @@ from medbridge.cli import llm as llm_cli
 from medbridge.cli import research as research_cli
 from medbridge.cli import search as search_cli
 from medbridge.cli import translate as translate_cli
-from medbridge.cli.common import CLIState, MedbridgeGroup, console, err_console, print_json, state
-from medbridge.corpus.export import CitationFormat, export_records
-from medbridge.corpus.ingest import FileResult, IngestError, expand_paths, ingest_paths
-from medbridge.corpus.models import Record
+from medbridge.cli.common import CLIState, MedbridgeGroup, console, err_console, print_json, progress_bar, state
+from medbridge.corpus.export import CitationFormat
 from medbridge.errors import NotFoundError
+
+if TYPE_CHECKING:  # commands import their libraries when they run, so `medbridge --help` stays quick
+    from rich.progress import TaskID
+
+    from medbridge.corpus.models import Record
+    from medbridge.progress import ProgressEvent
 
 app = typer.Typer(
     cls=MedbridgeGroup,
@@ -49,17 +50,18 @@ def ingest(
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Continue after a bad file; report failures at the end.")] = False,
 ) -> None:
     """Ingest PubMed/MEDLINE XML (baseline, update files, efetch output, 2016 MedlineCitationSet)."""
+    from medbridge.corpus.ingest import IngestError, expand_paths, ingest_paths
+
     st = state(ctx)
     files = expand_paths(paths)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, disable=st.quiet) as progress:
+    with progress_bar(st.quiet) as progress:
         task = progress.add_task("ingesting", total=len(files))
 
-        def on_file(result: FileResult) -> None:
-            progress.update(task, advance=1, description=result.path.name)
+        def on_file(event: ProgressEvent) -> None:
+            progress.update(task, completed=event.done, total=event.total, description=event.message)
 
         try:
-            report = ingest_paths(st.store, files, keep_going=keep_going, on_file=on_file,
+            report = ingest_paths(st.store, files, keep_going=keep_going, progress=on_file,
                                   workers=st.settings.ingest.workers)
         except IngestError as exc:
             progress.stop()
@@ -129,6 +131,8 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Counts as JSON.")] = False,
 ) -> None:
     """Counts: records, with abstract, deleted, files ingested."""
+    from rich.table import Table
+
     counts = dataclasses.asdict(state(ctx).store.stats())
     if as_json:
         print_json(counts)
@@ -147,6 +151,8 @@ def export(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Export citations as RIS, BibTeX or MEDLINE (.nbib)."""
+    from medbridge.corpus.export import export_records
+
     st = state(ctx)
     found = st.store.get_records(pmids)
     missing = [p for p in pmids if p not in found]
@@ -171,8 +177,7 @@ def migrate_store(
     from medbridge.store.postgresql import describe_dsn
 
     st = state(ctx)
-    with Progress(TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TimeRemainingColumn(), console=err_console, disable=st.quiet) as progress:
+    with progress_bar(st.quiet) as progress:
         tasks: dict[str, TaskID] = {}
 
         def on_progress(table: str, done: int, total: int) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from medbridge.cli.common import console, err_console, print_json, state
-from medbridge.research import STAGES, ResearchError, ResearchRequest, review_of, to_markdown, write_review
-from medbridge.store.base import Job
+from medbridge.cli.common import console, err_console, print_json, progress_bar, state
+
+if TYPE_CHECKING:  # the research pipeline loads when the command runs
+    from medbridge.store.base import Job
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         resume: Annotated[Optional[str], typer.Option("--resume", help="Continue an interrupted or cancelled job by its id.")] = None,
     ) -> None:
         """Write a literature review of the corpus for QUESTION: every finding cited, every citation checked."""
+        from medbridge.research import STAGES, ResearchError, ResearchRequest, review_of, to_markdown, write_review
+
         st = state(ctx)
         if output is not None and output.suffix.lower() not in (".md", ".html", ".docx"):
             raise ResearchError(f"{output.name}: choose an output ending in .md, .html or .docx")
@@ -37,14 +39,14 @@ def register(app: typer.Typer) -> None:
             raise ResearchError('give a question (medbridge research "…") or --resume JOB_ID')
         if not st.quiet:
             err_console.print(f"research job {job.id}", highlight=False)
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err_console, disable=st.quiet or as_json) as progress:
+        with progress_bar(st.quiet or as_json) as progress:
             task = progress.add_task("starting", total=None)
 
             def show(current: Job) -> None:
-                step = STAGES.index(current.stage) + 1 if current.stage in STAGES else 0
-                label = f"[{step}/{len(STAGES)}] {current.stage}" if step else current.stage
-                progress.update(task, description=label, completed=current.progress_done, total=current.progress_total or None)
+                event = current.progress
+                step = STAGES.index(event.stage) + 1 if event.stage in STAGES else 0
+                label = f"[{step}/{len(STAGES)}] {event.stage}" if step else event.stage
+                progress.update(task, description=label, completed=event.done, total=event.total or None)
 
             job = runner.resume(job.id, listener=show) if resume else runner.run(job.id, listener=show)
         if job.state != "done":

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from medbridge.cli.common import console, err_console, print_json, state
-from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
-from medbridge.search.engine import SearchResult
-from medbridge.search.lexical import IndexBusyError
+from medbridge.cli.common import CLIState, console, err_console, print_json, progress_bar, state
 
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err_console, disable=quiet,
-    )
+if TYPE_CHECKING:
+    from medbridge.progress import ProgressEvent
+    from medbridge.search.engine import SearchResult
 
 
 def _print_result(result: SearchResult) -> None:
@@ -57,6 +50,8 @@ def register(app: typer.Typer) -> None:
         sort: Annotated[str, typer.Option("--sort", help="relevance, date or cited_by.")] = "relevance",
     ) -> None:
         """Search the corpus: Chinese or English questions, or PubMed syntax."""
+        from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search
+
         st = state(ctx)
         options = SearchOptions(
             limit=limit,
@@ -91,6 +86,8 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
     ) -> None:
         """Articles similar to a record: embedding neighbours, shared MeSH descriptors and references."""
+        from medbridge.search import similar_articles
+
         st = state(ctx)
         _catch_up(st)
         articles = similar_articles(st.services.search_engine, pmid, limit)
@@ -119,13 +116,13 @@ def register(app: typer.Typer) -> None:
         """Bring the search index up to date with the corpus (resumable: interrupt and run again)."""
         st = state(ctx)
         index = st.services.search_engine.index
-        with _progress(st.quiet) as progress:
+        with progress_bar(st.quiet) as progress:
             tasks: dict[str, int] = {}
 
-            def report(stage: str, done: int, total: int) -> None:
-                if stage not in tasks:
-                    tasks[stage] = progress.add_task(stage, total=total)
-                progress.update(tasks[stage], completed=done, total=total)
+            def report(event: ProgressEvent) -> None:
+                if event.stage not in tasks:
+                    tasks[event.stage] = progress.add_task(event.stage, total=event.total)
+                progress.update(tasks[event.stage], completed=event.done, total=event.total)
 
             summary = index.rebuild(report) if rebuild else index.update(report)
             embedded = 0
@@ -140,14 +137,16 @@ def register(app: typer.Typer) -> None:
             )
 
 
-def _catch_up(st) -> None:
+def _catch_up(st: CLIState) -> None:
     """Index changes not yet applied, with a progress bar when there are many (first run, big ingest)."""
+    from medbridge.search.lexical import IndexBusyError
+
     index = st.services.search_engine.index
     if index.behind() < 500:
         return
-    with _progress(st.quiet) as progress:
+    with progress_bar(st.quiet) as progress:
         task = progress.add_task("indexing", total=index.behind())
         try:
-            index.update(lambda _stage, done, total: progress.update(task, completed=done, total=total))
+            index.update(lambda event: progress.update(task, completed=event.done, total=event.total))
         except IndexBusyError:  # another process is indexing: search what is there
             pass

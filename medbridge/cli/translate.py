@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from medbridge.cli.common import console, err_console, print_json, state
+from medbridge.cli.common import console, err_console, print_json, progress_bar, state
 from medbridge.errors import MedbridgeError, NotFoundError
-from medbridge.terms import GlossaryEntry, load_user_glossary
+from medbridge.progress import ProgressEvent
 from medbridge.text import guess_language
-from medbridge.translate import QAProblem, get_language, qa_report
-from medbridge.translate.qa_messages import fault_in_sentence, localise
-from medbridge.translate.records import record_texts
+
+if TYPE_CHECKING:  # the translation package loads when a command runs
+    from medbridge.terms import GlossaryEntry
+    from medbridge.translate import QAProblem
 
 GlossaryOption = Annotated[
     Optional[Path], typer.Option("--glossary", help="CSV of your own terms (en,zh[,category,mesh_ui]); they win over built-ins.")
@@ -43,6 +43,8 @@ def _read_file(path: Path) -> str:
 
 
 def _glossary(path: Path | None) -> list[GlossaryEntry] | None:
+    from medbridge.terms.glossary import load_user_glossary
+
     return load_user_glossary(path) if path else None
 
 
@@ -56,6 +58,8 @@ LangOption = Annotated[FindingsLanguage, typer.Option("--lang", help="Language o
 
 def _print_problems(problems: list[QAProblem], lang: str = "en") -> None:
     """Each finding in the UI language, then its sentence with the fault between »…« and the source sentence."""
+    from medbridge.translate.qa_messages import fault_in_sentence, localise
+
     for p in problems:
         where = f"segment {p.segment}: " if p.segment is not None else ""
         err_console.print(f"{p.severity}: [{p.check}] {where}{localise(p, lang)}", markup=False, highlight=False, soft_wrap=True)
@@ -77,6 +81,8 @@ def translate_command(
     lang: LangOption = FindingsLanguage.en,
 ) -> None:
     """Translate a text or file with the configured LLM, glossary and QA; flagged passages are reported on stderr."""
+    from medbridge.translate import get_language
+
     st = state(ctx)
     text = _read_text(text_or_file)
     source = get_language(from_ or guess_language(text)).code
@@ -106,6 +112,8 @@ def qa_command(
     """Check an existing translation (no model needed): untranslated text, terms, numbers and units, omissions,
     additions, loops, injected content, misspelt terms, names, kept spans, wrong language, reversed directions,
     negations and renamed statistics. Each finding is printed in context. Exits 1 when there are errors."""
+    from medbridge.translate import get_language, qa_report
+
     source_text, target_text = _read_file(source_file), _read_file(target_file)
     source = get_language(from_ or guess_language(source_text)).code
     target = get_language(to or guess_language(target_text)).code
@@ -130,45 +138,28 @@ def translate_corpus_command(
 ) -> None:
     """Translate the corpus' titles (and abstracts) into the cache that article pages read. Safe to interrupt
     and re-run: records already translated are skipped. Runs fine in the background (nohup … &)."""
+    from medbridge.translate import get_language
+    from medbridge.translate.records import translate_corpus
+
     st = state(ctx)
     target = get_language(to).code
-    store = st.store
-    translator = st.services.translator
-    entries = _glossary(glossary)
-    job = store.create_job("translate-corpus", {"to": target, "limit": limit, "abstracts": abstracts})
-    store.update_job(job.id, state="running", stage="scanning")
-    todo = []
-    for record in store.iter_records():
-        texts = record_texts(record, abstracts)
-        if texts and not all(translator.cached(texts, source="en", target=target, glossary=entries, markup=True)):
-            todo.append(record.pmid)
-            if limit and len(todo) >= limit:
-                break
-    translated = flagged = 0
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    last = ProgressEvent("translating", 0, 0)
     try:
-        with Progress(*columns, console=err_console, disable=st.quiet) as progress:
-            task = progress.add_task(f"translating to {target}", total=len(todo))
-            store.update_job(job.id, stage="translating", progress_total=len(todo))
-            for pmid in todo:
-                record = store.get_record(pmid)
-                if record is None:  # deleted since the scan
-                    continue
-                results = translator.translate_batch(record_texts(record, abstracts), source="en", target=target, glossary=entries, markup=True)
-                translated += 1
-                flagged += any(r.flagged for r in results)
-                progress.update(task, advance=1, description=f"PMID {pmid}")
-                store.update_job(job.id, progress_done=translated, checkpoint={"last_pmid": pmid})
+        with progress_bar(st.quiet) as progress:
+            task = progress.add_task(f"translating to {target}", total=None)
+
+            def show(event: ProgressEvent) -> None:
+                nonlocal last
+                last = event
+                progress.update(task, completed=event.done, total=event.total, description=event.message or f"translating to {target}")
+
+            done = translate_corpus(st.store, st.services.translator, target=target, limit=limit, abstracts=abstracts,
+                                    glossary=_glossary(glossary), progress=show)
     except KeyboardInterrupt:
-        store.update_job(job.id, state="cancelled", message=f"interrupted after {translated} records; re-run to continue")
-        err_console.print(f"interrupted after {translated} record(s); re-run to continue", highlight=False)
+        err_console.print(f"interrupted after {last.done} record(s); re-run to continue", highlight=False)
         raise typer.Exit(130)
-    except Exception as exc:
-        store.update_job(job.id, state="failed", message=str(exc))
-        raise
-    store.update_job(job.id, state="done", result={"translated": translated, "flagged": flagged})
     if not st.quiet:
-        err_console.print(f"{translated} record(s) translated, {flagged} with flagged passages", highlight=False)
+        err_console.print(f"{done.translated} record(s) translated, {done.flagged} with flagged passages", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,7 @@ import msgspec
 from medbridge.corpus.models import DeletedCitation, Record
 from medbridge.corpus.pubmed import PubmedParseError, iter_pubmed
 from medbridge.errors import MedbridgeError, StoreError
+from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.store.base import Store
 
 XML_SUFFIXES = (".xml", ".xml.gz")
@@ -159,13 +160,14 @@ def ingest_paths(
     paths: Iterable[Path | str],
     *,
     keep_going: bool = False,
-    on_file: Callable[[FileResult], None] | None = None,
+    progress: ProgressSink | None = None,
     workers: int = 1,
 ) -> IngestReport:
     """Ingest every file; a failed file leaves nothing behind. Without ``keep_going`` the first failure raises.
     A store that fails (database down or lost) stops the run whatever ``keep_going`` says: no later file could
     be written either; the file in progress rolled back, so a re-run completes the work. ``workers`` > 1
-    parses that many files at a time in worker processes."""
+    parses that many files at a time in worker processes. ``progress`` hears of each file done (its name as the
+    message)."""
     report = IngestReport()
     files = expand_paths(paths)
     with closing(_ingest_steps(store, files, workers)) as steps:
@@ -177,8 +179,8 @@ def ingest_paths(
             except MedbridgeError as exc:
                 result = FileResult(path, "failed", error=str(exc))
             report.files.append(result)
-            if on_file:
-                on_file(result)
+            if progress:
+                progress(ProgressEvent("ingesting", len(report.files), len(files), path.name))
             if result.status == "failed" and not keep_going:
                 raise IngestError(report, result)
     return report

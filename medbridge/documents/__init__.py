@@ -11,7 +11,8 @@ from medbridge.documents.errors import DocumentError, JobCancelled
 from medbridge.documents.fidelity import FidelityReport, measure_pdf
 from medbridge.documents.intake import DocumentLimits, check_file
 from medbridge.documents.jobs import DocumentJobs
-from medbridge.documents.pipeline import PIPELINE, DocumentResult, DocumentTask, ProgressEvent, translate_document
+from medbridge.documents.pipeline import PIPELINE, DocumentResult, DocumentTask, translate_document
+from medbridge.progress import ProgressEvent
 from medbridge.documents.terms_only import TermsOnlyTranslator
 
 __all__ = [

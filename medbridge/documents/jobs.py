@@ -18,13 +18,12 @@ from medbridge.documents.intake import DocumentLimits, check_file
 from medbridge.documents.pipeline import (
     DocumentResult,
     DocumentTask,
-    EventSink,
-    ProgressEvent,
     SegmentResult,
     translate_document,
 )
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.jobs import JobContext, JobRunner
+from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.settings import MedbridgeSettings
 from medbridge.store import Job, Store
 from medbridge.terms.glossary import load_user_glossary
@@ -35,7 +34,7 @@ JOB_KIND = "translate-doc"
 
 # The caller's sink for pipeline events (the CLI's progress bar) during a foreground run. The runner's handler is
 # fixed, so the sink travels beside it; a context variable keeps it to the calling thread, never a background run.
-_event_sink: ContextVar[EventSink | None] = ContextVar("document_event_sink", default=None)
+_event_sink: ContextVar[ProgressSink | None] = ContextVar("document_event_sink", default=None)
 
 
 def output_names(source_name: str, target: str) -> tuple[str, str]:
@@ -97,7 +96,7 @@ class DocumentJobs:
         """Ask a running job to stop after its current batch; a queued job stops at once."""
         return self.runner.cancel(job_id)
 
-    def run(self, job_id: str, on_event: EventSink | None = None) -> Job:
+    def run(self, job_id: str, on_event: ProgressSink | None = None) -> Job:
         """Run (or resume) the job in this thread; finished segments in the checkpoint are not translated again."""
         with _events_to(on_event):
             return self.runner.run(job_id)
@@ -106,7 +105,7 @@ class DocumentJobs:
         """Run the job in a background thread (the web's way)."""
         return self.runner.start(job_id)
 
-    def resume(self, job_id: str, *, background: bool = False, on_event: EventSink | None = None) -> Job:
+    def resume(self, job_id: str, *, background: bool = False, on_event: ProgressSink | None = None) -> Job:
         if background:
             return self.runner.resume(job_id, background=True)
         with _events_to(on_event):
@@ -168,7 +167,7 @@ class DocumentJobs:
 
 
 @contextmanager
-def _events_to(sink: EventSink | None) -> Iterator[None]:
+def _events_to(sink: ProgressSink | None) -> Iterator[None]:
     token = _event_sink.set(sink)
     try:
         yield

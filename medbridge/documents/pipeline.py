@@ -18,6 +18,7 @@ from medbridge.documents.intake import DocumentLimits, check_file
 from medbridge.documents.ir import Document
 from medbridge.documents.languages import same_script, target_share
 from medbridge.documents.segments import runs_to_markup, skip_reason, uses_markup
+from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.terms.base import GlossaryEntry
 from medbridge.translate.base import QAProblem, TextTranslator
 from medbridge.translate.languages import get_language
@@ -25,15 +26,6 @@ from medbridge.translate.languages import get_language
 BATCH_SIZE = 8  # segments per translator call: the granularity of checkpoints and cancellation
 
 
-@dataclass(slots=True, frozen=True)
-class ProgressEvent:
-    stage: str      # name of the running stage
-    done: int       # units finished in this stage (segments for Translate, 1 for the others)
-    total: int
-    message: str = ""
-
-
-EventSink = Callable[[ProgressEvent], None]
 
 
 @dataclass(slots=True)
@@ -123,7 +115,7 @@ class PipelineRun:
     task: DocumentTask
     adapter: FormatAdapter
     translator: TextTranslator
-    emit: EventSink
+    emit: ProgressSink
     checkpoint: dict[str, SegmentResult] = field(default_factory=dict)
     save_checkpoint: Callable[[dict[str, SegmentResult]], None] = lambda _: None
     cancelled: Callable[[], bool] = lambda: False
@@ -200,8 +192,8 @@ class Translate:
             block.problems = [QAProblem(p["check"], p["message"], severity=p.get("severity", "error")) for p in segment.problems]
 
     def _translate(self, run: PipelineRun, texts: list[str], is_markup: bool, offset: int, total: int) -> None:
-        def progress(batch_done: int, _total: int) -> None:
-            run.emit(ProgressEvent(self.name, offset + batch_done, total))
+        def progress(event: ProgressEvent) -> None:  # the batch's progress, as the document's
+            run.emit(ProgressEvent(self.name, offset + event.done, total))
 
         results = run.translator.translate_batch(
             texts,
@@ -253,7 +245,7 @@ def translate_document(
     translator: TextTranslator,
     limits: DocumentLimits,
     *,
-    on_event: EventSink | None = None,
+    on_event: ProgressSink | None = None,
     checkpoint: dict[str, SegmentResult] | None = None,
     save_checkpoint: Callable[[dict[str, SegmentResult]], None] | None = None,
     cancelled: Callable[[], bool] | None = None,

@@ -12,7 +12,8 @@ from typing import Sequence
 from medbridge.documents.errors import DocumentError
 from medbridge.terms.base import GlossaryEntry
 from medbridge.terms.terminology import Terminology
-from medbridge.translate.base import ProgressCallback, TranslatedText
+from medbridge.progress import ProgressEvent, ProgressSink
+from medbridge.translate.base import TranslatedText
 
 _TAG = re.compile(r"(<[^>]*>)")  # style tags of multi-style blocks are carried through untouched
 
@@ -28,7 +29,7 @@ class TermsOnlyTranslator:
         source: str,
         target: str,
         glossary: Sequence[GlossaryEntry] | None = None,
-        progress: ProgressCallback | None = None,
+        progress: ProgressSink | None = None,
         markup: bool = False,
     ) -> list[TranslatedText]:
         """``markup``: texts are HTML fragments; their tags pass through untouched (as they do either way)."""
@@ -44,7 +45,7 @@ class TermsOnlyTranslator:
             )
             results.append(TranslatedText(source=text, target=translated))
             if progress:
-                progress(index + 1, len(texts))
+                progress(ProgressEvent("translating", index + 1, len(texts)))
         return results
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.progress import ProgressEvent
 from medbridge.store.base import Job, Store
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ class JobContext:
         """Report where the job is; raises JobCancelled if the job was cancelled since the last step."""
         self.check_cancelled()
         self.progress(stage, done, total, message)
+
+    def report(self, event: ProgressEvent) -> None:
+        """A stage's progress event as a step (a ``ProgressSink`` for the work a job calls)."""
+        self.step(event.stage, event.done, event.total, event.message)
 
     def progress(self, stage: str, done: int = 0, total: int = 0, message: str = "") -> None:
         """Report where the job is without being a cancellation point: for progress from inside a unit of work

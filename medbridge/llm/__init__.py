@@ -5,10 +5,12 @@ This package is the only place that talks to llama-cpp-python or to an LLM endpo
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from medbridge.llm.base import LLM, ChatMessage, ChatRequest, LLMError, estimate_tokens
-from medbridge.settings import MedbridgeSettings
+
+if TYPE_CHECKING:
+    from medbridge.settings import MedbridgeSettings
 
 __all__ = ["LLM", "ChatMessage", "ChatRequest", "LLMError", "NoLLM", "get_llm"]
 

@@ -21,10 +21,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from medbridge.errors import ConfigError
-from medbridge.settings import MedbridgeSettings
+
+if TYPE_CHECKING:
+    from medbridge.settings import MedbridgeSettings
 
 _CHUNK = 8 * 1024 * 1024
 

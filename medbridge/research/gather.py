@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
 
+from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.research.models import Plan, Source
 from medbridge.search import SearchEngine, SearchOptions, search
 from medbridge.search.engine import rrf
@@ -13,15 +13,13 @@ from medbridge.search.understand import Filters
 PER_FACET = 60
 MAIN_FACET_WEIGHT = 2.0  # the whole question outranks any single facet of it
 
-FacetProgress = Callable[[int, int], None]
-
 
 class Gatherer:
     def __init__(self, engine: SearchEngine):
         self.engine = engine
         self.store = engine.store
 
-    def process(self, plan: Plan, max_sources: int, progress: FacetProgress | None = None) -> list[Source]:
+    def process(self, plan: Plan, max_sources: int, progress: ProgressSink | None = None) -> list[Source]:
         rankings: list[list[int]] = []
         weights: list[float] = []
         found_by: dict[int, list[int]] = {}
@@ -34,7 +32,7 @@ class Gatherer:
             for hit in result.hits:
                 found_by.setdefault(hit.pmid, []).append(index)
             if progress:
-                progress(index + 1, len(plan.facets))
+                progress(ProgressEvent("searching", index + 1, len(plan.facets)))
         scores = rrf(rankings, weights=weights)
         ranked = sorted(scores, key=lambda pmid: -scores[pmid])
         records = self.store.get_records(ranked[: max_sources * 3])

@@ -13,10 +13,11 @@ import re
 from typing import Mapping
 
 from medbridge.corpus.models import Record
+from medbridge.progress import ProgressSink
 from medbridge.research.models import Draft, Sentence
 from medbridge.research.synthesise import chinese_attribution, glossed_quote
 from medbridge.terms import Terminology, get_terminology
-from medbridge.translate.base import ProgressCallback, QAProblem, TextTranslator
+from medbridge.translate.base import QAProblem, TextTranslator
 from medbridge.translate.qa import QAContext, UntranslatedCheck, run_checks
 
 # What a reader sees as quoted English: “…” spans are the source's own words on purpose, not leaks; nor are
@@ -30,7 +31,7 @@ class Localiser:
         self.translator = translator
         self.terms = terminology or get_terminology()
 
-    def process(self, draft: Draft, records: Mapping[int, Record], progress: ProgressCallback | None = None) -> Draft:
+    def process(self, draft: Draft, records: Mapping[int, Record], progress: ProgressSink | None = None) -> Draft:
         if draft.lang == "en":
             return draft
         findings = [s for s in draft.sentences() if s.kind == "finding"]

@@ -113,7 +113,7 @@ class ResearchPipeline:
             ctx.save(verified=to_plain(draft), verification=to_plain(verification), elapsed_s=spent + time.monotonic() - started)
         if draft.lang != "en" and "localised" not in ctx.checkpoint:
             ctx.step("translating")
-            draft = Localiser(self.translator).process(draft, records, progress=lambda done, total: ctx.step("translating", done, total))
+            draft = Localiser(self.translator).process(draft, records, progress=ctx.report)
             ctx.save(localised=True, verified=to_plain(draft), elapsed_s=spent + time.monotonic() - started)
 
         ctx.step("delivering")
@@ -150,7 +150,7 @@ class ResearchPipeline:
             return from_plain(ctx.checkpoint["sources"], list[Source])
         ctx.step("searching", 0, len(plan.facets))
         sources = Gatherer(self.engine).process(
-            plan, max_sources, progress=lambda done, total: ctx.step("searching", done, total))
+            plan, max_sources, progress=ctx.report)
         if not sources:
             raise ResearchError(f"no record with an abstract in the corpus matches: {plan.question}")
         ctx.save(sources=to_plain(sources))

@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 
 from medbridge.corpus.models import Record
+from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
 from medbridge.search.dense import Embedder, VectorStore, load_bundled_vectors, passage_text, text_hash
@@ -31,7 +32,6 @@ from medbridge.search.lexical import IndexBusyError
 from medbridge.search.shards import LocalShards, build_shard, open_lexical
 from medbridge.terms import Terminology, get_terminology
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHANGE_BATCH = 2_000
 COMPACT_WHEN_DEAD = 0.3
 # Fewer changes than this go through one process: starting a process per shard costs seconds.
@@ -125,7 +125,7 @@ class SearchIndex:
         return self._bundle
 
     # -- updating ---------------------------------------------------------------------------------
-    def update(self, progress: Progress | None = None) -> UpdateReport:
+    def update(self, progress: ProgressSink | None = None) -> UpdateReport:
         """Apply every change since the last applied one. Raises IndexBusyError if another process writes."""
         report = UpdateReport()
         with self._exclusive():
@@ -173,7 +173,7 @@ class SearchIndex:
                     self._save_state(max(lexical_seq, seq), vectors_seq)
                     report.applied_changes += len(unindexed_changes)
                     if progress:
-                        progress("indexing", seq - start, target - start)
+                        progress(ProgressEvent("indexing", seq - start, target - start))
             finally:
                 writer.close()
             if self.vectors.dead_fraction() > COMPACT_WHEN_DEAD:
@@ -225,7 +225,7 @@ class SearchIndex:
 
     def embed_pending(
         self,
-        progress: Progress | None = None,
+        progress: ProgressSink | None = None,
         *,
         limit: int | None = None,
         should_stop: Callable[[], bool] = lambda: False,
@@ -255,10 +255,10 @@ class SearchIndex:
                 self._save_pending(list(set(self.pending()) - set(chunk)))
             done += len(chunk)
             if progress:
-                progress("embedding", done, len(todo))
+                progress(ProgressEvent("embedding", done, len(todo)))
         return done
 
-    def rebuild(self, progress: Progress | None = None) -> UpdateReport:
+    def rebuild(self, progress: ProgressSink | None = None) -> UpdateReport:
         """Drop the lexical index and re-apply the whole change feed. Vectors with the same text are kept,
         bundled ones are taken, and the pending list is worked out afresh."""
         with self._exclusive():
@@ -301,8 +301,8 @@ class BackgroundEmbedder:
         job = store.create_job("embed", {"records": total})
         store.update_job(job.id, state="running", stage="embedding", progress_total=total)
 
-        def report(stage: str, done: int, _total: int) -> None:
-            store.update_job(job.id, progress_done=done)
+        def report(event: ProgressEvent) -> None:
+            store.update_job(job.id, progress_done=event.done)
 
         try:
             done = self.index.embed_pending(report, should_stop=self._stop.is_set)

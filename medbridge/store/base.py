@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Literal, Protocol
 
 from medbridge.corpus.models import Record
+from medbridge.progress import ProgressEvent
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 
@@ -65,6 +66,11 @@ class Job:
     checkpoint: dict[str, Any] = field(default_factory=dict)  # what a resumed run needs to skip finished work
     created_at: str = ""
     updated_at: str = ""
+
+    @property
+    def progress(self) -> ProgressEvent:
+        """Where the job is, as the event every long task reports."""
+        return ProgressEvent(self.stage, self.progress_done, self.progress_total, self.message)
 
 
 class FileWriter(Protocol):

@@ -4,7 +4,7 @@
     [result] = translator.translate_batch(["Ketamine ..."], source="en", target="zh")
 """
 
-from medbridge.translate.base import ProgressCallback, QAProblem, TextTranslator, TranslatedText
+from medbridge.translate.base import QAProblem, TextTranslator, TranslatedText
 from medbridge.translate.languages import LANGUAGES, Language, UnsupportedLanguageError, get_language
 from medbridge.translate.qa import DEFAULT_CHECKS, QACheck, QAContext, qa_report, run_checks
 from medbridge.translate.translator import CACHE_NAMESPACE, Translator
@@ -14,7 +14,6 @@ __all__ = [
     "DEFAULT_CHECKS",
     "LANGUAGES",
     "Language",
-    "ProgressCallback",
     "QACheck",
     "QAContext",
     "QAProblem",

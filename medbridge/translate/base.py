@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Protocol, Sequence
+from typing import Literal, Protocol, Sequence
 
+from medbridge.progress import ProgressSink
 from medbridge.terms.base import GlossaryEntry
 
 Severity = Literal["error", "warning"]
@@ -35,9 +36,6 @@ class TranslatedText:
     flagged: bool = False      # still failing QA after retries; shown marked to the reader
 
 
-ProgressCallback = Callable[[int, int], None]  # (done, total)
-
-
 class TextTranslator(Protocol):
     """What documents and research need of a translator: the model-backed ``Translator`` and the glossary-only
     ``TermsOnlyTranslator`` both implement all of it, so callers never probe for optional parameters."""
@@ -49,7 +47,7 @@ class TextTranslator(Protocol):
         source: str,
         target: str,
         glossary: Sequence[GlossaryEntry] | None = None,
-        progress: ProgressCallback | None = None,
+        progress: ProgressSink | None = None,
         markup: bool = False,
     ) -> list[TranslatedText]:
         """Translate each text (a paragraph, cell or title); ``glossary`` adds user entries that win over built-ins;

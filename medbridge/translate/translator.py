@@ -18,9 +18,10 @@ from typing import Callable, Sequence
 from opencc import OpenCC
 
 from medbridge.llm.base import LLM, ChatRequest
+from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.store.base import Store
 from medbridge.terms import GlossaryEntry, Terminology, get_terminology
-from medbridge.translate.base import ProgressCallback, QAProblem, TranslatedText
+from medbridge.translate.base import QAProblem, TranslatedText
 from medbridge.translate.languages import Language, get_language, is_chinese
 from medbridge.translate.prompt import PROMPT_VERSION, build_messages, clean_answer, parse_numbered
 from medbridge.translate.labels import localise_label
@@ -139,7 +140,7 @@ class Translator:
         source: str,
         target: str,
         glossary: Sequence[GlossaryEntry] | None = None,
-        progress: ProgressCallback | None = None,
+        progress: ProgressSink | None = None,
         markup: bool = False,
         on_text: Callable[[int, TranslatedText], None] | None = None,
     ) -> list[TranslatedText]:
@@ -161,7 +162,7 @@ class Translator:
                 results[i] = TranslatedText(text, _convert_chinese(text, src, tgt))
         done = sum(r is not None for r in results)
         if progress:
-            progress(done, total)
+            progress(ProgressEvent("translating", done, total))
 
         pending = [i for i, r in enumerate(results) if r is None]
         if pending:
@@ -184,7 +185,7 @@ class Translator:
                     return
                 finished[index] = self._assemble(prepared[index], work_tgt)
                 if progress:
-                    progress(done + len(finished), total)
+                    progress(ProgressEvent("translating", done + len(finished), total))
                 if on_text:
                     on_text(index, _deliverable(finished[index], texts[index], tgt))
 

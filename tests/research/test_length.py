@@ -150,7 +150,8 @@ def test_disagreements_and_counts_survive_trimming(sleep_evidence):
 
 def test_the_job_honours_research_max_words_and_numbers_only_cited_records(sample_copy_settings):
     settings = load_settings(home=sample_copy_settings.home, llm={"backend": "none"}, research={"max_words": 800})
-    runner = research_runner(Services.from_settings(settings))
+    services = Services.from_settings(settings)
+    runner = research_runner(services)
     job = runner.run(runner.submit(ResearchRequest.create(CSF_QUESTION, settings).params()).id)
     assert job.state == "done", job.message
     review = review_of(job)
@@ -160,7 +161,7 @@ def test_the_job_honours_research_max_words_and_numbers_only_cited_records(sampl
     assert [r.pmid for r in review.references] == cited and len(cited) < SOURCES  # records trimmed out are not listed
     body = job.result["review"]["markdown"].split("## About this review")[0]
     assert set(parse_marker(body)) == set(range(1, len(cited) + 1))
-    store.close()
+    services.close()
 
 
 @pytest.mark.parametrize("words", [499, 10_001])

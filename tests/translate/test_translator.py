@@ -8,6 +8,7 @@ import json
 import pytest
 
 from medbridge.errors import MedbridgeError
+from medbridge.progress import ProgressEvent
 from medbridge.terms import GlossaryEntry
 from medbridge.translate import CACHE_NAMESPACE, Translator, UnsupportedLanguageError, get_language
 from medbridge.translate.labels import label_zh, localise_label
@@ -28,13 +29,13 @@ def test_language_codes_are_validated_with_the_supported_list():
 def test_batch_restores_spans_caches_and_second_run_skips_the_model(reference_pairs, reference_model, endpoint, store):
     pairs = [p for p in reference_pairs if p.pmid == "18755980"]
     translator = Translator(endpoint.llm(), store)
-    progress: list[tuple[int, int]] = []
-    results = translator.translate_batch([p.en for p in pairs], source="en", target="zh", progress=lambda d, t: progress.append((d, t)))
+    progress: list[ProgressEvent] = []
+    results = translator.translate_batch([p.en for p in pairs], source="en", target="zh", progress=progress.append)
     for pair, result in zip(pairs, results):
         assert not result.from_cache
         assert "⟦" not in result.target and "ISF" in result.target or pair.label == "TITLE"
         assert [p for p in result.problems if p.check in ("placeholder", "numbers", "omission", "untranslated")] == []
-    assert progress[0] == (0, 2) and progress[-1] == (2, 2)
+    assert progress[0] == ProgressEvent("translating", 0, 2) and progress[-1] == ProgressEvent("translating", 2, 2)
     calls = len(endpoint.requests)
     assert calls >= 1
 
