@@ -16,6 +16,7 @@ from medbridge.documents.pipeline import DocumentTask, translate_document
 from medbridge.llm.models import MODELS, ensure_model
 from medbridge.services import Services
 from medbridge.settings import load_settings
+from medbridge.text import is_cjk
 
 pytestmark = pytest.mark.slow
 SMALL = MODELS["qwen2.5-coder-0.5b"]
@@ -38,7 +39,7 @@ def test_deck_translated_by_the_model(model_translator, sample_dir, tmp_path, li
     from pptx import Presentation
 
     texts = [s.text_frame.text for slide in Presentation(str(result.output)).slides for s in slide.shapes if s.has_text_frame]
-    chinese = [t for t in texts if any("\u4e00" <= ch <= "\u9fff" for ch in t)]
+    chinese = [t for t in texts if is_cjk(t)]
     assert len(chinese) >= len([t for t in texts if t.strip()]) - 1
     assert isinstance(result.qa, dict)
 

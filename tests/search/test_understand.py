@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from medbridge.search.understand import Filters, extract_intents, interpret
-from medbridge.text import guess_language
+from medbridge.text import guess_language, is_cjk
 
 TODAY = date(2026, 11, 24)
 
@@ -57,7 +57,7 @@ def test_chinese_clinical_questions(question, mesh, english, dropped):
     assert {e.lower() for e in english} <= searched
     assert dropped <= set(interpretation.dropped)
     # nothing Chinese leaks into the English query shown to the user
-    assert not any("\u4e00" <= ch <= "\u9fff" for ch in interpretation.pubmed_query)
+    assert not is_cjk(interpretation.pubmed_query)
 
 
 def test_concepts_are_anded_with_mesh_and_synonyms():
