@@ -138,6 +138,13 @@ class Services:
         return self._part("research_runner", lambda: research_runner(self))
 
     @property
+    def fetch_runner(self) -> JobRunner:
+        """PubMed fetches through NCBI E-utilities as persisted jobs (the web's way in)."""
+        from medbridge.corpus.eutils import fetch_runner
+
+        return self._part("fetch_runner", lambda: fetch_runner(self.store, self.settings))
+
+    @property
     def document_jobs(self) -> DocumentJobs:
         """Document translation jobs: file checks and job folders around a job runner."""
         from medbridge.documents.jobs import DocumentJobs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.progress import (
@@ -20,9 +20,11 @@ from rich.progress import (
 from rich.text import Text
 
 from medbridge.cli.common import err_console, print_json, state
-from medbridge.corpus.eutils import EutilsClient, Fetcher, FetchReport, parse_since, read_pmid_file
-from medbridge.corpus.sync import Syncer, SyncProgress, open_mirror
 from medbridge.errors import MedbridgeError
+
+if TYPE_CHECKING:  # the HTTP clients load when a command runs
+    from medbridge.corpus.eutils import FetchReport
+    from medbridge.corpus.sync import SyncProgress
 
 
 class RateColumn(ProgressColumn):
@@ -47,6 +49,8 @@ def fetch(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Fetch a topic from PubMed (NCBI E-utilities) into the corpus; re-running fetches only what is missing."""
+    from medbridge.corpus.eutils import EutilsClient, Fetcher, parse_since, read_pmid_file
+
     if (query is None) == (pmids is None):
         raise MedbridgeError("give a QUERY or --pmids FILE (one of them)")
     if pmids is not None and (max_records is not None or since is not None):
@@ -88,6 +92,8 @@ def sync(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Bring in NLM's PubMed files (baseline, then daily updates) not yet ingested; MD5-checked, resumable, cron-safe."""
+    from medbridge.corpus.sync import Syncer, open_mirror
+
     st = state(ctx)
     settings = st.settings
     source = open_mirror(mirror or settings.pubmed.mirror_url, settings)

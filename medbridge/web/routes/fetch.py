@@ -7,16 +7,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
-from medbridge.corpus.eutils import fetch_runner, parse_since
+from medbridge.corpus.eutils import parse_since
 from medbridge.jobs import JobRunner
 from medbridge.store.base import Job
-from medbridge.web.deps import app_service
+from medbridge.web.deps import get_services
 
 router = APIRouter()
 
 
 def runner_dep(request: Request) -> JobRunner:
-    return app_service(request, "fetch_runner", lambda settings, store: fetch_runner(store, settings))
+    return get_services(request).fetch_runner
 
 
 RunnerDep = Annotated[JobRunner, Depends(runner_dep)]
