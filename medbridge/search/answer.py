@@ -13,9 +13,9 @@ from typing import Iterator, Mapping, Sequence
 
 from medbridge.corpus.models import Record
 from medbridge.llm.base import LLM, ChatMessage
-from medbridge.research.text import split_sentences
 from medbridge.research.verify import Verifier
 from medbridge.search.recommend import Recommendation
+from medbridge.text import sentence_texts
 from medbridge.translate.base import TextTranslator
 
 MAX_SOURCES = 8
@@ -37,7 +37,7 @@ def _source_text(record: Record, recommendation: Recommendation | None) -> str:
     if recommendation and recommendation.quote:
         parts.append(recommendation.quote)
     conclusions = [s.text for s in record.abstract if (s.category or "").upper() == "CONCLUSIONS"]
-    parts.extend(conclusions or [" ".join(split_sentences(record.abstract[-1].text)[-2:])] if record.abstract else [])
+    parts.extend(conclusions or [" ".join(sentence_texts(record.abstract[-1].text)[-2:])] if record.abstract else [])
     text = " ".join(dict.fromkeys(p for p in parts if p))
     return text[:SOURCE_CHARS]
 
@@ -67,15 +67,14 @@ def answer_sentences(
     lang: str,
     records: Sequence[Record],
     recommendations: Mapping[int, Recommendation],
+    verifier: Verifier,
     *,
-    verifier: Verifier | None = None,
     translator: TextTranslator | None = None,
 ) -> Iterator[dict]:
     """Events: ``{"type": "sentence", "text", "citations"}`` for each verified sentence as soon as the model
     has finished it, then ``{"type": "done", "kept", "removed"}``."""
     sources = list(records[:MAX_SOURCES])
     by_pmid = {r.pmid: r for r in sources}
-    verifier = verifier or Verifier()
     listing = "\n".join(f"[{r.pmid}] {_source_text(r, recommendations.get(r.pmid))}" for r in sources)
     messages = [ChatMessage("system", PROMPT), ChatMessage("user", f"Abstracts:\n{listing}\n\nQuestion: {question}")]
     kept = removed = 0

@@ -19,10 +19,10 @@ import tantivy
 from medbridge.corpus.models import AbstractSection, Record
 from medbridge.research.evidence import EvidenceClassifier, describe
 from medbridge.research.models import EvidenceField, EvidenceLevel
-from medbridge.research.text import split_sentences
 from medbridge.search.snippets import term_patterns
 from medbridge.search.understand import Concept
 from medbridge.terms import Terminology
+from medbridge.text import sentence_texts
 from medbridge.translate.labels import label_zh
 
 ANSWERING_SECTIONS = ("RESULTS", "CONCLUSIONS")
@@ -142,7 +142,7 @@ class Recommender:
 @lru_cache(maxsize=4096)
 def _split(text: str) -> tuple[str, ...]:
     """Sentences of a section, kept: follow-up turns show mostly the same records."""
-    return tuple(split_sentences(text))
+    return tuple(sentence_texts(text))
 
 
 def _sentences(record: Record) -> list[tuple[str, AbstractSection]]:
@@ -188,7 +188,7 @@ def summarize(record: Record, lang: str, evidence: EvidenceLevel, translations: 
         for category in ("OBJECTIVE", "RESULTS", "CONCLUSIONS"):
             if category in by_category or (category == "OBJECTIVE" and "BACKGROUND" in by_category):
                 index = by_category.get(category, by_category.get("BACKGROUND"))
-                sentences = split_sentences(record.abstract[index].text)
+                sentences = sentence_texts(record.abstract[index].text)
                 if sentences:
                     picks.append((index, " ".join(sentences) if category == "CONCLUSIONS" else sentences[0]))
     else:

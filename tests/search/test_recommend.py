@@ -5,11 +5,12 @@ import re
 
 import pytest
 
-from medbridge.llm import get_llm
+from medbridge.research.vectors import SentenceEmbeddings
 from medbridge.research.verify import Verifier
 from medbridge.search.answer import answer_sentences, citations_of, verify_sentence
 from medbridge.search.recommend import Recommender, best_sentence, summarize
 from medbridge.search.understand import interpret
+from medbridge.services import Services
 
 MATTSSON_2009 = 19622817  # CSF biomarkers and incipient Alzheimer disease in MCI (JAMA 2009), structured abstract
 
@@ -62,10 +63,10 @@ def test_summary_is_extractive_and_uses_cached_chinese(sample_store, recommender
     assert chinese["title_zh"] == "标题译文" and all(p["translated"] and p["text"].endswith("节译文") for p in chinese["points"])
 
 
-def test_verifier_removes_an_unsupported_sentence(sample_store):
+def test_verifier_removes_an_unsupported_sentence(sample_store, sample_services):
     record = sample_store.get_record(MATTSSON_2009)
     quote = next(s for s in record.abstract if (s.category or "") == "CONCLUSIONS").text.split(". ")[0].rstrip(".") + "."
-    verifier = Verifier()
+    verifier = Verifier(SentenceEmbeddings(sample_services.embedder))
     kept = verify_sentence(f"{quote} [{MATTSSON_2009}]", {MATTSSON_2009: record}, verifier)
     assert kept == {"type": "sentence", "text": quote, "source_text": quote, "citations": [MATTSSON_2009]}
     invented = f"Donepezil cured 95% of patients within two weeks [{MATTSSON_2009}]."
@@ -75,18 +76,18 @@ def test_verifier_removes_an_unsupported_sentence(sample_store):
 
 
 @pytest.mark.slow
-def test_answer_from_the_small_model_shows_only_verified_sentences(sample_settings, sample_store, sample_engine, with_small_model, recommender):
+def test_answer_from_the_small_model_shows_only_verified_sentences(sample_settings, sample_store, sample_services, sample_engine, with_small_model, recommender):
     concepts = interpret("CSF biomarkers for Alzheimer disease", terms=sample_engine.index.terms).concepts
     result = sample_engine.search("CSF biomarkers for Alzheimer disease")
     records = list(sample_store.get_records(h.pmid for h in result.hits[:6]).values())
     recommendations = {r.pmid: r for r in recommender.recommend(records, concepts, {})}
-    llm = get_llm(with_small_model(sample_settings))
-    events = list(answer_sentences(llm, "Which CSF biomarkers predict Alzheimer disease?", "en", records, recommendations))
+    llm = Services(with_small_model(sample_settings), store=sample_store).llm
+    verifier = Verifier(SentenceEmbeddings(sample_services.embedder))
+    events = list(answer_sentences(llm, "Which CSF biomarkers predict Alzheimer disease?", "en", records, recommendations, verifier))
     done = events[-1]
     assert done["type"] == "done" and done["sources"] == [r.pmid for r in records]
     sentences = [e for e in events if e["type"] == "sentence"]
     assert done["kept"] == len(sentences)
     by_pmid = {r.pmid: r for r in records}
-    verifier = Verifier()
     for sentence in sentences:
         assert sentence["citations"] and all(verifier.check(sentence["text"], by_pmid[p]).supported for p in sentence["citations"])
