@@ -27,16 +27,14 @@ sys.path.insert(0, str(REPO))
 
 from medbridge.terms.glossary import read_glossary_dir  # noqa: E402
 from medbridge.terms.terminology import GLOSSARY_DIR  # noqa: E402
+from medbridge.text import HAN, is_cjk, split_sentences  # noqa: E402
 from medbridge.translate.qa import QAContext, run_checks  # noqa: E402
-from medbridge.translate.segment import split_sentences  # noqa: E402
 
 DATA = REPO / "benchmarks" / "data" / "qa_eval" / "clean.jsonl"
 PER_DOCUMENT = 4          # corrupted copies per error kind and abstract (where the kind applies)
 RECALL_TARGET = 0.95
 HARD_KINDS = {"reversed_direction": 0.8, "renamed_statistic": 0.8}
 FALSE_ERRORS_TARGET = 1.0  # per 20 sentences of clean human translation
-
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(slots=True)
@@ -107,7 +105,7 @@ def _terms(doc: Document, seg: int, ctx: QAContext):
     found = []
     for start, end, entry in ctx.terms(doc.sources[seg]):
         at = target.find(entry.zh)
-        if at >= 0 and _CJK.search(entry.zh):
+        if at >= 0 and is_cjk(entry.zh):
             found.append((doc.sources[seg][start:end], entry, at))
     return found
 
@@ -157,7 +155,7 @@ def _insertion_points(text: str) -> list[int]:
 def _injected(pool: list[str]) -> Callable[[Document, QAContext, random.Random], Generated]:
     def generate(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:
         for seg in rng.sample(range(len(doc.targets)), len(doc.targets)):
-            if not _CJK.search(doc.targets[seg]):
+            if not is_cjk(doc.targets[seg]):
                 continue
             new = rng.choice(pool)
             yield (seg, *_insert(doc.targets[seg], rng.choice(_insertion_points(doc.targets[seg])), new), new)
@@ -263,7 +261,7 @@ def changed_negation(doc: Document, ctx: QAContext, rng: random.Random) -> Gener
         target = doc.targets[seg]
         for old, new in NEGATION_REMOVED + NEGATION_ADDED:
             at = target.find(old)
-            if at >= 0 and _CJK.search(target):
+            if at >= 0 and is_cjk(target):
                 yield (seg, *_replace(target, at, at + len(old), new), f"{old} → {new or '∅'}")
                 break
 
@@ -322,7 +320,7 @@ def dropped_qualifier(doc: Document, ctx: QAContext, rng: random.Random) -> Gene
     # "APOE ε4 homozygotes" → "纯合子": a qualifying symbol before a word vanishes.
     for seg in range(len(doc.targets)):
         target = doc.targets[seg]
-        for m in re.finditer(r"(?<![A-Za-z0-9\-])(APOE|e4|ε4|Aβ|Abeta42|Abeta|P-tau|T-tau|CSF|PNN|PPI|MCI|AD|ABB|APP/PS1|NMDA|AMPA)(?=[\u4e00-\u9fff])", target):
+        for m in re.finditer(r"(?<![A-Za-z0-9\-])(APOE|e4|ε4|Aβ|Abeta42|Abeta|P-tau|T-tau|CSF|PNN|PPI|MCI|AD|ABB|APP/PS1|NMDA|AMPA)(?=[" + HAN + "])", target):
             if m.group() in doc.sources[seg]:
                 text, _ = _replace(target, m.start(), m.end(), "")
                 yield seg, text, (max(0, m.start() - 1), m.start() + 1), f"dropped {m.group()!r}"
@@ -413,7 +411,7 @@ def wrong_language(doc: Document, ctx: QAContext, rng: random.Random) -> Generat
     for seg in range(len(doc.targets)):
         target = doc.targets[seg]
         bounds = _zh_sentence_bounds(target)
-        if not _CJK.search(target) or not bounds:
+        if not is_cjk(target) or not bounds:
             continue
         s, e = rng.choice(bounds)
         choice = rng.random()

@@ -62,7 +62,7 @@ def _parse_senses(where: str, cell: str) -> tuple[tuple[str, str], ...]:
     senses = []
     for item in _split_variants(cell):
         sense, _, zh = item.partition("=")
-        if sense.strip() not in SENSES or not contains_cjk(zh):
+        if sense.strip() not in SENSES or not is_cjk(zh):
             raise GlossaryFormatError(f"{where}: sense {item!r} must be one of {', '.join(SENSES)} = a Chinese rendering")
         senses.append((sense.strip(), zh.strip()))
     return tuple(senses)

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from medbridge.llm.openai_compat import OpenAICompatibleLLM
-from medbridge.translate.segment import split_sentences
+from medbridge.text import split_sentences
 
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from medbridge.terms.glossary import GlossaryFormatError, read_glossary_tsv
+from medbridge.text import split_sentences
 from medbridge.translate.qa import (
     AdditionCheck,
     DirectionCheck,
@@ -31,7 +32,6 @@ from medbridge.translate.qa import (
     run_checks,
 )
 from medbridge.translate.qa_messages import localise
-from medbridge.translate.segment import split_sentences
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "qa_eval" / "clean.jsonl"
 
