@@ -14,9 +14,9 @@ from medbridge.research.localise import Localiser, english_leaks
 from medbridge.research.models import Draft, EvidenceField, Paragraph, Section, Sentence, Support
 from medbridge.research.plan import Planner
 from medbridge.research.synthesise import Synthesiser, Theme
-from medbridge.text import is_cjk
 from medbridge.research.verify import Verifier
 from medbridge.terms import get_terminology
+from medbridge.text import is_cjk
 
 CSF_QUESTION = "What is the evidence on CSF biomarkers for predicting Alzheimer's disease in MCI?"
 MICROGLIA_QUESTION = "小胶质细胞在阿尔茨海默病神经炎症中的作用是什么?"
@@ -98,8 +98,8 @@ def test_a_planted_contrary_finding_is_shown_side_by_side(csf):
     assert re.match(r"The direction of effect of \d+ pairs of findings", checked)  # checked, and said how
 
 
-def test_chinese_review_reads_chinese(research_store, research_settings):
-    runner = research_runner(research_store, research_settings)
+def test_chinese_review_reads_chinese(research_services, research_settings):
+    runner = research_runner(research_services)
     job = runner.run(runner.submit(ResearchRequest.create(MICROGLIA_QUESTION, research_settings).params()).id)
     assert job.state == "done", job.message
     review = review_of(job)
