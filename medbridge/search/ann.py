@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from medbridge.progress import ProgressEvent, ProgressSink
+
 # HNSW parameters, measured on e5 vectors (docs/benchmarks.md): 16 links per node, 64 candidates while
 # inserting; the search beam is at least the number of neighbours asked for.
 CONNECTIVITY = 16
@@ -82,7 +84,8 @@ class AnnGraph:
     def __len__(self) -> int:
         return 0 if self._index is None else len(self._index)
 
-    def sync(self, pmids: np.ndarray, alive: np.ndarray, generation: int, matrix: np.ndarray, progress=None) -> int:
+    def sync(self, pmids: np.ndarray, alive: np.ndarray, generation: int, matrix: np.ndarray,
+             progress: ProgressSink | None = None) -> int:
         """Make the graph hold the live rows of the vector file (``matrix`` rows, their ``pmids`` and
         ``alive`` flags, ``generation`` bumped on every compaction). Builds it when absent or when the file
         was compacted since. Returns the rows added."""
@@ -107,7 +110,7 @@ class AnnGraph:
                 held[rows] = True
                 self.unsaved_changes += len(rows)
                 if progress:
-                    progress("vector graph", min(len(new), start + len(rows)), len(new))
+                    progress(ProgressEvent("vector graph", min(len(new), start + len(rows)), len(new)))
             self._held = held
             return len(new)
 

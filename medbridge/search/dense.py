@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from medbridge.corpus.models import Record
+from medbridge.progress import ProgressSink
 from medbridge.search.ann import AnnGraph
 
 DIM = 384
@@ -164,7 +165,7 @@ class VectorStore:
         if self.graph.generation == self._generation:
             self.graph.sync(self._pmids, self._alive, self._generation, self._matrix())
 
-    def update_graph(self, progress=None) -> None:
+    def update_graph(self, progress: ProgressSink | None = None) -> None:
         """Writer side, after the file changed: build the graph once the collection reaches
         ``ann_min_vectors``, bring it up to date, and save it when the saved copy lags too far behind."""
         with self._lock:

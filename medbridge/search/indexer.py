@@ -183,7 +183,7 @@ class SearchIndex:
         report.pending_embeddings = len(pending) if self.dense_enabled else 0
         return report
 
-    def _apply_to_shards_in_parallel(self, start: int, target: int, report: UpdateReport, progress: Progress | None) -> int:
+    def _apply_to_shards_in_parallel(self, start: int, target: int, report: UpdateReport, progress: ProgressSink | None) -> int:
         """Bring every shard from ``start`` to ``target``, one process per shard (at most one per core):
         each follows the feed for its own pmids and keeps its own cursor, so an interrupted build resumes
         per shard. Returns ``target``."""
@@ -199,7 +199,7 @@ class SearchIndex:
                 report.indexed += indexed
                 report.deleted += deleted
                 if progress:
-                    progress("indexing shards", done, len(shards))
+                    progress(ProgressEvent("indexing shards", done, len(shards)))
         return target
 
     def _sync_vectors(self, records: list[Record], report: UpdateReport) -> set[int]:
