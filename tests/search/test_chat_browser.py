@@ -3,14 +3,24 @@ shared URL reopened — in both UI languages."""
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.support.ui import WebDriverWait
 
 pytestmark = pytest.mark.browser
 
 
-def _say(browser, text):
+def _wait_for_turns(browser, turns: int) -> None:
+    """Every action posts a form and the page reloads: wait for the page that shows ``turns`` turns."""
+    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: len(b.find_elements(By.CSS_SELECTOR, ".thread .turn")) == turns
+    )
+
+
+def _say(browser, text, turns: int):
     box = browser.find_element(By.CSS_SELECTOR, ".chat-box input[name=text]")
     box.send_keys(text)
     box.submit()
+    _wait_for_turns(browser, turns)
 
 
 def _chips(browser):
@@ -26,8 +36,8 @@ def _chips(browser):
 )
 def test_conversation_with_chip_removed_and_undo(browser, live_server, lang, turns, type_label, undo_label, reasons_label):
     browser.get(f"{live_server}/chat?lang={lang}")
-    for turn in turns:
-        _say(browser, turn)
+    for number, turn in enumerate(turns, start=1):
+        _say(browser, turn, number)
     assert [t.text.lstrip("> ") for t in browser.find_elements(By.CSS_SELECTOR, ".thread .user")] == turns
     chips = _chips(browser)
     assert chips["type:Review"] == type_label and "sort" in chips
@@ -38,10 +48,12 @@ def test_conversation_with_chip_removed_and_undo(browser, live_server, lang, tur
     assert browser.find_elements(By.CSS_SELECTOR, ".recommendation .quote")
 
     browser.find_element(By.CSS_SELECTOR, '.chip[data-value="type:Review"] button').click()
+    _wait_for_turns(browser, len(turns) + 1)
     assert "type:Review" not in _chips(browser)
     assert '"Review"[pt]' not in browser.find_element(By.CSS_SELECTOR, "code.searched-for").text
 
     browser.find_element(By.CSS_SELECTOR, "button.undo").click()
+    _wait_for_turns(browser, len(turns) + 2)
     assert browser.find_element(By.CSS_SELECTOR, "button.undo").text == undo_label
     assert _chips(browser)["type:Review"] == type_label
 
