@@ -207,7 +207,7 @@ def main() -> None:
     rows = {mode: measure(mode, files)
             for mode in ("medbridge-parse", "medbridge-ingest", "medbridge-ingest-2w", "pubmed_parser")}
     for mode, r in rows.items():
-        print(f"{mode:18s} {r['records']:>7,} records  {r['seconds']:6.2f} s  {r['records_per_s']:8.0f} rec/s  peak RSS {r['peak_rss_mb']:6.0f} MB")
+        print(f"{mode:20s} {r['records']:>7,} records  {r['seconds']:6.2f} s  {r['records_per_s']:8.0f} rec/s  peak RSS {r['peak_rss_mb']:6.0f} MB")
     peer = rows["pubmed_parser"]["records_per_s"]
     print(f"throughput vs pubmed_parser: parse {rows['medbridge-parse']['records_per_s'] / peer:.2f}x, "
           f"parse+store {rows['medbridge-ingest']['records_per_s'] / peer:.2f}x, "
