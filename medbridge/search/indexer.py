@@ -28,7 +28,7 @@ from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
 from medbridge.search.dense import Embedder, VectorStore, load_bundled_vectors, passage_text, text_hash
-from medbridge.search.lexical import IndexBusyError
+from medbridge.search.lexical import IndexBusyError, write_changes
 from medbridge.search.shards import LocalShards, build_shard, open_lexical
 from medbridge.terms import Terminology, get_terminology
 
@@ -154,14 +154,9 @@ class SearchIndex:
                     unindexed = {change.pmid for change in unindexed_changes}
                     records = self.store.get_records([p for p, op in latest.items() if op == "put"])
                     removed = [pmid for pmid in latest if pmid not in records]
-                    for pmid in unindexed:
-                        record = records.get(pmid)
-                        if record is None:
-                            writer.delete(pmid)
-                            report.deleted += 1
-                        else:
-                            writer.put(record)
-                            report.indexed += 1
+                    indexed, deleted = write_changes(writer, unindexed, records)
+                    report.indexed += indexed
+                    report.deleted += deleted
                     writer.commit()
                     seq = changes[-1].seq
                     if self.dense_enabled:

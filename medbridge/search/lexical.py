@@ -435,6 +435,20 @@ class LexicalIndex:
         return queries
 
 
+def write_changes(writer: "LexicalWriter", pmids: Iterable[int], records: dict[int, Record]) -> tuple[int, int]:
+    """Put each pmid's current record, or delete the pmid when the store has none: (indexed, deleted)."""
+    indexed = deleted = 0
+    for pmid in pmids:
+        record = records.get(pmid)
+        if record is None:
+            writer.delete(pmid)
+            deleted += 1
+        else:
+            writer.put(record)
+            indexed += 1
+    return indexed, deleted
+
+
 class LexicalWriter:
     """Batched puts/deletes; ``commit`` makes them visible (and durable) together."""
 

@@ -18,12 +18,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Sequence
 
 import tantivy
 
 from medbridge.corpus.models import Record
-from medbridge.search.lexical import LexicalIndex, LexicalResult, LexicalWriter, TermStatistics
+from medbridge.search.lexical import LexicalIndex, LexicalResult, TermStatistics, write_changes
 from medbridge.settings import MedbridgeSettings
 from medbridge.search.query import Node
 from medbridge.search.understand import Filters
@@ -31,7 +31,6 @@ from medbridge.terms import Terminology
 
 CHANGE_BATCH = 2_000  # changes read per step; a shard commits after each
 ALL_BUCKETS = 1_000_000  # facet buckets asked of each shard: all of them, so that summed counts are exact
-T = TypeVar("T")
 
 
 def shard_of(pmid: int, shards: int) -> int:
@@ -260,14 +259,8 @@ def build_shard(settings: MedbridgeSettings, folder: Path, shard: int, shards: i
                 break
             mine = {change.pmid: change.op for change in changes if shard_of(change.pmid, shards) == shard}
             records = store.get_records([pmid for pmid, op in mine.items() if op == "put"])
-            for pmid in mine:
-                record = records.get(pmid)
-                if record is None:
-                    writer.delete(pmid)
-                    deleted += 1
-                else:
-                    writer.put(record)
-                    indexed += 1
+            written = write_changes(writer, mine, records)
+            indexed, deleted = indexed + written[0], deleted + written[1]
             writer.commit()
             applied += sum(1 for change in changes if shard_of(change.pmid, shards) == shard)
             seq = changes[-1].seq
