@@ -1,7 +1,14 @@
-"""Search quality on real records: nDCG@10 and Recall@100 for BM25, dense and hybrid, English vs Chinese.
+"""Search quality on real records: nDCG@10 and Recall@100 for BM25, dense and hybrid, English vs Chinese;
+precision of the result set and facet-count agreement.
 
     .venv/bin/python benchmarks/search_quality.py [--pubmedqa-limit 1000] [--skip-pubmedqa] [--dense-weight 0.3]
         [--ann-min-vectors 1000]
+
+The ranking judged is what a page shows: the result set (records containing every required concept), then
+the related records offered when the set is short. Result-set precision is the share of returned results that
+contain every required concept, checked here record by record in Python (MeSH heading or a descendant, or a
+synonym's words in a row in title, abstract, a MeSH heading or a keyword), not by the index that chose them.
+Facet agreement clicks every facet value of the topic queries and compares the count shown with the total found.
 
 1. MeSH-topic evaluation on the bundled Alzheimer sample (3,690 records): for MeSH major topics present in
    the set, an English query and a Chinese query written the way a clinician asks; relevant = the records
@@ -27,6 +34,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from medbridge.corpus.models import AbstractSection, MeshHeading, PubDate, Record  # noqa: E402
+from medbridge.search.lexical import build_analyzer  # noqa: E402
+from medbridge.search.understand import Concept, Filters  # noqa: E402
+from medbridge.terms import Terminology  # noqa: E402
 from medbridge.corpus.sample import ensure_sample  # noqa: E402
 from medbridge.search.engine import SearchEngine, SearchOptions  # noqa: E402
 from medbridge.search.indexer import SearchIndex  # noqa: E402
@@ -84,6 +94,7 @@ TOPIC_QUERIES: list[tuple[str, str, str]] = [
     ("Cholesterol", "cholesterol metabolism", "胆固醇代谢"),
 ]
 RETRIEVALS = ("lexical", "dense", "hybrid")
+FACET_FILTERS = {"pt": "publication_types", "journal": "journals", "la": "languages"}
 
 
 def ndcg_at(ranking: list[int], relevant: set[int], k: int = 10) -> float:
@@ -101,8 +112,75 @@ def reciprocal_rank(ranking: list[int], relevant: set[int], k: int = 10) -> floa
 
 
 def ranking(engine: SearchEngine, query: str, retrieval: str) -> list[int]:
+    """The first 100 records a reader sees: results, then related records when the results are fewer."""
     result = engine.search(query, SearchOptions(limit=100, retrieval=retrieval))  # type: ignore[arg-type]
-    return [hit.pmid for hit in result.hits]
+    return [hit.pmid for hit in [*result.hits, *result.relaxed]]
+
+
+class ConceptCheck:
+    """Does a record contain a concept? Plain Python over the record, independent of the search index."""
+
+    def __init__(self, terms: Terminology):
+        self.terms = terms
+        self.analyzer = build_analyzer()
+
+    def words(self, text: str) -> list[str]:
+        return self.analyzer.analyze(text)
+
+    def contains(self, record: Record, concept: Concept) -> bool:
+        if concept.mesh_ui and self._has_heading(record, concept.mesh_ui):
+            return True
+        values = [record.title, " ".join(s.text for s in record.abstract), *(m.descriptor for m in record.mesh), *(k.text for k in record.keywords)]
+        fields = [self.words(v) for v in values if v]
+        for synonym in concept.search_terms:
+            wanted = self.words(synonym)
+            if wanted and any(_in_row(wanted, words) for words in fields):
+                return True
+        return False
+
+    def _has_heading(self, record: Record, ui: str) -> bool:
+        """The heading or one below it in the MeSH tree ([mh] explodes, as in PubMed)."""
+        descriptor = self.terms.mesh(ui)
+        roots = descriptor.tree_numbers if descriptor else ()
+        for heading in record.mesh:
+            if heading.ui == ui:
+                return True
+            below = self.terms.mesh(heading.ui) if heading.ui else None
+            if below and any(n == r or n.startswith(r + ".") for n in below.tree_numbers for r in roots):
+                return True
+        return False
+
+
+def _in_row(wanted: list[str], words: list[str]) -> bool:
+    n = len(wanted)
+    return any(words[i : i + n] == wanted for i in range(len(words) - n + 1))
+
+
+def result_set_precision(engine: SearchEngine, check: ConceptCheck, query: str) -> tuple[int, int]:
+    """(results containing every required concept, results checked) over the first 100 results."""
+    result = engine.search(query, SearchOptions(limit=100))
+    records = engine.store.get_records([hit.pmid for hit in result.hits])
+    required = result.interpretation.required_concepts
+    good = sum(all(check.contains(records[h.pmid], c) for c in required) for h in result.hits if h.pmid in records)
+    return good, len(result.hits)
+
+
+def facet_agreement(engine: SearchEngine, query: str) -> tuple[int, int]:
+    """(facet values whose count equals the total after filtering by them, facet values tried)."""
+    result = engine.search(query, SearchOptions(limit=1))
+    agree = tried = 0
+    for name, buckets in result.facets.items():
+        for value, count in buckets:
+            filters = Filters()
+            if name in FACET_FILTERS:
+                setattr(filters, FACET_FILTERS[name], (value,))
+            elif name == "year":
+                filters.year_from = filters.year_to = int(value)
+            elif name == "has_abstract":
+                filters.has_abstract = value == "1"
+            tried += 1
+            agree += engine.search(query, SearchOptions(limit=1, filters=filters)).total == count
+    return agree, tried
 
 
 def topic_evaluation(home: Path, search: dict) -> dict:
@@ -118,6 +196,8 @@ def topic_evaluation(home: Path, search: dict) -> dict:
             if heading.is_major:
                 relevant.setdefault(heading.descriptor, set()).add(record.pmid)
     rows = []
+    check = ConceptCheck(engine.index.terms)
+    precise = returned = agree = tried = 0
     for topic, english, chinese in TOPIC_QUERIES:
         judged = relevant.get(topic, set())
         if not judged:
@@ -128,7 +208,12 @@ def topic_evaluation(home: Path, search: dict) -> dict:
                 rows.append({"topic": topic, "language": language, "retrieval": retrieval, "query": query,
                              "ndcg10": ndcg_at(ranked, judged), "recall100": recall_at(ranked, judged, 100),
                              "relevant": len(judged)})
-    return {"rows": rows, "vector_coverage": coverage, "vectors_from_bundle": report.vectors_from_bundle}
+            good, checked = result_set_precision(engine, check, query)
+            precise, returned = precise + good, returned + checked
+            same, values = facet_agreement(engine, query)
+            agree, tried = agree + same, tried + values
+    return {"rows": rows, "vector_coverage": coverage, "vectors_from_bundle": report.vectors_from_bundle,
+            "precision": precise / max(1, returned), "results_checked": returned, "facets_agreeing": agree, "facets_tried": tried}
 
 
 def _pubmedqa_records(limit: int) -> tuple[list[Record], dict[int, str]]:
@@ -159,6 +244,11 @@ def pubmedqa_evaluation(limit: int, lexical_only: bool, search: dict) -> dict:
     embedded = 0 if lexical_only else index.embed_pending()
     embed_seconds = time.perf_counter() - started
     engine = SearchEngine(index)
+    check = ConceptCheck(index.terms)
+    precise = returned = 0
+    for question in questions.values():
+        good, checked = result_set_precision(engine, check, question)
+        precise, returned = precise + good, returned + checked
     metrics = {}
     for retrieval in ("lexical",) if lexical_only else RETRIEVALS:
         rr, r1, r10, nd = [], [], [], []
@@ -171,7 +261,8 @@ def pubmedqa_evaluation(limit: int, lexical_only: bool, search: dict) -> dict:
         metrics[retrieval] = {"mrr10": float(np.mean(rr)), "recall1": float(np.mean(r1)),
                               "recall10": float(np.mean(r10)), "ndcg10": float(np.mean(nd))}
     throughput = embedded / embed_seconds if embedded else None
-    return {"questions": len(questions), "metrics": metrics, "embedded_now": embedded, "passages_per_s": throughput}
+    return {"questions": len(questions), "metrics": metrics, "embedded_now": embedded, "passages_per_s": throughput,
+            "precision": precise / max(1, returned), "results_checked": returned}
 
 
 def summarize(rows: list[dict]) -> dict:
@@ -217,6 +308,9 @@ def main() -> None:
             for retrieval in RETRIEVALS:
                 ratio = table[f"zh/{retrieval}"]["ndcg10"] / max(1e-9, table[f"en/{retrieval}"]["ndcg10"])
                 print(f"Chinese/English nDCG@10 ({retrieval}): {ratio:.0%}")
+            output["topics"].update({k: topics[k] for k in ("precision", "results_checked", "facets_agreeing", "facets_tried")})
+            print(f"result-set precision: {topics['precision']:.3f} ({topics['results_checked']} results checked; target >= 0.98)")
+            print(f"facet counts equal to the filtered total: {topics['facets_agreeing']}/{topics['facets_tried']} (must be all)")
         if not args.skip_pubmedqa:
             qa = pubmedqa_evaluation(args.pubmedqa_limit, args.pubmedqa_lexical_only, search)
             output["pubmedqa"] = qa
@@ -224,6 +318,7 @@ def main() -> None:
             print(f"{'':10}{'MRR@10':>8}{'R@1':>7}{'R@10':>7}{'nDCG@10':>9}")
             for retrieval, m in qa["metrics"].items():
                 print(f"{retrieval:10}{m['mrr10']:>8.3f}{m['recall1']:>7.3f}{m['recall10']:>7.3f}{m['ndcg10']:>9.3f}")
+            print(f"result-set precision: {qa['precision']:.3f} ({qa['results_checked']} results checked)")
             if qa["passages_per_s"]:
                 print(f"embedding throughput: {qa['passages_per_s']:.2f} passages/s ({qa['embedded_now']} embedded)")
     if args.json:

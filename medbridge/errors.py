@@ -2,7 +2,13 @@
 
 
 class MedbridgeError(Exception):
-    """An error explained to the user in one line (no traceback unless --debug)."""
+    """An error explained to the user in one line (no traceback unless --debug). ``key`` and ``values`` name
+    its entry in the UI's string table (medbridge/web/i18n.py), so a page says it in the reader's language."""
+
+    def __init__(self, message: str = "", *, key: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class NotFoundError(MedbridgeError):

@@ -8,29 +8,61 @@ import typer
 from rich.markup import escape
 
 from medbridge.cli.common import CLIState, console, err_console, print_json, progress_bar, state
+from medbridge.search.engine import Hit, SearchResult, fetch_command
 
 if TYPE_CHECKING:
     from medbridge.progress import ProgressEvent
     from medbridge.search.engine import SearchResult
 
 
+def _print_hit(number: int | None, hit: Hit) -> None:
+    prefix = f"{number}. " if number is not None else "- "
+    console.print(f"[bold]{prefix}{escape(hit.title)}[/bold]", highlight=False)
+    if hit.title_translation:
+        console.print(f"   {escape(hit.title_translation)}", highlight=False)
+    console.print(f"   [dim]PMID {hit.pmid} · {escape(hit.journal)} · {hit.year or 'n.d.'}[/dim]", highlight=False)
+    if hit.missing:
+        console.print(f"   [yellow]lacks: {escape(', '.join(hit.missing))}[/yellow]", highlight=False)
+    if hit.snippet.text:
+        marked, cursor = [], 0
+        for start, end in hit.snippet.spans:
+            marked.append(escape(hit.snippet.text[cursor:start]) + f"[bold yellow]{escape(hit.snippet.text[start:end])}[/bold yellow]")
+            cursor = end
+        marked.append(escape(hit.snippet.text[cursor:]))
+        console.print("   " + "".join(marked), highlight=False)
+    console.print()
+
+
+def few_results_line(result: SearchResult) -> str | None:
+    """The honest summary of a short result set (the web page says the same in the UI language)."""
+    if not result.few:
+        return None
+    concepts = " and ".join(f"“{c.source}”" for c in result.interpretation.required_concepts)
+    if result.total == 0:
+        if result.absent:
+            return "The local corpus has no record about " + " and ".join(f"“{c.source}”" for c in result.absent)
+        return f"No record in the local corpus mentions {concepts}" if concepts else "No record in the local corpus matches the query"
+    what = f"mention {concepts}" if concepts else "match the query"
+    return f"Only {result.total} record(s) in the local corpus {what}"
+
+
 def _print_result(result: SearchResult) -> None:
     console.print(f"[dim]searched for:[/dim] {escape(result.interpretation.pubmed_query)}", highlight=False)
+    ranking = result.interpretation.ranking_concepts
+    if ranking:
+        console.print(f"[dim]ranked by, not required:[/dim] {escape(', '.join(c.en for c in ranking))}", highlight=False)
+    if line := few_results_line(result):
+        console.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
+        for concept in result.absent:
+            console.print(f"[dim]fetch it:[/dim] {escape(fetch_command(concept.mesh_name or concept.en))}", highlight=False)
     shown = f"{result.offset + 1}–{result.offset + len(result.hits)}" if result.hits else "0"
     console.print(f"[dim]{shown} of {result.total:,}[/dim]\n", highlight=False)
     for number, hit in enumerate(result.hits, start=result.offset + 1):
-        console.print(f"[bold]{number}. {escape(hit.title)}[/bold]", highlight=False)
-        if hit.title_translation:
-            console.print(f"   {escape(hit.title_translation)}", highlight=False)
-        console.print(f"   [dim]PMID {hit.pmid} · {escape(hit.journal)} · {hit.year or 'n.d.'}[/dim]", highlight=False)
-        if hit.snippet.text:
-            marked, cursor = [], 0
-            for start, end in hit.snippet.spans:
-                marked.append(escape(hit.snippet.text[cursor:start]) + f"[bold yellow]{escape(hit.snippet.text[start:end])}[/bold yellow]")
-                cursor = end
-            marked.append(escape(hit.snippet.text[cursor:]))
-            console.print("   " + "".join(marked), highlight=False)
-        console.print()
+        _print_hit(number, hit)
+    if result.relaxed:
+        console.print("[bold]Related records (not containing every search term)[/bold]\n", highlight=False)
+        for hit in result.relaxed:
+            _print_hit(None, hit)
 
 
 def register(app: typer.Typer) -> None:

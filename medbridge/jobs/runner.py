@@ -98,7 +98,7 @@ class JobRunner:
     def get(self, job_id: str) -> Job:
         job = self.store.get_job(job_id)
         if job is None or job.kind != self.kind:
-            raise NotFoundError(f"no {self.label} job {job_id}")
+            raise NotFoundError(f"no {self.label} job {job_id}", key="job_not_found", job=job_id)
         return job
 
     def list(self, limit: int = 50) -> list[Job]:

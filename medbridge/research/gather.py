@@ -27,9 +27,10 @@ class Gatherer:
         for index, facet in enumerate(plan.facets):
             query = plan.question if facet.origin == "question" else facet.query_en
             result = search(self.engine, query, options)
-            rankings.append([hit.pmid for hit in result.hits])
+            hits = [*result.hits, *result.relaxed]  # a short result set is topped up with related records, after it
+            rankings.append([hit.pmid for hit in hits])
             weights.append(MAIN_FACET_WEIGHT if facet.origin == "question" else 1.0)
-            for hit in result.hits:
+            for hit in hits:
                 found_by.setdefault(hit.pmid, []).append(index)
             if progress:
                 progress(ProgressEvent("searching", index + 1, len(plan.facets)))

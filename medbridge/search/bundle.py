@@ -29,8 +29,8 @@ def _embed_chunk(texts: list[str]) -> np.ndarray:
     return _worker_embedder.embed_passages(texts)
 
 
-def sample_passages() -> dict[int, str]:
-    """Latest version of each sample record → its passage text (duplicates across files collapse)."""
+def sample_records() -> dict[int, Record]:
+    """Latest version of each sample record, by pmid (duplicates across files collapse)."""
     latest: dict[int, Record] = {}
     for item in iter_pubmed(SAMPLE_PATH):
         if isinstance(item, Record):
@@ -38,7 +38,12 @@ def sample_passages() -> dict[int, str]:
                 latest[item.pmid] = item
         else:
             latest.pop(item.pmid, None)
-    return {pmid: passage_text(record) for pmid, record in sorted(latest.items())}
+    return dict(sorted(latest.items()))
+
+
+def sample_passages() -> dict[int, str]:
+    """Latest version of each sample record → its passage text."""
+    return {pmid: passage_text(record) for pmid, record in sample_records().items()}
 
 
 def main() -> None:

@@ -109,7 +109,7 @@ class SearchState:
     language: Language = "zh"
 
     def interpretation(self) -> Interpretation:
-        groups = [concept_node(c) for c in self.concepts]
+        groups = [concept_node(c) for c in self.concepts if c.required]  # aspect words only rank
         tree: Node | None = None if not groups else groups[0] if len(groups) == 1 else And(tuple(groups))
         if tree is not None and self.excluded:
             excluded = [concept_node(c) for c in self.excluded]
@@ -675,7 +675,7 @@ class Conversations:
             return self._similar(state)
         if not state.concepts and state.filters.is_empty():
             return [], 0
-        result = self.engine.run(state.interpretation(), SearchOptions(limit=self.page_size, sort=state.sort, require_concepts=True),
+        result = self.engine.run(state.interpretation(), SearchOptions(limit=self.page_size, sort=state.sort),
                                  title_translations=self.title_translations)
         return result.hits, result.total
 

@@ -1,9 +1,11 @@
-"""Hybrid search: BM25 (tantivy) and e5 vectors fused by a weighted mix of normalised scores, filtered,
-faceted, paged.
+"""Hybrid search: the result set is what the query shown matches; BM25 (tantivy) and e5 vectors rank within it.
 
-PubMed-syntax queries are boolean, so they are answered by the lexical index alone (every hit satisfies
-the expression); natural-language questions use both retrievers, and records naming a recognised concept
-of the question rank above the rest, so a vector neighbour never pushes them down.
+A record is a result when it contains every required concept of the question (its MeSH heading or any
+synonym, in title, abstract, MeSH or keywords) and passes the filters; ``total`` is the size of that set and
+facets count it. Vectors only re-rank inside it (a weighted mix of normalised scores). When the set does not
+fill the page, related records — some concept missing, or found by meaning — come apart in ``relaxed``, each
+naming what it lacks; a concept no record of the corpus contains is reported in ``absent`` (fetch it).
+PubMed-syntax queries are boolean and ranked by BM25 alone.
 """
 
 from __future__ import annotations
@@ -16,17 +18,22 @@ from medbridge.corpus.models import Record
 from medbridge.errors import MedbridgeError
 from medbridge.llm.base import LLM
 from medbridge.search.indexer import SearchIndex
-from medbridge.search.query import Not, Or
+from medbridge.search.query import iter_terms
 from medbridge.search.snippets import Snippet, highlight, make_snippet, term_patterns
-from medbridge.search.understand import Filters, Interpretation, concept_node, interpret
+from medbridge.search.understand import Concept, Filters, Interpretation, concept_node, interpret
 from medbridge.store.base import Store
 
 Sort = Literal["relevance", "date", "cited_by"]
 TitleTranslations = Callable[[Store, Sequence[Record]], dict[int, str]]  # pmid → cached Chinese title
 Retrieval = Literal["hybrid", "lexical", "dense"]
 RRF_K = 60          # the constant from Cormack et al. (2009); rank 1 scores 1/61
-CANDIDATES = 1_000  # per retriever; facets of a natural-language search count these fused candidates
-
+CANDIDATES = 1_000  # per retriever: the best BM25 matches re-ranked with the vectors (and the pool of related records)
+# Not research articles: below them in "best match" unless asked for (a publication-type filter or [pt] tag).
+NON_RESEARCH_TYPES = frozenset({
+    "Comment", "Letter", "Editorial", "Published Erratum", "News", "Newspaper Article", "Biography", "Portrait",
+    "Interview", "Retraction of Publication", "Expression of Concern", "Introductory Journal Article", "Personal Narrative",
+})
+NO_ABSTRACT_FACTOR = 0.85  # a record without an abstract says less than its title promises: a slight demotion
 
 class InvalidSearchOptions(MedbridgeError):
     """Search options that cannot be satisfied (bad sort, negative offset, inverted year range)."""
@@ -39,8 +46,6 @@ class SearchOptions:
     sort: Sort = "relevance"
     filters: Filters = field(default_factory=Filters)
     retrieval: Retrieval = "hybrid"
-    # Keep only records naming every recognised concept (when some do): a conversation's chips are its query.
-    require_concepts: bool = False
 
     def validate(self) -> None:
         if self.sort not in ("relevance", "date", "cited_by"):
@@ -63,6 +68,7 @@ class Hit:
     title_highlighted: Snippet
     matched_by: tuple[str, ...]          # "lexical", "dense"
     title_translation: str | None = None  # cached Chinese title, when the translator has one
+    missing: tuple[str, ...] = ()         # a related record: the required concepts (as typed) it does not contain
     publication_types: tuple[str, ...] = ()
     cited_by: int = 0                      # citing records known to the store (reference lists, imported graphs)
 
@@ -77,21 +83,34 @@ class Hit:
             "snippet": self.snippet.text,
             "highlights": [list(span) for span in self.snippet.spans],
             "matched_by": list(self.matched_by),
+            "missing": list(self.missing),
             "publication_types": list(self.publication_types),
             "cited_by": self.cited_by,
         }
+
+
+def fetch_command(query: str) -> str:
+    """The command that brings records for ``query`` from PubMed into the local corpus."""
+    return 'medbridge fetch "' + query.replace('"', '\\"') + '"'
 
 
 @dataclass(slots=True)
 class SearchResult:
     interpretation: Interpretation
     hits: list[Hit]
-    total: int                                   # records ranked (boolean matches, or fused candidates)
+    total: int                                   # records matching the query shown and the filters
     offset: int
     limit: int
     sort: Sort
-    facets: dict[str, list[tuple[str, int]]]
+    facets: dict[str, list[tuple[str, int]]]     # counted over the same records as ``total``
     dense_used: bool
+    relaxed: list[Hit] = field(default_factory=list)     # related records outside the result set, when it is short
+    absent: list[Concept] = field(default_factory=list)  # required concepts no record of the corpus contains
+
+    @property
+    def few(self) -> bool:
+        """The result set does not fill a page: the page says so and offers related records."""
+        return self.total < self.limit
 
     def to_dict(self) -> dict:
         return {
@@ -103,6 +122,9 @@ class SearchResult:
             "dense": self.dense_used,
             "facets": {name: [{"value": v, "count": c} for v, c in buckets] for name, buckets in self.facets.items()},
             "hits": [hit.to_dict() for hit in self.hits],
+            "relaxed": [hit.to_dict() for hit in self.relaxed],
+            "absent": [{"concept": c.source, "en": c.mesh_name or c.en, "fetch": fetch_command(c.mesh_name or c.en)} for c in self.absent],
+            "fetch": fetch_command(self.interpretation.pubmed_query) if self.few and self.interpretation.pubmed_query else None,
         }
 
 
@@ -112,7 +134,8 @@ class _Candidate:
     year: int | None
     score: float = 0.0
     matched_by: list[str] = field(default_factory=list)
-    names_concept: bool = False  # matches a recognised concept of the question (see _mark_concept_matches)
+    tier: int = 0                 # ranks before score: 0 research records, 1 comments/letters/editorials (best match)
+    missing: tuple[str, ...] = ()
 
 
 def fuse_scores(
@@ -183,50 +206,46 @@ class SearchEngine:
         filters = interpretation.filters.merged(options.filters)
         interpretation.filters = filters
         natural = interpretation.mode == "natural"
-        lexical_query = self.index.lexical.compile(interpretation.tree, filters, natural=natural)
-        candidates: dict[int, _Candidate] = {}
-        lexical_scores: list[tuple[int, float]] = []
-        dense_scores: list[tuple[int, float]] = []
-        total = 0
-        if options.retrieval != "dense" or not natural:
-            result = self.index.lexical.search(lexical_query, limit=CANDIDATES if natural else max(CANDIDATES, options.offset + options.limit))
-            for hit in result.hits:
-                candidates[hit.pmid] = _Candidate(hit.pmid, hit.year, matched_by=["lexical"])
-            lexical_scores = [(hit.pmid, hit.score) for hit in result.hits]
-            total = result.total
+        lexical = self.index.lexical
+        ranking = [concept_node(c) for c in interpretation.ranking_concepts]
+        matches = lexical.compile(interpretation.tree, filters, natural=natural, ranking=ranking)
+        if options.retrieval == "dense" and natural:  # benchmarks: the vectors alone, no result set
+            return self._dense_only(interpretation, filters, options, title_translations)
+        newest_first = options.sort == "date" or interpretation.tree is None  # only filters ("近五年的综述"): newest first
         dense_used = False
-        # Nearest neighbours always exist: when no word matched and no concept was recognised (a typo,
-        # gibberish), they are noise, and "nothing found" is the honest answer.
-        understood = total > 0 or any(c.recognised for c in interpretation.concepts)
-        if natural and understood and options.retrieval != "lexical" and self._dense_ready() and interpretation.tree is not None:
-            for pmid, cosine, year in self._dense(interpretation, filters):
-                candidates.setdefault(pmid, _Candidate(pmid, year)).matched_by.append("dense")
-                dense_scores.append((pmid, cosine))
-            dense_used = True
-        fusion = self.index.settings.search
-        for pmid, score in fuse_scores(lexical_scores, dense_scores, fusion.dense_weight, fusion.dense_min_similarity).items():
-            candidates[pmid].score = score
-        if natural:  # ranked candidates, not every record sharing one word with the question
-            total = len(candidates)
-        if dense_scores and isinstance(interpretation.tree, Not):  # a vector neighbour may name what was excluded
-            for pmid in self.index.lexical.matching(interpretation.tree.exclude, list(candidates)):
-                del candidates[pmid]
-            total = len(candidates)
-        if options.require_concepts and natural:
-            complete = self._naming_all_concepts(interpretation, candidates)
-            if complete:
-                candidates = {pmid: candidates[pmid] for pmid in complete}
-                total = len(candidates)
-        if lexical_scores and dense_scores:  # fused: the pure retrievers stay pure ("lexical"/"dense" options, benchmarks)
-            self._mark_concept_matches(interpretation, candidates)
-        ordered = sorted(candidates.values(), key=lambda c: (not c.names_concept, -c.score))
-        if options.sort == "date" or interpretation.tree is None:  # only filters ("近五年的综述"): newest first
-            ordered.sort(key=lambda c: -(c.year or 0))  # stable: relevance breaks ties within a year
-        cited_by = self.store.cited_by_counts([c.pmid for c in ordered]) if options.sort == "cited_by" else {}
-        if options.sort == "cited_by":
-            ordered.sort(key=lambda c: -cited_by.get(c.pmid, 0))
-        page = ordered[options.offset : options.offset + options.limit]
-        facets = self._facets_of(ordered) if natural else self.index.lexical.facets(lexical_query)
+        if newest_first:
+            result = lexical.search(matches, limit=options.limit, offset=options.offset, newest_first=True)
+            ordered = [_Candidate(h.pmid, h.year, matched_by=["lexical"]) for h in result.hits]
+            page = ordered
+        else:
+            result = lexical.search(matches, limit=max(CANDIDATES, options.offset + options.limit))
+            candidates = {h.pmid: _Candidate(h.pmid, h.year, matched_by=["lexical"]) for h in result.hits}
+            lexical_scores = [(h.pmid, h.score) for h in result.hits]
+            dense_scores: list[tuple[int, float]] = []
+            if natural and result.total and options.retrieval == "hybrid" and self._dense_ready():
+                neighbours = self._neighbours(interpretation)
+                inside = lexical.within([pmid for pmid, _ in neighbours], matches)
+                for pmid, cosine in neighbours:
+                    if pmid in inside:
+                        candidates.setdefault(pmid, _Candidate(pmid, inside[pmid])).matched_by.append("dense")
+                        dense_scores.append((pmid, cosine))
+                dense_used = True
+            fusion = self.index.settings.search
+            for pmid, score in fuse_scores(lexical_scores, dense_scores, fusion.dense_weight, fusion.dense_min_similarity).items():
+                candidates[pmid].score = score
+            ordered = self._best_match(list(candidates.values()), interpretation)
+            if options.sort == "cited_by":  # stable: the best match breaks ties
+                cited_by = self.store.cited_by_counts([c.pmid for c in ordered])
+                ordered.sort(key=lambda c: -cited_by.get(c.pmid, 0))
+            page = ordered[options.offset : options.offset + options.limit]
+        total = result.total
+        relaxed: list[_Candidate] = []
+        absent: list[Concept] = []
+        if options.offset + len(page) >= total and len(page) < options.limit:
+            strict = {h.pmid for h in lexical.search(matches, limit=max(1, total)).hits}
+            relaxed, dense_used = self._related(interpretation, filters, strict, options.limit - len(page), options.retrieval, dense_used)
+            if total == 0:
+                absent = [c for c in interpretation.required_concepts if not lexical.count(lexical.compile(concept_node(c), Filters(), natural=True))]
         return SearchResult(
             interpretation=interpretation,
             hits=self._hits(page, interpretation, title_translations),
@@ -234,9 +253,79 @@ class SearchEngine:
             offset=options.offset,
             limit=options.limit,
             sort=options.sort,
-            facets=facets,
+            facets=lexical.facets(matches) if total else {},
             dense_used=dense_used,
+            relaxed=self._hits(relaxed, interpretation, title_translations),
+            absent=absent,
         )
+
+    def _best_match(self, candidates: list[_Candidate], interpretation: Interpretation) -> list[_Candidate]:
+        """By score, records without an abstract slightly lower; comments, letters, errata and editorials after
+        the research records unless the query asks for a publication type."""
+        lexical = self.index.lexical
+        pmids = [c.pmid for c in candidates]
+        no_abstract = set(lexical.within(pmids, lexical.compile(None, Filters(has_abstract=False), natural=False)))
+        asked = bool(interpretation.filters.publication_types or interpretation.filters.question_types) or (
+            interpretation.tree is not None and any(t.field == "pt" for t in iter_terms(interpretation.tree))
+        )
+        non_research = set() if asked else set(lexical.within(pmids, lexical.compile(None, Filters(publication_types=tuple(NON_RESEARCH_TYPES)), natural=False)))
+        for candidate in candidates:
+            if candidate.pmid in no_abstract:
+                candidate.score *= NO_ABSTRACT_FACTOR
+            candidate.tier = int(candidate.pmid in non_research)
+        return sorted(candidates, key=lambda c: (c.tier, -c.score))
+
+    def _related(
+        self, interpretation: Interpretation, filters: Filters, strict: set[int], wanted: int, retrieval: Retrieval, dense_used: bool
+    ) -> tuple[list[_Candidate], bool]:
+        """Records outside the result set that share some of the query or its meaning, those lacking the
+        fewest required concepts first; each names the concepts it lacks."""
+        if interpretation.tree is None:
+            return [], dense_used
+        lexical = self.index.lexical
+        natural = interpretation.mode == "natural"
+        ranking = [concept_node(c) for c in interpretation.ranking_concepts]
+        soft = lexical.compile(interpretation.tree, filters, natural=natural, ranking=ranking, relaxed=True)
+        found = lexical.search(soft, limit=CANDIDATES)
+        candidates = {h.pmid: _Candidate(h.pmid, h.year, matched_by=["lexical"]) for h in found.hits if h.pmid not in strict}
+        lexical_scores = [(h.pmid, h.score) for h in found.hits if h.pmid not in strict]
+        dense_scores: list[tuple[int, float]] = []
+        # Nearest neighbours always exist: for a question nothing of which is known (a typo, gibberish) they
+        # are noise, and "nothing found" is the honest answer.
+        understood = bool(candidates) or any(c.recognised for c in interpretation.concepts)
+        if natural and understood and retrieval != "lexical" and self._dense_ready():
+            neighbours = self._neighbours(interpretation)
+            allowed = lexical.restrict([pmid for pmid, _ in neighbours], filters)
+            for pmid, cosine in neighbours:
+                if pmid in allowed and pmid not in strict:
+                    candidates.setdefault(pmid, _Candidate(pmid, allowed[pmid])).matched_by.append("dense")
+                    dense_scores.append((pmid, cosine))
+            dense_used = True
+        fusion = self.index.settings.search
+        for pmid, score in fuse_scores(lexical_scores, dense_scores, fusion.dense_weight, fusion.dense_min_similarity).items():
+            candidates[pmid].score = score
+        required = interpretation.required_concepts
+        pmids = list(candidates)
+        lacking: dict[int, list[str]] = {pmid: [] for pmid in pmids}
+        for concept in required:
+            present = lexical.matching(concept_node(concept), pmids)
+            for pmid in pmids:
+                if pmid not in present:
+                    lacking[pmid].append(concept.source)
+        for pmid, candidate in candidates.items():
+            candidate.missing = tuple(lacking[pmid])
+        ordered = sorted(candidates.values(), key=lambda c: (len(c.missing), -c.score))
+        return ordered[:wanted], dense_used
+
+    def _dense_only(self, interpretation: Interpretation, filters: Filters, options: SearchOptions, title_translations: TitleTranslations | None) -> SearchResult:
+        ordered: list[_Candidate] = []
+        if self._dense_ready() and interpretation.tree is not None:
+            neighbours = self._neighbours(interpretation)
+            allowed = self.index.lexical.restrict([pmid for pmid, _ in neighbours], filters)
+            ordered = [_Candidate(pmid, allowed[pmid], cosine, ["dense"]) for pmid, cosine in neighbours if pmid in allowed]
+        page = ordered[options.offset : options.offset + options.limit]
+        return SearchResult(interpretation, self._hits(page, interpretation, title_translations), len(ordered),
+                            options.offset, options.limit, options.sort, {}, True)
 
     def _dense_ready(self) -> bool:
         if not self.index.dense_enabled:
@@ -244,39 +333,11 @@ class SearchEngine:
         self.index.vectors.refresh()
         return len(self.index.vectors) > 0
 
-    def _dense(self, interpretation: Interpretation, filters: Filters) -> list[tuple[int, float, int | None]]:
-        """(pmid, cosine, year) of the question's nearest neighbours above the noise floor that pass ``filters``."""
+    def _neighbours(self, interpretation: Interpretation) -> list[tuple[int, float]]:
+        """(pmid, cosine) of the question's nearest neighbours above the noise floor, best first."""
         vector = self._query_vector(interpretation.dense_text)
         floor = self.index.settings.search.dense_min_similarity
-        hits = [h for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= floor]
-        allowed = self.index.lexical.restrict([h.pmid for h in hits], filters)
-        return [(h.pmid, h.score, allowed[h.pmid]) for h in hits if h.pmid in allowed]
-
-    def _mark_concept_matches(self, interpretation: Interpretation, candidates: dict[int, _Candidate]) -> None:
-        """Flag candidates that name a recognised concept of the question (MeSH, glossary, dictionary).
-        Nearest neighbours of "why does ketamine act fast" include records about other drugs, and RRF put
-        them above records about ketamine that only BM25 found; a record naming what was asked about goes
-        first. Plain words ("act", "fast") do not count: they match too much to anchor the ranking."""
-        recognised = [concept_node(c) for c in interpretation.concepts if c.recognised]
-        if not recognised:
-            return
-        node = recognised[0] if len(recognised) == 1 else Or(tuple(recognised))
-        for pmid in self.index.lexical.matching(node, list(candidates)):
-            candidates[pmid].names_concept = True
-
-    def _naming_all_concepts(self, interpretation: Interpretation, candidates: dict[int, _Candidate]) -> set[int]:
-        """Candidates matching each recognised concept of the question (empty when there is none)."""
-        remaining = set(candidates)
-        recognised = [concept_node(c) for c in interpretation.concepts if c.recognised]
-        for node in recognised:
-            remaining = self.index.lexical.matching(node, list(remaining))
-        return remaining if recognised else set()
-
-    def _facets_of(self, ordered: list[_Candidate]) -> dict[str, list[tuple[str, int]]]:
-        """Facets over the ranked candidates of a natural-language search (they add up to ``total``)."""
-        if not ordered:
-            return {}
-        return self.index.lexical.facets_of([c.pmid for c in ordered])
+        return [(h.pmid, h.score) for h in self.index.vectors.search(vector, CANDIDATES) if h.score >= floor]
 
     def _hits(self, page: list[_Candidate], interpretation: Interpretation, title_translations: TitleTranslations | None) -> list[Hit]:
         records = self.store.get_records([c.pmid for c in page])
@@ -299,6 +360,7 @@ class SearchEngine:
                     title_highlighted=highlight(record.title, patterns),
                     matched_by=tuple(candidate.matched_by),
                     title_translation=translations.get(record.pmid),
+                    missing=candidate.missing,
                     publication_types=tuple(record.article_types),
                     cited_by=cited_by.get(record.pmid, 0),
                 )

@@ -223,13 +223,18 @@ class LexicalIndex:
     def num_docs(self) -> int:
         return self.searcher().num_docs
 
-    def compile(self, node: Node | None, filters: Filters, *, natural: bool, statistics: TermStatistics | None = None) -> tantivy.Query:
-        """Query tree + filters → tantivy query. ``natural``: AND between concepts is soft (ranked by how
-        many match) and synonyms inside a concept are a disjunction-max, so one concept named twice
-        does not outweigh two concepts. ``statistics``: score with these corpus-wide frequencies (a shard)."""
+    def compile(
+        self, node: Node | None, filters: Filters, *, natural: bool, ranking: Sequence[Node] = (), relaxed: bool = False,
+        statistics: TermStatistics | None = None,
+    ) -> tantivy.Query:
+        """Query tree + filters → tantivy query. A record matches when it satisfies ``node`` and ``filters``;
+        ``ranking`` nodes (aspect words of a question) only add to the score. ``natural``: synonyms inside a
+        concept are a disjunction-max, so one concept named twice does not outweigh two concepts.
+        ``relaxed``: AND between concepts becomes soft (ranked by how many match): related records, not results.
+        ``statistics``: score with these corpus-wide frequencies (a shard)."""
         self._compiling.statistics = statistics
         try:
-            return self._compile(node, filters, natural)
+            return self._compile(node, filters, natural, ranking, relaxed)
         finally:
             self._compiling.statistics = None
 
@@ -242,51 +247,59 @@ class LexicalIndex:
         searcher = self.searcher()
         return searcher.num_docs, {(field, token): searcher.doc_freq(field, token) for field, token in terms}
 
-    def _compile(self, node: Node | None, filters: Filters, natural: bool) -> tantivy.Query:
+    def _compile(self, node: Node | None, filters: Filters, natural: bool, ranking: Sequence[Node], relaxed: bool) -> tantivy.Query:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         if node is not None:
-            clauses.append((tantivy.Occur.Must, self._node(node, natural)))
+            clauses.append((tantivy.Occur.Must, self._node(node, natural, relaxed)))
         clauses += [(tantivy.Occur.Must, q) for q in self._filter_queries(filters)]
         if not clauses:
-            return tantivy.Query.all_query()
+            clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+        clauses += [(tantivy.Occur.Should, self._node(extra, natural, relaxed)) for extra in ranking]
         return clauses[0][1] if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
 
-    def search(self, query: tantivy.Query, limit: int) -> LexicalResult:
+    def search(self, query: tantivy.Query, limit: int, *, offset: int = 0, newest_first: bool = False) -> LexicalResult:
+        """Best BM25 first, or newest first (then ``score`` is 0)."""
         searcher = self.searcher()
         if searcher.num_docs == 0:
             return LexicalResult([], 0)
-        result = searcher.search(query, limit=limit, count=True)
+        if newest_first:
+            result = searcher.search(query, limit=limit, count=True, offset=offset, order_by_field="year", order=tantivy.Order.Desc)
+        else:
+            result = searcher.search(query, limit=limit, count=True, offset=offset)
         addresses = [address for _, address in result.hits]
         pmids = searcher.fast_field_values("pmid", addresses)
         years = searcher.fast_field_values("year", addresses)
-        hits = [LexicalHit(p, s, y) for (s, _), p, y in zip(result.hits, pmids, years)]
+        hits = [LexicalHit(p, 0.0 if newest_first else s, y) for (s, _), p, y in zip(result.hits, pmids, years)]
         return LexicalResult(hits, result.count or 0)
+
+    def count(self, query: tantivy.Query) -> int:
+        searcher = self.searcher()
+        return searcher.search(query, limit=1, count=True).count or 0 if searcher.num_docs else 0
+
+    def within(self, pmids: Sequence[int], query: tantivy.Query) -> dict[int, int | None]:
+        """The given pmids whose record matches ``query`` → their year."""
+        if not pmids:
+            return {}
+        subset = tantivy.Query.term_set_query(self.schema, "pmid", list(pmids))
+        combined = tantivy.Query.boolean_query([(tantivy.Occur.Must, subset), (tantivy.Occur.Must, query)])
+        return {hit.pmid: hit.year for hit in self.search(combined, limit=len(pmids)).hits}
 
     def restrict(self, pmids: list[int], filters: Filters) -> dict[int, int | None]:
         """The given pmids that pass ``filters`` → their year (dense candidates are filtered here)."""
-        if not pmids:
-            return {}
-        query = self.compile(None, filters, natural=False)
-        subset = tantivy.Query.term_set_query(self.schema, "pmid", pmids)
-        combined = tantivy.Query.boolean_query([(tantivy.Occur.Must, subset), (tantivy.Occur.Must, query)])
-        result = self.search(combined, limit=len(pmids))
-        return {hit.pmid: hit.year for hit in result.hits}
+        return self.within(pmids, self.compile(None, filters, natural=False))
 
-    def matching(self, node: Node, pmids: list[int]) -> set[int]:
-        """The given pmids whose record matches ``node`` (used to tell which candidates name a concept)."""
-        if not pmids:
-            return set()
-        subset = tantivy.Query.term_set_query(self.schema, "pmid", pmids)
-        combined = tantivy.Query.boolean_query([(tantivy.Occur.Must, subset), (tantivy.Occur.Must, self._node(node, natural=True))])
-        return {hit.pmid for hit in self.search(combined, limit=len(pmids)).hits}
+    def matching(self, node: Node, pmids: Sequence[int]) -> set[int]:
+        """The given pmids whose record matches ``node`` (which concepts a related record lacks)."""
+        return set(self.within(pmids, self._node(node, natural=True)))
 
     def facets(self, query: tantivy.Query, size: int = 15) -> dict[str, list[tuple[str, int]]]:
-        """Counts over every record the query matches."""
+        """Counts over every record the query matches: filtering by a value finds exactly its count of them.
+        Every publication type and year is counted (there are few); journals and languages the ``size`` most common."""
         searcher = self.searcher()
         if searcher.num_docs == 0:
             return {}
         spec = {
-            "pt": {"terms": {"field": "pt_facet", "size": size}},
+            "pt": {"terms": {"field": "pt_facet", "size": 100}},
             "journal": {"terms": {"field": "journal", "size": size}},
             "la": {"terms": {"field": "la", "size": size}},
             "year": {"terms": {"field": "year", "size": 200}},
@@ -305,7 +318,7 @@ class LexicalIndex:
         return self.facets(tantivy.Query.term_set_query(self.schema, "pmid", pmids), size)
 
     # -- query building ---------------------------------------------------------------------------
-    def _node(self, node: Node, natural: bool) -> tantivy.Query:
+    def _node(self, node: Node, natural: bool, relaxed: bool = False) -> tantivy.Query:
         if isinstance(node, Term):
             query = self._term(node)
             words = len(self.analyzer.analyze(node.text)) if node.field in FIELDS_FOR_TAG else 1
@@ -318,12 +331,12 @@ class LexicalIndex:
             return self._years(node.start, node.end)
         if isinstance(node, Not):
             return tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, self._node(node.include, natural)), (tantivy.Occur.MustNot, self._node(node.exclude, natural))]
+                [(tantivy.Occur.Must, self._node(node.include, natural, relaxed)), (tantivy.Occur.MustNot, self._node(node.exclude, natural))]
             )
-        children = [self._node(child, natural) for child in node.children]
+        children = [self._node(child, natural, relaxed) for child in node.children]
         if isinstance(node, Or) and natural:
             return tantivy.Query.disjunction_max_query(children, tie_breaker=SYNONYM_TIE_BREAKER)
-        occur = tantivy.Occur.Must if isinstance(node, And) and not natural else tantivy.Occur.Should
+        occur = tantivy.Occur.Must if isinstance(node, And) and not relaxed else tantivy.Occur.Should
         return tantivy.Query.boolean_query([(occur, child) for child in children])
 
     def _term(self, term: Term) -> tantivy.Query:
@@ -385,14 +398,20 @@ class LexicalIndex:
         return tantivy.Query.boost_query(query, self.statistics.idf(field, value) / self._local_idf(field, value))
 
     def _pairs_query(self, field: str, words: list[str]) -> tantivy.Query:
-        """The phrase as its adjacent word pairs, all present (the phrase, up to pairs found apart). Scored as
+        """The phrase as its adjacent word pairs, all present, and its words in a row. Scored as
         tantivy scores a phrase, by the sum of its words' IDFs, so that swapping the phrase search for pairs
         leaves the ranking as it was: the pairs' own (higher, shared) IDF is scaled to that sum."""
         pairs = list(dict.fromkeys(word_pairs(words)))
         queries = [self._scored_term(PAIR_FIELDS[field], pair) for pair in pairs]
         query = queries[0] if len(queries) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in queries])
         pair_idf = sum(self._idf(PAIR_FIELDS[field], pair) for pair in pairs)
-        return tantivy.Query.boost_query(query, sum(self._idf(field, word) for word in words) / pair_idf)
+        scored = tantivy.Query.boost_query(query, sum(self._idf(field, word) for word in words) / pair_idf)
+        if len(pairs) == 1:
+            return scored
+        # Its pairs can also occur apart ("cerebrospinal fluid" here, "fluid biomarkers" there): the words'
+        # positions decide, read only for records holding every pair, and adding nothing to the score.
+        in_order = tantivy.Query.boost_query(tantivy.Query.phrase_query(self.schema, field, words), 0.0)
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, scored), (tantivy.Occur.Must, in_order)])
 
     def _mesh(self, term: Term, *, major: bool) -> tantivy.Query:
         """[mh]/[majr]: the descriptor and everything under it in the MeSH tree (PubMed's explosion)."""
@@ -413,7 +432,8 @@ class LexicalIndex:
         queries = []
         if filters.year_from is not None or filters.year_to is not None:
             queries.append(self._years(filters.year_from, filters.year_to))
-        for field, values in (("pt", filters.publication_types), ("journal_any", filters.journals), ("la", filters.languages)):
+        groups = (("pt", filters.question_types), ("pt", filters.publication_types), ("journal_any", filters.journals), ("la", filters.languages))
+        for field, values in groups:
             if values:
                 normalized = [LANGUAGE_CODES.get(v.lower(), v.lower()) if field == "la" else v.lower() for v in values]
                 queries.append(

@@ -61,7 +61,7 @@ def _topical_mesh(record: Record) -> list:
 def find_similar(index: SearchIndex, pmid: int, limit: int = 10) -> list[SimilarArticle]:
     record = index.store.get_record(pmid)
     if record is None:
-        raise NotFoundError(f"PMID {pmid} is not in the corpus")
+        raise NotFoundError(f"PMID {pmid} is not in the corpus", key="record_not_found", pmid=pmid)
     lexical = index.lexical
     schema = lexical.schema
     rankings: list[list[int]] = []

@@ -3,8 +3,9 @@
 A question in Chinese ("阿尔茨海默病的脑脊液生物标志物") or English is cut into concepts (glossary terms,
 MeSH entry terms, then CC-CEDICT as a last resort), filler words are dropped, and intents become filters
 ("近五年" → a year range, "随机对照试验" → publication type). Each concept becomes an OR-group of its MeSH
-heading and English synonyms; the groups are ANDed in the PubMed string shown to the user, and the
-lexical engine ranks documents by how many groups they match. PubMed syntax is parsed as typed.
+heading and English synonyms. The topical concepts (MeSH, glossary, typed symbols) are required: their
+groups ANDed are the PubMed string shown to the user and exactly the query the engine runs; aspect words
+("治疗", "why … fast") only rank the results. PubMed syntax is parsed as typed.
 """
 
 from __future__ import annotations
@@ -90,9 +91,13 @@ class Filters:
     languages: tuple[str, ...] = ()
     has_abstract: bool | None = None
     species: Species | None = None  # "humans": Humans[mh]; "not_animals": PubMed's NOT (animals[mh] NOT humans[mh])
+    question_types: tuple[str, ...] = ()  # types the question asked for, kept beside chosen ones (both must hold)
 
     def merged(self, other: "Filters") -> "Filters":
-        """``other`` (explicit options) wins over intents read from the question."""
+        """``other`` (explicit options) wins over intents read from the question; publication types chosen
+        besides those the question asked for narrow them ("近五年的综述" then 随机对照试验: reviews that are RCTs),
+        so a facet value's count is what choosing it finds."""
+        both = bool(other.publication_types and self.publication_types)
         return Filters(
             year_from=other.year_from if other.year_from is not None else self.year_from,
             year_to=other.year_to if other.year_to is not None else self.year_to,
@@ -101,6 +106,7 @@ class Filters:
             languages=other.languages or self.languages,
             has_abstract=other.has_abstract if other.has_abstract is not None else self.has_abstract,
             species=other.species or self.species,
+            question_types=self.publication_types if both and set(other.publication_types) != set(self.publication_types) else (),
         )
 
     def is_empty(self) -> bool:
@@ -111,8 +117,9 @@ class Filters:
         parts = []
         if self.year_from is not None or self.year_to is not None:
             parts.append(f"{self.year_from or 1800}:{self.year_to or 3000}[dp]")
-        if self.publication_types:
-            parts.append(_or_clause([f'"{p}"[pt]' for p in self.publication_types]))
+        for types in (self.question_types, self.publication_types):
+            if types:
+                parts.append(_or_clause([f'"{p}"[pt]' for p in types]))
         if self.journals:
             parts.append(_or_clause([f'"{j}"[ta]' for j in self.journals]))
         if self.languages:
@@ -138,6 +145,7 @@ class Concept:
     mesh_ui: str | None = None
     mesh_name: str | None = None
     synonyms: tuple[str, ...] = ()     # English forms searched besides ``en``
+    required: bool = True              # every result contains it; False: it only ranks (see _mark_required)
 
     @property
     def search_terms(self) -> tuple[str, ...]:
@@ -147,6 +155,22 @@ class Concept:
     def recognised(self) -> bool:
         """Found in MeSH, the glossary, the dictionary or the LLM rewrite — not just a leftover word."""
         return self.mesh_ui is not None or self.origin != "word"
+
+    @property
+    def topical(self) -> bool:
+        """Names what the question is about: a MeSH heading or glossary term, or a typed symbol (APOE4, BACE1).
+        Aspect words ("治疗", "fast"), dictionary glosses without a heading ("起效" → "take effect") and the
+        LLM's guesses say how the question is put, so they rank the results instead of restricting them."""
+        if self.origin == "llm":
+            return False
+        if self.origin in ("glossary", "mesh") or self.mesh_ui is not None:
+            return True
+        return self.origin == "word" and _is_symbol(self.source)
+
+
+def _is_symbol(word: str) -> bool:
+    """A gene, protein or method name as typed: letters with digits or several capitals (APOE4, BACE1, PET)."""
+    return word.isascii() and (any(ch.isdigit() for ch in word) or sum(ch.isupper() for ch in word) >= 2)
 
 
 @dataclass(slots=True)
@@ -169,11 +193,21 @@ class Interpretation:
         return " ".join(parts[:1] + [c if c.startswith("NOT ") else f"AND {c}" for c in clauses]).removeprefix("AND ")
 
     @property
+    def required_concepts(self) -> list[Concept]:
+        return [c for c in self.concepts if c.required]
+
+    @property
+    def ranking_concepts(self) -> list[Concept]:
+        """Concepts that order the results without restricting them (shown apart from the query)."""
+        return [c for c in self.concepts if not c.required]
+
+    @property
     def highlight_terms(self) -> list[str]:
         """English words/phrases to mark in snippets (also for Chinese questions)."""
-        if self.tree is None:
-            return []
-        return _dedupe(t.text + ("*" if t.prefix else "") for t in iter_terms(self.tree) if t.field not in ("pt", "la", "ta", "pmid", "au"))
+        nodes = ([] if self.tree is None else [self.tree]) + [concept_node(c) for c in self.ranking_concepts]
+        return _dedupe(
+            t.text + ("*" if t.prefix else "") for node in nodes for t in iter_terms(node) if t.field not in ("pt", "la", "ta", "pmid", "au")
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -183,6 +217,7 @@ class Interpretation:
             "concepts": [_plain(asdict(c)) for c in self.concepts],
             "mesh": [{"ui": c.mesh_ui, "name": c.mesh_name} for c in self.concepts if c.mesh_ui],
             "english_terms": _dedupe(term for c in self.concepts for term in c.search_terms),
+            "ranking_terms": [c.en for c in self.ranking_concepts],
             "filters": _plain(asdict(self.filters)),
             "dropped": self.dropped,
             "searched_for": self.pubmed_query,
@@ -434,14 +469,22 @@ def interpret(
         concepts = _english_concepts(remaining, terms, dropped)
     if llm is not None:
         concepts += _llm_concepts(llm, query, terms, {c.en.lower() for c in concepts})
-    concepts = _merge_duplicates(concepts)
-    groups = [concept_node(c) for c in concepts]
+    concepts = _mark_required(_merge_duplicates(concepts))
+    groups = [concept_node(c) for c in concepts if c.required]
     tree = None if not groups else groups[0] if len(groups) == 1 else And(tuple(groups))
     if language == "en":
         dense_text = " ".join(remaining.split()) or text
     else:
         dense_text = " ".join(c.en for c in concepts) or text
     return Interpretation(query, language, "natural", concepts, filters, tree, dense_text, dropped)
+
+
+def _mark_required(concepts: list[Concept]) -> list[Concept]:
+    """The topical concepts are the query; with none, every word typed is ("fast acting" finds both words)."""
+    if any(c.topical for c in concepts):
+        for concept in concepts:
+            concept.required = concept.topical
+    return concepts
 
 
 def _merge_duplicates(concepts: Sequence[Concept]) -> list[Concept]:

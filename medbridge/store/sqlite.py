@@ -406,7 +406,7 @@ class SQLiteStore:
         assignments = ", ".join(f"{k} = ?" for k in values)
         with self._transaction() as conn:
             if conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*values.values(), job_id]).rowcount == 0:
-                raise NotFoundError(f"no job {job_id}")
+                raise NotFoundError(f"no job {job_id}", key="job_not_found", job=job_id)
         return self.get_job(job_id)  # type: ignore[return-value]
 
     def list_jobs(self, kind: str | None = None, limit: int = 50) -> list[Job]:

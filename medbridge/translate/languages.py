@@ -56,7 +56,8 @@ def get_language(code: str) -> Language:
     if canonical in LANGUAGES:
         return LANGUAGES[canonical]
     raise UnsupportedLanguageError(
-        f"unsupported language {code!r}; supported: {', '.join(sorted(LANGUAGES, key=str.lower))}"
+        f"unsupported language {code!r}; supported: {', '.join(sorted(LANGUAGES, key=str.lower))}",
+        key="unsupported_language", code=code, supported=", ".join(sorted(LANGUAGES, key=str.lower)),
     )
 
 

@@ -7,14 +7,18 @@ import threading
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medbridge.corpus.sample import ensure_sample
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.search import refresh_index, start_background_embedding
 from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings
+from medbridge.web.i18n import STRINGS, translator_for, ui_lang
 from medbridge.web.routes import chat, documents, fetch, home, records, research, search, translations
 from medbridge.web.templating import render
 
@@ -41,14 +45,45 @@ def create_app(services: Services | MedbridgeSettings | None = None, *, prepare:
     for module in (home, records, translations, search, documents, research, fetch, chat):
         app.include_router(module.router)
 
+    add_error_pages(app)
+    return app
+
+
+def add_error_pages(app: FastAPI) -> None:
+    """Errors answer in kind: JSON under /api/, otherwise a page in the reader's UI language (never raw JSON)."""
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith("/api/")
+
+    def page(request: Request, message: str, status: int):
+        return render(request, "error.html", {"message": message, "status": status}, status_code=status)
+
     @app.exception_handler(MedbridgeError)
     async def user_error(request: Request, exc: MedbridgeError):
         status = 404 if isinstance(exc, NotFoundError) else 400
-        if request.url.path.startswith("/api/"):
+        if is_api(request):
             return JSONResponse({"error": str(exc)}, status_code=status)
-        return render(request, "error.html", {"message": str(exc), "status": status}, status_code=status)
+        t = translator_for(ui_lang(request))
+        return page(request, t(exc.key, **exc.values) if exc.key in STRINGS else str(exc), status)
 
-    return app
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if is_api(request):
+            return await http_exception_handler(request, exc)
+        t = translator_for(ui_lang(request))
+        messages = {404: t("page_not_found", path=request.url.path), 405: t("method_not_allowed")}
+        return page(request, messages.get(exc.status_code, str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        if is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        t = translator_for(ui_lang(request))
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][-1]) if error.get("loc") else "?"
+            problems.append(t("missing_value", name=name) if error.get("type") == "missing" else t("invalid_value", name=name, value=error.get("input")))
+        return page(request, "；".join(problems) if ui_lang(request) == "zh" else "; ".join(problems), 422)
 
 
 def _warm_up(services: Services) -> None:

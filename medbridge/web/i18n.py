@@ -1,12 +1,22 @@
-"""UI strings: Chinese first, English available (``?lang=en`` or the language switch, kept in a cookie)."""
+"""The UI's one string table: every message, label, error, job stage and QA note in both UI languages.
+
+Chinese first, English available (``?lang=en`` or the language switch, kept in a cookie). Keys of a page's own
+strings carry its name ("search.results"); ``strings_for(request, "search")`` looks a key up in that page's part
+first, then among the shared ones. Publication types and languages have their own keys
+("pt.Review", "la.eng"), so the same table names them everywhere. Add new strings here, in both
+languages: tests walk every page in Chinese and fail on an English string of this table.
+"""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import Request
 
 LANGS = ("zh", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
+    # -- shared: navigation, record pages, errors ---------------------------------------------------
     "app_tagline": {"zh": "中英双语生物医学文献工作台", "en": "Bilingual biomedical literature workbench"},
     "nav_search": {"zh": "文献检索", "en": "Search"},
     "nav_chat": {"zh": "对话检索", "en": "Chat search"},
@@ -34,17 +44,218 @@ STRINGS: dict[str, dict[str, str]] = {
     "references_in_corpus": {"zh": "篇参考文献（PMID）", "en": "references with PMIDs"},
     "cited_by": {"zh": "被引", "en": "Cited by"},
     "in_corpus": {"zh": "本地文献库中 {n} 篇", "en": "{n} in the corpus"},
-    "not_found": {"zh": "未找到", "en": "Not found"},
-    "error": {"zh": "出错了", "en": "Error"},
     "translate_to": {"zh": "译文语言", "en": "Translate to"},
     "translation_pending": {"zh": "正在生成译文…", "en": "Translating…"},
     "translation_cached": {"zh": "译文已缓存", "en": "Translation cached"},
     "translation_unavailable": {"zh": "暂无法翻译", "en": "Translation unavailable"},
     "translation_working": {"zh": "翻译中", "en": "Translating"},
     "translation_finished": {"zh": "翻译完成", "en": "Translation finished"},
+    "no_llm": {"zh": "未配置翻译模型（设置项 llm.backend）", "en": "no LLM configured (settings: llm.backend)"},
     "qa_flagged": {"zh": "质量检查提示", "en": "Quality check"},
     "switch_lang": {"zh": "English", "en": "中文"},
+    "switch_lang_label": {"zh": "界面语言", "en": "Interface language"},
+    "footer": {"zh": "PubMed® 记录为美国国家医学图书馆（NLM）数据", "en": "PubMed® records are NLM data"},
+    "home_link": {"zh": "返回首页", "en": "Back to the home page"},
+    # errors, as pages in the UI language
+    "not_found": {"zh": "未找到", "en": "Not found"},
+    "error": {"zh": "出错了", "en": "Error"},
+    "bad_request": {"zh": "请求有误", "en": "Bad request"},
+    "page_not_found": {"zh": "没有这个页面：{path}", "en": "There is no page at {path}"},
+    "method_not_allowed": {"zh": "此页面不支持该请求方式", "en": "This page does not accept that kind of request"},
+    "invalid_value": {"zh": "“{name}”的值“{value}”无效", "en": "“{value}” is not a valid {name}"},
+    "missing_value": {"zh": "缺少“{name}”", "en": "{name} is missing"},
+    "record_not_found": {"zh": "本地文献库中没有 PMID {pmid}", "en": "PMID {pmid} is not in the local corpus"},
+    "job_not_found": {"zh": "没有这个任务：{job}", "en": "No such job: {job}"},
+    "unsupported_language": {"zh": "不支持的语言“{code}”；可选：{supported}", "en": "Unsupported language “{code}”; supported: {supported}"},
+    "internal_error": {"zh": "服务器内部错误，请稍后重试", "en": "Internal server error; please try again"},
+    # -- search page --------------------------------------------------------------------------------
+    "search.searched_for": {"zh": "实际检索式", "en": "Searched for"},
+    "search.concepts": {"zh": "识别的概念", "en": "Concepts"},
+    "search.ranking_terms": {"zh": "仅用于排序", "en": "Used for ranking only"},
+    "search.results": {"zh": "共 {total} 条结果，显示第 {first}–{last} 条", "en": "{first}–{last} of {total} results"},
+    "search.no_results": {"zh": "没有找到结果。试试更少或更宽泛的词。", "en": "No results. Try fewer or broader terms."},
+    "search.only_one_concept": {"zh": "本地文献库中仅有 {total} 篇文献提到{concepts}", "en": "Only {total} record(s) in the local corpus mention {concepts}"},
+    "search.only_all_concepts": {"zh": "本地文献库中仅有 {total} 篇文献同时提到{concepts}", "en": "Only {total} record(s) in the local corpus mention all of {concepts}"},
+    "search.only_query": {"zh": "本地文献库中仅有 {total} 篇文献符合检索式", "en": "Only {total} record(s) in the local corpus match the query"},
+    "search.none_about": {"zh": "本地文献库中没有关于{concepts}的文献", "en": "The local corpus has no record about {concepts}"},
+    "search.none_all_concepts": {"zh": "本地文献库中没有同时提到{concepts}的文献", "en": "No record in the local corpus mentions all of {concepts}"},
+    "search.none_query": {"zh": "本地文献库中没有符合检索式的文献", "en": "No record in the local corpus matches the query"},
+    "search.with_filters": {"zh": "（在当前筛选条件下）", "en": " (with the current filters)"},
+    "search.concept_joiner": {"zh": "和", "en": " and "},
+    "search.quote": {"zh": "“{text}”", "en": "“{text}”"},
+    "search.fetch_hint": {"zh": "从 PubMed 获取更多文献到本地文献库：", "en": "Fetch more records from PubMed into the local corpus:"},
+    "search.fetch_concept": {"zh": "获取关于{concept}的文献：", "en": "Fetch records about {concept}:"},
+    "search.copy": {"zh": "复制命令", "en": "Copy command"},
+    "search.copied": {"zh": "已复制", "en": "Copied"},
+    "search.related": {"zh": "相关文献（未包含全部检索词）", "en": "Related records (not containing every search term)"},
+    "search.related_note": {"zh": "以下文献不在检索结果中，按部分检索词或语义相近列出。", "en": "These records are not results: they share some of the terms or the meaning of the query."},
+    "search.lacks": {"zh": "未包含：{concepts}", "en": "Lacks: {concepts}"},
+    "search.list_joiner": {"zh": "、", "en": ", "},
+    "search.sort_relevance": {"zh": "按相关性", "en": "Best match"},
+    "search.sort_date": {"zh": "按日期", "en": "Most recent"},
+    "search.sort_cited_by": {"zh": "按被引次数", "en": "Most cited"},
+    "search.cited_by": {"zh": "被引 {n} 次", "en": "cited by {n}"},
+    "search.sort": {"zh": "排序", "en": "Sort"},
+    "search.year": {"zh": "年份", "en": "Year"},
+    "search.year_from": {"zh": "起始年份", "en": "From year"},
+    "search.year_to": {"zh": "截止年份", "en": "To year"},
+    "search.pt": {"zh": "文献类型", "en": "Article type"},
+    "search.pt_more": {"zh": "其他类型", "en": "Other types"},
+    "search.journal": {"zh": "期刊", "en": "Journal"},
+    "search.la": {"zh": "语种", "en": "Language"},
+    "search.has_abstract": {"zh": "摘要", "en": "Abstract"},
+    "search.with_abstract": {"zh": "有摘要", "en": "Has abstract"},
+    "search.without_abstract": {"zh": "无摘要", "en": "No abstract"},
+    "search.filters": {"zh": "筛选", "en": "Filters"},
+    "search.clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
+    "search.previous": {"zh": "上一页", "en": "Previous"},
+    "search.next": {"zh": "下一页", "en": "Next"},
+    "search.pages": {"zh": "分页", "en": "Pages"},
+    "search.syntax_error": {"zh": "检索式有误", "en": "Query syntax error"},
+    "search.apply": {"zh": "应用", "en": "Apply"},
+    "search.similar": {"zh": "相似文献", "en": "Similar articles"},
+    "search.shared_mesh": {"zh": "共同主题词", "en": "Shared MeSH"},
+    "search.shared_refs": {"zh": "共同参考文献", "en": "shared references"},
+    "search.ignored_year": {"zh": "年份“{value}”无效，已忽略", "en": "“{value}” is not a year; ignored"},
+    "search.ignored_value": {"zh": "“{name}”的值“{value}”无效，已忽略", "en": "“{value}” is not a valid {name}; ignored"},
+    "search.swapped_years": {"zh": "起始年份晚于截止年份，已对调为 {start}–{end}", "en": "The year range was inverted; searched {start}–{end}"},
+    # -- documents pages -----------------------------------------------------------------------
+    "documents.title": {"zh": "文档翻译", "en": "Document translation"},
+    "documents.intro": {"zh": "上传 PDF、Word 或 PowerPoint 文件，保留原有版式翻译成另一种语言；公式、图片和表格线保持不变。",
+              "en": "Upload a PDF, Word or PowerPoint file and get it back in another language, layout kept; formulas, images and table rules untouched."},
+    "documents.file": {"zh": "文件（PDF / DOCX / PPTX）", "en": "File (PDF / DOCX / PPTX)"},
+    "documents.target": {"zh": "目标语言", "en": "Translate to"},
+    "documents.dual": {"zh": "同时生成双语对照版", "en": "Also make a bilingual version"},
+    "documents.glossary": {"zh": "术语表 CSV（可选，en,zh 两列，优先于内置术语）", "en": "Glossary CSV (optional, columns en,zh; wins over the built-in one)"},
+    "documents.submit": {"zh": "开始翻译", "en": "Translate"},
+    "documents.recent": {"zh": "最近的任务", "en": "Recent jobs"},
+    "documents.state": {"zh": "状态", "en": "State"},
+    "documents.progress": {"zh": "进度", "en": "Progress"},
+    "documents.download": {"zh": "下载译文", "en": "Download translation"},
+    "documents.download_dual": {"zh": "下载双语对照版", "en": "Download bilingual version"},
+    "documents.cancel": {"zh": "取消", "en": "Cancel"},
+    "documents.resume": {"zh": "继续", "en": "Resume"},
+    "documents.no_jobs": {"zh": "还没有任务。", "en": "No jobs yet."},
+    "documents.queued": {"zh": "排队中", "en": "queued"},
+    "documents.running": {"zh": "进行中", "en": "running"},
+    "documents.done": {"zh": "已完成", "en": "done"},
+    "documents.failed": {"zh": "失败", "en": "failed"},
+    "documents.cancelled": {"zh": "已取消", "en": "cancelled"},
+    # -- research pages ------------------------------------------------------------------------
+    "research.title": {"zh": "文献综述", "en": "Research review"},
+    "research.intro": {"zh": "提出一个问题，从本地文献库生成有引用的综述：每个研究发现都注明出处，每条引用都经过核查。",
+              "en": "Ask a question and get a cited review of the local corpus: every finding cited, every citation checked."},
+    "research.question": {"zh": "问题", "en": "Question"},
+    "research.placeholder": {"zh": "例如：阿尔茨海默病的睡眠障碍与认知下降", "en": "e.g. CSF biomarkers for predicting Alzheimer's disease in MCI"},
+    "research.lang": {"zh": "综述语言", "en": "Review language"},
+    "research.auto": {"zh": "与问题相同", "en": "Same as the question"},
+    "research.max_sources": {"zh": "最多文献数", "en": "Max sources"},
+    "research.submit": {"zh": "生成综述", "en": "Write the review"},
+    "research.recent": {"zh": "最近的综述", "en": "Recent reviews"},
+    "research.no_jobs": {"zh": "还没有综述。", "en": "No reviews yet."},
+    "research.state": {"zh": "状态", "en": "State"},
+    "research.cancel": {"zh": "取消", "en": "Cancel"},
+    "research.resume": {"zh": "继续", "en": "Resume"},
+    "research.downloads": {"zh": "下载", "en": "Download"},
+    "research.evidence": {"zh": "证据表 CSV", "en": "Evidence table CSV"},
+    "research.queued": {"zh": "排队中", "en": "queued"},
+    "research.running": {"zh": "进行中", "en": "running"},
+    "research.done": {"zh": "已完成", "en": "done"},
+    "research.failed": {"zh": "失败", "en": "failed"},
+    "research.cancelled": {"zh": "已取消", "en": "cancelled"},
+    "research.planning": {"zh": "规划检索", "en": "planning"},
+    "research.searching": {"zh": "检索文献", "en": "searching"},
+    "research.reading": {"zh": "阅读文献", "en": "reading"},
+    "research.writing": {"zh": "撰写综述", "en": "writing"},
+    "research.checking": {"zh": "核查引用", "en": "checking"},
+    "research.translating": {"zh": "翻译", "en": "translating"},
+    "research.delivering": {"zh": "生成文件", "en": "delivering"},
 }
+
+# Syntax errors of PubMed queries: the English is QuerySyntaxError.reason with {placeholders} for its values.
+STRINGS.update({
+    "syntax.at": {"zh": "检索式第 {position} 个字符处有误：{reason}", "en": "query syntax error at position {position}: {reason}"},
+    "syntax.quote": {"zh": "引号没有闭合", "en": "this quote is never closed"},
+    "syntax.empty_phrase": {"zh": "引号内为空", "en": "empty quoted phrase"},
+    "syntax.tag_open": {"zh": "字段标签缺少“]”", "en": "this field tag is never closed with ']'"},
+    "syntax.tag_close": {"zh": "“]”没有对应的“[”", "en": "']' without a matching '['"},
+    "syntax.empty": {"zh": "检索式为空", "en": "the query is empty"},
+    "syntax.paren_close": {"zh": "“)”没有对应的“(”", "en": "')' without a matching '('"},
+    "syntax.unexpected": {"zh": "此处不应出现 {token}", "en": "unexpected {token}"},
+    "syntax.ends": {"zh": "检索式在应有检索词的地方结束了", "en": "the query ends where a term was expected"},
+    "syntax.operator": {"zh": "{operator} 两侧都需要检索词", "en": "{operator} needs a term on each side"},
+    "syntax.paren_term": {"zh": "此处应为检索词，却是“)”", "en": "')' where a term was expected"},
+    "syntax.tag_first": {"zh": "字段标签 [{tag}] 必须跟在检索词后面", "en": "field tag [{tag}] must follow a term"},
+    "syntax.empty_parens": {"zh": "括号内为空", "en": "empty parentheses"},
+    "syntax.paren_open": {"zh": "“(”没有闭合", "en": "this '(' is never closed"},
+    "syntax.tag_group": {"zh": "字段标签只能用于检索词，不能用于括号分组", "en": "a field tag applies to a term, not to a parenthesised group"},
+    "syntax.unknown_tag": {"zh": "未知的字段标签 [{tag}]（可用：{known}）", "en": "unknown field tag [{tag}] (known: {known})"},
+    "syntax.truncation_end": {"zh": "截词符“*”只能放在检索词末尾", "en": "'*' truncation is only allowed at the end of a term"},
+    "syntax.truncation_stem": {"zh": "“*”前至少需要 {count} 个字符", "en": "truncation needs at least {count} characters before '*'"},
+    "syntax.pmid": {"zh": "[pmid] 需要数字，而不是 {value}", "en": "[pmid] needs a number, got {value}"},
+    "syntax.dp": {"zh": "[dp] 需要年份或 2015:2020 这样的范围，而不是 {value}", "en": "[dp] needs a year or a range like 2015:2020, got {value}"},
+    "syntax.dp_range": {"zh": "日期范围 {start}:{end} 的结束早于开始", "en": "date range {start}:{end} ends before it starts"},
+})
+
+# Stages of document jobs (medbridge.documents.pipeline), as the job page shows them.
+STRINGS.update({
+    "documents.parse": {"zh": "解析文档", "en": "reading the file"},
+    "documents.find_paragraphs": {"zh": "识别段落", "en": "finding paragraphs"},
+    "documents.translate": {"zh": "翻译", "en": "translating"},
+    "documents.check_quality": {"zh": "质量检查", "en": "checking quality"},
+    "documents.typeset": {"zh": "排版", "en": "typesetting"},
+    "documents.render": {"zh": "生成文件", "en": "writing the file"},
+})
+
+# Publication types (NLM's list; the ones met in PubMed records), for facets and record pages.
+PUBLICATION_TYPES_ZH = {
+    "Journal Article": "期刊论文", "Review": "综述", "Systematic Review": "系统综述", "Meta-Analysis": "荟萃分析",
+    "Randomized Controlled Trial": "随机对照试验", "Clinical Trial": "临床试验", "Clinical Trial, Phase I": "I 期临床试验",
+    "Clinical Trial, Phase II": "II 期临床试验", "Clinical Trial, Phase III": "III 期临床试验", "Clinical Trial, Phase IV": "IV 期临床试验",
+    "Controlled Clinical Trial": "对照临床试验", "Multicenter Study": "多中心研究", "Observational Study": "观察性研究",
+    "Comparative Study": "比较研究", "Evaluation Study": "评价研究", "Validation Study": "验证研究", "Case Reports": "病例报告",
+    "Practice Guideline": "实践指南", "Guideline": "指南", "Consensus Development Conference": "共识会议",
+    "Comment": "评论", "Letter": "来信", "Editorial": "社论", "News": "新闻", "Published Erratum": "勘误",
+    "Retraction of Publication": "撤稿声明", "Retracted Publication": "已撤稿文献", "Biography": "传记", "Portrait": "人物肖像",
+    "Historical Article": "历史文献", "Interview": "访谈", "Lecture": "讲座", "Congress": "会议", "Overall": "综合报告",
+    "English Abstract": "英文摘要", "Introductory Journal Article": "导言", "Video-Audio Media": "音视频资料",
+    "Preprint": "预印本", "Dataset": "数据集", "Twin Study": "双生子研究", "Clinical Study": "临床研究",
+    "Equivalence Trial": "等效性试验", "Pragmatic Clinical Trial": "实用性临床试验", "Adaptive Clinical Trial": "适应性临床试验",
+    "Clinical Trial Protocol": "临床试验方案", "Systematic Review Protocol": "系统综述方案", "Scoping Review": "范围综述",
+    "Network Meta-Analysis": "网状荟萃分析", "Technical Report": "技术报告", "Newspaper Article": "报纸文章",
+    "Personal Narrative": "个人叙述", "Expression of Concern": "关注声明", "Corrected and Republished Article": "更正后重新发表",
+    "Duplicate Publication": "重复发表", "Research Support, N.I.H., Extramural": "NIH 院外资助研究",
+    "Research Support, N.I.H., Intramural": "NIH 院内资助研究", "Research Support, Non-U.S. Gov't": "非美国政府资助研究",
+    "Research Support, U.S. Gov't, Non-P.H.S.": "美国政府（非公共卫生署）资助研究",
+    "Research Support, U.S. Gov't, P.H.S.": "美国公共卫生署资助研究", "Research Support, American Recovery and Reinvestment Act": "美国复苏与再投资法案资助研究",
+    "Research Support, U.S. Government": "美国政府资助研究",
+}
+# Genre types say how a record was funded or filed, not what kind of study it is: folded away in facets.
+GENRE_TYPES = frozenset({"Journal Article", "English Abstract"})
+
+LANGUAGE_NAMES = {  # MEDLINE language codes
+    "eng": ("英语", "English"), "chi": ("中文", "Chinese"), "fre": ("法语", "French"), "ger": ("德语", "German"),
+    "spa": ("西班牙语", "Spanish"), "jpn": ("日语", "Japanese"), "ita": ("意大利语", "Italian"), "rus": ("俄语", "Russian"),
+    "por": ("葡萄牙语", "Portuguese"), "pol": ("波兰语", "Polish"), "kor": ("韩语", "Korean"), "dut": ("荷兰语", "Dutch"),
+    "swe": ("瑞典语", "Swedish"), "dan": ("丹麦语", "Danish"), "nor": ("挪威语", "Norwegian"), "fin": ("芬兰语", "Finnish"),
+    "cze": ("捷克语", "Czech"), "hun": ("匈牙利语", "Hungarian"), "tur": ("土耳其语", "Turkish"), "heb": ("希伯来语", "Hebrew"),
+    "ara": ("阿拉伯语", "Arabic"), "gre": ("希腊语", "Greek"), "rum": ("罗马尼亚语", "Romanian"), "scr": ("克罗地亚语", "Croatian"),
+    "slv": ("斯洛文尼亚语", "Slovenian"), "slo": ("斯洛伐克语", "Slovak"), "ukr": ("乌克兰语", "Ukrainian"), "per": ("波斯语", "Persian"),
+    "und": ("未确定", "Undetermined"), "mul": ("多语种", "Multiple languages"),
+}
+TARGET_LANGUAGES = {  # medbridge.translate.LANGUAGES codes, for the translation language choosers
+    "en": ("英语", "English"), "zh": ("简体中文", "Simplified Chinese"), "zh-Hant": ("繁体中文", "Traditional Chinese"),
+    "ja": ("日语", "Japanese"), "ko": ("韩语", "Korean"), "es": ("西班牙语", "Spanish"), "fr": ("法语", "French"),
+    "de": ("德语", "German"), "pt": ("葡萄牙语", "Portuguese"), "ru": ("俄语", "Russian"), "it": ("意大利语", "Italian"),
+    "pl": ("波兰语", "Polish"), "ar": ("阿拉伯语", "Arabic"),
+}
+STRINGS.update({f"tl.{code}": {"zh": zh, "en": en} for code, (zh, en) in TARGET_LANGUAGES.items()})
+STRINGS.update({f"pt.{en}": {"zh": zh, "en": en} for en, zh in PUBLICATION_TYPES_ZH.items()})
+STRINGS.update({f"la.{code}": {"zh": zh, "en": en} for code, (zh, en) in LANGUAGE_NAMES.items()})
+
+
+def is_genre_type(publication_type: str) -> bool:
+    return publication_type in GENRE_TYPES or publication_type.startswith("Research Support")
 
 
 def ui_lang(request: Request) -> str:
@@ -52,16 +263,45 @@ def ui_lang(request: Request) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def translator_for(lang: str, table: dict[str, dict[str, str]] = STRINGS):
-    """``t(key, **values)``: the string in ``lang`` (Chinese when missing, the key itself when unknown)."""
+def translator_for(lang: str, namespace: str | None = None):
+    """``t(key, **values)``: the string in ``lang`` (Chinese when missing, the key itself when unknown);
+    with a ``namespace`` its keys are looked up first ("search" → "search.results")."""
 
     def t(key: str, **values) -> str:
-        text = table.get(key, {}).get(lang) or table.get(key, {}).get("zh") or key
+        entry = (STRINGS.get(f"{namespace}.{key}") if namespace else None) or STRINGS.get(key, {})
+        text = entry.get(lang) or entry.get("zh") or key
         return text.format(**values) if values else text
 
     return t
 
 
-def strings_for(request: Request, table: dict[str, dict[str, str]]):
-    """A page's own string table, in the language of this request."""
-    return translator_for(ui_lang(request), table)
+def strings_for(request: Request, namespace: str):
+    """A page's strings, in the language of this request."""
+    return translator_for(ui_lang(request), namespace)
+
+
+def named(lang: str, kind: str, value: str) -> str:
+    """A publication type ("pt"), language code ("la") or QA check ("qa") by its name in ``lang``;
+    a value the table lacks stays as it is."""
+    entry = STRINGS.get(f"{kind}.{value}")
+    return entry.get(lang, value) if entry else value
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """"unexpected {token}" → a regular expression capturing ``token``."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)) + "$")
+
+
+_SYNTAX = [(key, _pattern(entry["en"])) for key, entry in STRINGS.items() if key.startswith("syntax.") and key != "syntax.at"]
+
+
+def syntax_error_text(lang: str, error) -> str:
+    """A QuerySyntaxError in ``lang``; a reason the table does not know stays in English."""
+    t = translator_for(lang)
+    reason = error.reason
+    for key, pattern in _SYNTAX:
+        if match := pattern.match(error.reason):
+            reason = t(key, **match.groupdict())
+            break
+    return t("syntax.at", position=error.position + 1, reason=reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -13,7 +14,7 @@ from markupsafe import Markup
 from medbridge.corpus.pubmed import sanitize_inline_markup
 from medbridge.translate.base import TranslatedText
 from medbridge.translate.qa_messages import localise
-from medbridge.web.i18n import translator_for, ui_lang
+from medbridge.web.i18n import named, translator_for, ui_lang
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Title/abstract markup is built by medbridge.corpus.pubmed.text_and_markup: all text escaped,
@@ -42,8 +43,12 @@ templates.env.filters["qa_message"] = localise
 
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):
     lang = ui_lang(request)
+    other = "en" if lang == "zh" else "zh"
+    switch_url = "?" + urlencode([*((k, v) for k, v in request.query_params.multi_items() if k != "lang"), ("lang", other)])
     response = templates.TemplateResponse(
-        request, name, {"lang": lang, "t": translator_for(lang), **(context or {})}, status_code=status_code
+        request, name, {"lang": lang, "t": translator_for(lang), "named": lambda kind, value: named(lang, kind, value),
+                            "switch_url": switch_url, **(context or {})},
+        status_code=status_code,
     )
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from medbridge.documents.errors import DocumentError
 from medbridge.documents.jobs import DocumentJobs
+from medbridge.documents.pipeline import PIPELINE
 from medbridge.store import Job
 from medbridge.translate.languages import LANGUAGES
 from medbridge.web.deps import get_services
@@ -20,29 +21,6 @@ from medbridge.web.templating import render
 router = APIRouter()
 CHUNK = 1 << 20
 
-UI: dict[str, dict[str, str]] = {
-    "title": {"zh": "文档翻译", "en": "Document translation"},
-    "intro": {"zh": "上传 PDF、Word 或 PowerPoint 文件，保留原有版式翻译成另一种语言；公式、图片和表格线保持不变。",
-              "en": "Upload a PDF, Word or PowerPoint file and get it back in another language, layout kept; formulas, images and table rules untouched."},
-    "file": {"zh": "文件（PDF / DOCX / PPTX）", "en": "File (PDF / DOCX / PPTX)"},
-    "target": {"zh": "目标语言", "en": "Translate to"},
-    "dual": {"zh": "同时生成双语对照版", "en": "Also make a bilingual version"},
-    "glossary": {"zh": "术语表 CSV（可选，en,zh 两列，优先于内置术语）", "en": "Glossary CSV (optional, columns en,zh; wins over the built-in one)"},
-    "submit": {"zh": "开始翻译", "en": "Translate"},
-    "recent": {"zh": "最近的任务", "en": "Recent jobs"},
-    "state": {"zh": "状态", "en": "State"},
-    "progress": {"zh": "进度", "en": "Progress"},
-    "download": {"zh": "下载译文", "en": "Download translation"},
-    "download_dual": {"zh": "下载双语对照版", "en": "Download bilingual version"},
-    "cancel": {"zh": "取消", "en": "Cancel"},
-    "resume": {"zh": "继续", "en": "Resume"},
-    "no_jobs": {"zh": "还没有任务。", "en": "No jobs yet."},
-    "queued": {"zh": "排队中", "en": "queued"},
-    "running": {"zh": "进行中", "en": "running"},
-    "done": {"zh": "已完成", "en": "done"},
-    "failed": {"zh": "失败", "en": "failed"},
-    "cancelled": {"zh": "已取消", "en": "cancelled"},
-}
 
 
 def document_jobs(request: Request) -> DocumentJobs:
@@ -53,7 +31,7 @@ JobsDep = Annotated[DocumentJobs, Depends(document_jobs)]
 
 
 def _ui(request: Request):
-    return strings_for(request, UI)
+    return strings_for(request, "documents")
 
 
 def job_public(job: Job) -> dict:
@@ -127,7 +105,9 @@ async def documents_upload(
 
 @router.get("/documents/{job_id}")
 def job_page(request: Request, job_id: str, jobs: JobsDep):
-    return render(request, "documents/job.html", {"ui": _ui(request), "job": job_public(jobs.get(job_id))})
+    ui = _ui(request)
+    stage_labels = {stage.name: ui(stage.name) for stage in PIPELINE}
+    return render(request, "documents/job.html", {"ui": ui, "job": job_public(jobs.get(job_id)), "stage_labels": stage_labels})
 
 
 @router.post("/documents/{job_id}/cancel")

@@ -9,6 +9,7 @@ from medbridge.errors import NotFoundError
 from medbridge.store import Store
 from medbridge.search import similar_articles
 from medbridge.translate import LANGUAGES, get_language
+from medbridge.translate.labels import label_zh
 from medbridge.web.deps import ServicesDep, StoreDep
 from medbridge.web.routes.search import page_strings
 from medbridge.web.routes.translations import translation_view
@@ -23,7 +24,7 @@ CITING_LOOKED_UP = 500  # citing records checked against the corpus for the page
 def _record_or_404(store: Store, pmid: int) -> Record:
     record = store.get_record(pmid)
     if record is None:
-        raise NotFoundError(f"PMID {pmid} is not in the corpus")
+        raise NotFoundError(f"PMID {pmid} is not in the corpus", key="record_not_found", pmid=pmid)
     return record
 
 
@@ -51,6 +52,7 @@ def record_page(request: Request, pmid: int, services: ServicesDep, to: str | No
         "translation": translation_view(request, record, target),
         "similar": similar_articles(services.search_engine, pmid, limit=SIMILAR_ON_PAGE),
         "s": page_strings(request),
+        "section_label": lambda label: (label_zh(label) or label) if target.startswith("zh") else label,
     })
 
 

@@ -20,36 +20,6 @@ from medbridge.web.templating import render
 router = APIRouter()
 STALE_S = 120  # an active job whose record has not moved for this long, with no thread here, was interrupted
 
-UI: dict[str, dict[str, str]] = {
-    "title": {"zh": "文献综述", "en": "Research review"},
-    "intro": {"zh": "提出一个问题，从本地文献库生成有引用的综述：每个研究发现都注明出处，每条引用都经过核查。",
-              "en": "Ask a question and get a cited review of the local corpus: every finding cited, every citation checked."},
-    "question": {"zh": "问题", "en": "Question"},
-    "placeholder": {"zh": "例如：阿尔茨海默病的睡眠障碍与认知下降", "en": "e.g. CSF biomarkers for predicting Alzheimer's disease in MCI"},
-    "lang": {"zh": "综述语言", "en": "Review language"},
-    "auto": {"zh": "与问题相同", "en": "Same as the question"},
-    "max_sources": {"zh": "最多文献数", "en": "Max sources"},
-    "submit": {"zh": "生成综述", "en": "Write the review"},
-    "recent": {"zh": "最近的综述", "en": "Recent reviews"},
-    "no_jobs": {"zh": "还没有综述。", "en": "No reviews yet."},
-    "state": {"zh": "状态", "en": "State"},
-    "cancel": {"zh": "取消", "en": "Cancel"},
-    "resume": {"zh": "继续", "en": "Resume"},
-    "downloads": {"zh": "下载", "en": "Download"},
-    "evidence": {"zh": "证据表 CSV", "en": "Evidence table CSV"},
-    "queued": {"zh": "排队中", "en": "queued"},
-    "running": {"zh": "进行中", "en": "running"},
-    "done": {"zh": "已完成", "en": "done"},
-    "failed": {"zh": "失败", "en": "failed"},
-    "cancelled": {"zh": "已取消", "en": "cancelled"},
-    "planning": {"zh": "规划检索", "en": "planning"},
-    "searching": {"zh": "检索文献", "en": "searching"},
-    "reading": {"zh": "阅读文献", "en": "reading"},
-    "writing": {"zh": "撰写综述", "en": "writing"},
-    "checking": {"zh": "核查引用", "en": "checking"},
-    "translating": {"zh": "翻译", "en": "translating"},
-    "delivering": {"zh": "生成文件", "en": "delivering"},
-}
 
 
 def runner_dep(request: Request) -> JobRunner:
@@ -60,7 +30,7 @@ RunnerDep = Annotated[JobRunner, Depends(runner_dep)]
 
 
 def _ui(request: Request):
-    return strings_for(request, UI)
+    return strings_for(request, "research")
 
 
 def job_public(job: Job, runner: JobRunner, *, with_review: bool = False) -> dict[str, Any]:

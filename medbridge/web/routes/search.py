@@ -1,8 +1,14 @@
-"""Search page, search JSON API and similar-articles JSON."""
+"""Search page, search JSON API and similar-articles JSON.
+
+The page's form values arrive as text and are read here: an empty box is no filter, a value that cannot be
+a year or a sort order is ignored with a note on the page (never a raw 422), and every link and form on the
+page carries all active filters, so changing the sort or the years keeps the facets clicked before.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -10,57 +16,96 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
+from medbridge.search.engine import fetch_command
 from medbridge.web.deps import ServicesDep
-from medbridge.web.i18n import strings_for
+from medbridge.web.i18n import is_genre_type, strings_for, syntax_error_text, ui_lang
 from medbridge.web.routes.translations import title_translations_for
 from medbridge.web.templating import render
 
 router = APIRouter()
 
-# Strings of this page (the shared table in web/i18n.py holds the navigation's).
-STRINGS: dict[str, dict[str, str]] = {
-    "searched_for": {"zh": "实际检索式", "en": "Searched for"},
-    "concepts": {"zh": "识别的概念", "en": "Concepts"},
-    "results": {"zh": "共 {total} 条结果，显示第 {first}–{last} 条", "en": "{first}–{last} of {total} results"},
-    "no_results": {"zh": "没有找到结果。试试更少或更宽泛的词。", "en": "No results. Try fewer or broader terms."},
-    "sort_relevance": {"zh": "按相关性", "en": "Best match"},
-    "sort_date": {"zh": "按日期", "en": "Most recent"},
-    "sort_cited_by": {"zh": "按被引次数", "en": "Most cited"},
-    "cited_by": {"zh": "被引 {n} 次", "en": "cited by {n}"},
-    "year": {"zh": "年份", "en": "Year"},
-    "pt": {"zh": "文献类型", "en": "Article type"},
-    "journal": {"zh": "期刊", "en": "Journal"},
-    "la": {"zh": "语种", "en": "Language"},
-    "has_abstract": {"zh": "摘要", "en": "Abstract"},
-    "with_abstract": {"zh": "有摘要", "en": "Has abstract"},
-    "without_abstract": {"zh": "无摘要", "en": "No abstract"},
-    "filters": {"zh": "筛选", "en": "Filters"},
-    "clear_filters": {"zh": "清除筛选", "en": "Clear filters"},
-    "previous": {"zh": "上一页", "en": "Previous"},
-    "next": {"zh": "下一页", "en": "Next"},
-    "syntax_error": {"zh": "检索式有误", "en": "Query syntax error"},
-    "apply": {"zh": "应用", "en": "Apply"},
-    "similar": {"zh": "相似文献", "en": "Similar articles"},
-    "shared_mesh": {"zh": "共同主题词", "en": "Shared MeSH"},
-    "shared_refs": {"zh": "共同参考文献", "en": "shared references"},
-}
 FILTER_PARAMS = ("year_from", "year_to", "type", "journal", "language", "has_abstract")
+SORTS = ("relevance", "date", "cited_by")
+BOOLEAN = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def page_strings(request: Request):
-    return strings_for(request, STRINGS)
+    return strings_for(request, "search")
 
 
-def _options(
-    *, limit: int, offset: int, sort: str, year_from: int | None, year_to: int | None,
-    types: list[str], journals: list[str], languages: list[str], has_abstract: bool | None,
-) -> SearchOptions:
-    return SearchOptions(
-        limit=limit,
-        offset=offset,
-        sort=sort,  # type: ignore[arg-type]  # validated by the engine
-        filters=Filters(year_from, year_to, tuple(types), tuple(journals), tuple(languages), has_abstract),
-    )
+@dataclass(slots=True)
+class SearchForm:
+    """What a request asked for, read leniently: ``ignored`` lists (key, values) of each value dropped."""
+
+    options: SearchOptions
+    ignored: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+
+def read_form(
+    *, limit: int, offset: int, sort: str, year_from: str, year_to: str,
+    types: list[str], journals: list[str], languages: list[str], has_abstract: str,
+) -> SearchForm:
+    ignored: list[tuple[str, dict[str, str]]] = []
+
+    def year(name: str, value: str) -> int | None:
+        value = value.strip()
+        if not value:
+            return None
+        if value.isdigit() and 1000 <= int(value) <= 9999:
+            return int(value)
+        ignored.append(("ignored_year", {"value": value}))
+        return None
+
+    start, end = year("year_from", year_from), year("year_to", year_to)
+    if start is not None and end is not None and start > end:
+        start, end = end, start
+        ignored.append(("swapped_years", {"start": str(start), "end": str(end)}))
+    if sort not in SORTS:
+        if sort.strip():
+            ignored.append(("ignored_value", {"name": "sort", "value": sort}))
+        sort = "relevance"
+    abstract = BOOLEAN.get(has_abstract.strip().lower()) if has_abstract.strip() else None
+    if has_abstract.strip() and abstract is None:
+        ignored.append(("ignored_value", {"name": "has_abstract", "value": has_abstract}))
+    clean = lambda values: tuple(v.strip() for v in values if v.strip())  # noqa: E731
+    filters = Filters(start, end, clean(types), clean(journals), clean(languages), abstract)
+    return SearchForm(SearchOptions(limit=limit, offset=offset, sort=sort, filters=filters), ignored)  # type: ignore[arg-type]
+
+
+def _page_number(raw: str) -> int:
+    return int(raw) if raw.strip().isdigit() and int(raw) >= 1 else 1
+
+
+def _concepts_text(s, sources: list[str]) -> str:
+    """“A”和“B” / “A” and “B”."""
+    return s("concept_joiner").join(s("quote", text=source) for source in sources)
+
+
+def few_results_notice(s, result) -> str | None:
+    """The honest line above a short result set: how many records mention what was asked, or none."""
+    if not result.few:
+        return None
+    interp = result.interpretation
+    sources = [c.source for c in interp.required_concepts]
+    if result.total == 0:
+        if result.absent:
+            text = s("none_about", concepts=_concepts_text(s, [c.source for c in result.absent]))
+        elif sources:
+            text = s("none_all_concepts", concepts=_concepts_text(s, sources))
+        else:
+            text = s("none_query")
+    elif len(sources) == 1:
+        text = s("only_one_concept", total=result.total, concepts=_concepts_text(s, sources))
+    elif sources:
+        text = s("only_all_concepts", total=result.total, concepts=_concepts_text(s, sources))
+    else:
+        text = s("only_query", total=result.total)
+    return text + (s("with_filters") if not interp.filters.is_empty() else "")
+
+
+def publication_type_facets(buckets: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Study types first (by count); genre types (Journal Article, the Research Support family) apart."""
+    return [b for b in buckets if not is_genre_type(b[0])], [b for b in buckets if is_genre_type(b[0])]
 
 
 @router.get("/search")
@@ -68,39 +113,61 @@ def search_page(
     request: Request,
     services: ServicesDep,
     q: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: str = "1",
     sort: str = "relevance",
-    year_from: int | None = None,
-    year_to: int | None = None,
+    year_from: str = "",
+    year_to: str = "",
     type: Annotated[list[str], Query()] = [],
     journal: Annotated[list[str], Query()] = [],
     language: Annotated[list[str], Query()] = [],
-    has_abstract: bool | None = None,
+    has_abstract: str = "",
 ):
     s = page_strings(request)
-    context: dict = {"q": q, "sort": sort, "s": s, "result": None, "error": None, "year_from": year_from, "year_to": year_to}
+    lang = ui_lang(request)
+    number = _page_number(page)
+    size = services.settings.search.page_size
+    form = read_form(limit=size, offset=(number - 1) * size, sort=sort, year_from=year_from, year_to=year_to,
+                     types=type, journals=journal, languages=language, has_abstract=has_abstract)
+    filters = form.options.filters
+    # Every value the page keeps across its links and forms (empty and ignored ones dropped).
+    params = [("q", q)] if q else []
+    params += [("type", v) for v in filters.publication_types] + [("journal", v) for v in filters.journals]
+    params += [("language", v) for v in filters.languages]
+    if filters.has_abstract is not None:
+        params.append(("has_abstract", "true" if filters.has_abstract else "false"))
+    years = [(k, v) for k, v in (("year_from", filters.year_from), ("year_to", filters.year_to)) if v is not None]
+    sorted_by = [("sort", form.options.sort)] if form.options.sort != "relevance" else []
+    context: dict = {
+        "q": q, "sort": form.options.sort, "s": s, "result": None, "error": None,
+        "year_from": filters.year_from, "year_to": filters.year_to,
+        "notes": [s(key, **{k: s(v) if k == "name" else v for k, v in values.items()}) for key, values in form.ignored],
+        "kept": [p for p in params if p[0] != "q"],
+        "fetch_for": fetch_command,
+    }
     if q.strip():
-        size = services.settings.search.page_size
-        options = _options(limit=size, offset=(page - 1) * size, sort=sort, year_from=year_from, year_to=year_to,
-                           types=type, journals=journal, languages=language, has_abstract=has_abstract)
         try:
-            result = search(services.search_engine, q, options, title_translations=title_translations_for(request))
+            result = search(services.search_engine, q, form.options, title_translations=title_translations_for(request))
         except QuerySyntaxError as exc:
             context["error"] = exc
+            context["error_text"] = syntax_error_text(lang, exc)
         else:
-            params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "lang")]
+            current = params + years + sorted_by
+            main_types, genre_types = publication_type_facets(result.facets.get("pt", []))
             context.update(
                 result=result,
-                page=page,
+                page=number,
                 pages=max(1, math.ceil(result.total / size)),
-                facet_url=lambda name, value: "/search?" + urlencode([*(p for p in params if p != (name, value)), (name, value)]),
-                active=lambda name, value: (name, value) in params,
+                notice=few_results_notice(s, result),
+                main_types=main_types,
+                genre_types=genre_types,
+                facet_url=lambda name, value: "/search?" + urlencode([*(p for p in current if p != (name, value)), (name, value)]),
+                active=lambda name, value: (name, value) in current,
                 year_url=lambda year: "/search?" + urlencode(
-                    [p for p in params if p[0] not in ("year_from", "year_to")] + [("year_from", year), ("year_to", year)]
+                    [p for p in current if p[0] not in ("year_from", "year_to")] + [("year_from", year), ("year_to", year)]
                 ),
-                page_url=lambda number: "/search?" + urlencode([*params, ("page", number)]),
-                clear_url="/search?" + urlencode([(k, v) for k, v in params if k not in FILTER_PARAMS]),
-                has_filters=any(k in FILTER_PARAMS for k, _ in params),
+                page_url=lambda n: "/search?" + urlencode([*current, ("page", n)]),
+                clear_url="/search?" + urlencode([(k, v) for k, v in current if k not in FILTER_PARAMS]),
+                has_filters=any(k in FILTER_PARAMS for k, _ in current),
             )
     return render(request, "search/search.html", context, status_code=400 if context["error"] else 200)
 
@@ -113,17 +180,21 @@ def search_api(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
     sort: str = "relevance",
-    year_from: int | None = None,
-    year_to: int | None = None,
+    year_from: str = "",
+    year_to: str = "",
     type: Annotated[list[str], Query()] = [],
     journal: Annotated[list[str], Query()] = [],
     language: Annotated[list[str], Query()] = [],
-    has_abstract: bool | None = None,
+    has_abstract: str = "",
 ):
-    options = _options(limit=limit, offset=offset, sort=sort, year_from=year_from, year_to=year_to,
-                       types=type, journals=journal, languages=language, has_abstract=has_abstract)
+    """Empty values are no filter; a value that cannot be read is a 400 naming it (not silently dropped)."""
+    form = read_form(limit=limit, offset=offset, sort=sort, year_from=year_from, year_to=year_to,
+                     types=type, journals=journal, languages=language, has_abstract=has_abstract)
+    invalid = [values for key, values in form.ignored if key != "swapped_years"]
+    if invalid:
+        return JSONResponse({"error": "invalid search parameters", "invalid": invalid}, status_code=400)
     try:
-        return search(services.search_engine, q, options, title_translations=title_translations_for(request)).to_dict()
+        return search(services.search_engine, q, form.options, title_translations=title_translations_for(request)).to_dict()
     except QuerySyntaxError as exc:
         return JSONResponse({"error": str(exc), "position": exc.position, "reason": exc.reason}, status_code=400)
 

@@ -16,10 +16,11 @@ from medbridge.corpus.pubmed import fragment_text_and_markup
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.translate import TranslatedText, Translator, get_language
 from medbridge.translate.records import record_texts
+from medbridge.translate.sample_titles import shipped_title
 from medbridge.store import Store
 from medbridge.translate.qa_messages import localise
 from medbridge.web.deps import StoreDep, get_services
-from medbridge.web.i18n import ui_lang
+from medbridge.web.i18n import translator_for, ui_lang
 from medbridge.web.templating import marked_translation
 
 router = APIRouter()
@@ -39,28 +40,37 @@ def cached_record_translation(translator: Translator, record: Record, target: st
 
 def translation_view(request: Request, record: Record, target: str) -> dict:
     """What the record page needs: per text the cached translation, or why there can be none."""
+    t = translator_for(ui_lang(request))
     try:
         translator = get_translator(request)
-        known = cached_record_translation(translator, record, target)
-        if not get_services(request).has_llm:
-            return {"units": known, "error": None if all(known) else "no LLM configured (settings: llm.backend)"}
-        return {"units": known, "error": None}
+        units = cached_record_translation(translator, record, target)
     except MedbridgeError as exc:  # no model installed, endpoint down: the English page still works
-        return {"units": [None] * len(record_texts(record)), "error": str(exc)}
+        units, error = [None] * len(record_texts(record)), t(exc.key, **exc.values) if exc.key else str(exc)
+    else:
+        error = t("no_llm") if not get_services(request).has_llm and not all(units) else None
+    if units and units[0] is None and target == "zh" and (shipped := shipped_title(record.pmid, record_texts(record, abstracts=False)[0])):
+        units[0] = TranslatedText(record_texts(record, abstracts=False)[0], shipped)
+    return {"units": units, "error": error}
 
 
-def title_translations_for(request: Request) -> Callable[[Store, Sequence[Record]], dict[int, str]] | None:
-    """The search engine's hook for bilingual result titles: cached translations only, never a model call."""
+def title_translations_for(request: Request) -> Callable[[Store, Sequence[Record]], dict[int, str]]:
+    """The search engine's hook for bilingual result titles: the translation cache, then the sample's shipped
+    titles; never a model call."""
     target = get_services(request).settings.translation.default_target
     try:
-        translator = get_translator(request)
-    except MedbridgeError:
-        return None
+        translator: Translator | None = get_translator(request)
+    except MedbridgeError:  # no model installed: the shipped titles still show
+        translator = None
 
     def cached_titles(store: Store, records: Sequence[Record]) -> dict[int, str]:
         titled = [(r.pmid, texts[0]) for r in records if (texts := record_texts(r, abstracts=False))]
-        found = translator.lookup([title for _, title in titled], source="en", target=target, markup=True)
-        return {pmid: fragment_text_and_markup(unit.target)[0] for (pmid, _), unit in zip(titled, found) if unit}
+        found = translator.lookup([title for _, title in titled], source="en", target=target, markup=True) if translator else [None] * len(titled)
+        titles = {}
+        for (pmid, title), unit in zip(titled, found):
+            markup = unit.target if unit else shipped_title(pmid, title) if target == "zh" else None
+            if markup:
+                titles[pmid] = fragment_text_and_markup(markup)[0]
+        return titles
 
     return cached_titles
 
@@ -78,7 +88,7 @@ def stream_translation(
 ):
     record = store.get_record(pmid)
     if record is None:
-        raise NotFoundError(f"PMID {pmid} is not in the corpus")
+        raise NotFoundError(f"PMID {pmid} is not in the corpus", key="record_not_found", pmid=pmid)
     target = get_language(to).code  # unsupported codes fail here, as a 400 with the supported list
     texts = record_texts(record)
     lang = ui_lang(request)
