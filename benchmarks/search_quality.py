@@ -167,7 +167,7 @@ def result_set_precision(engine: SearchEngine, check: ConceptCheck, query: str) 
 
 def facet_agreement(engine: SearchEngine, query: str) -> tuple[int, int]:
     """(facet values whose count equals the total after filtering by them, facet values tried)."""
-    result = engine.search(query, SearchOptions(limit=1))
+    result = engine.search(query, SearchOptions(limit=1, retrieval="lexical"))  # counts do not depend on the ranking
     agree = tried = 0
     for name, buckets in result.facets.items():
         for value, count in buckets:
@@ -179,7 +179,7 @@ def facet_agreement(engine: SearchEngine, query: str) -> tuple[int, int]:
             elif name == "has_abstract":
                 filters.has_abstract = value == "1"
             tried += 1
-            agree += engine.search(query, SearchOptions(limit=1, filters=filters)).total == count
+            agree += engine.search(query, SearchOptions(limit=1, filters=filters, retrieval="lexical")).total == count
     return agree, tried
 
 

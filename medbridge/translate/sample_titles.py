@@ -13,6 +13,9 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Mapping
+
+from medbridge.translate.translator import Translator
 
 SAMPLE_TITLES = Path(__file__).resolve().parents[1] / "corpus" / "data" / "sample_titles_zh.json.gz"
 
@@ -44,6 +47,31 @@ def _shipped() -> dict[int, dict]:
 
 
 def shipped_title(pmid: int, source: str) -> str | None:
-    """The shipped Chinese title of a sample record whose English title is still ``source``."""
+    """The shipped Chinese title (inline markup) of a sample record whose English title is still ``source``;
+    none where QA flagged the translation."""
     entry = _shipped().get(pmid)
-    return entry["zh"] if entry and entry["hash"] == title_hash(source) else None
+    return entry["zh"] if entry and not entry["flagged"] and entry["hash"] == title_hash(source) else None
+
+
+def translate_missing(
+    translator: Translator,
+    titles: Mapping[int, str],
+    path: Path = SAMPLE_TITLES,
+    *,
+    batch: int = 32,
+    limit: int | None = None,
+    progress: Callable[[int, int, dict[int, dict]], None] | None = None,
+) -> dict[int, dict]:
+    """Translate the titles (pmid → English title markup) the file at ``path`` lacks, a batch at a time, the
+    file rewritten after each batch (so a run can stop anywhere and resume); returns every entry."""
+    entries = load_sample_titles(path)
+    todo = [pmid for pmid, title in titles.items() if entries.get(pmid, {}).get("hash") != title_hash(title)][:limit]
+    for start in range(0, len(todo), batch):
+        chunk = todo[start : start + batch]
+        results = translator.translate_batch([titles[p] for p in chunk], source="en", target="zh", markup=True)
+        for pmid, result in zip(chunk, results):
+            entries[pmid] = {"hash": title_hash(titles[pmid]), "zh": result.target, "flagged": result.flagged}
+        save_sample_titles(entries, translator.llm.model_id, path)
+        if progress:
+            progress(start + len(chunk), len(todo), entries)
+    return entries

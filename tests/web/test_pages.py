@@ -58,7 +58,8 @@ def test_export_download(client):
 
 def test_unknown_pmid_page_and_api(client):
     response = client.get("/records/1")
-    assert response.status_code == 404 and "PMID 1 is not in the corpus" in response.text
+    assert response.status_code == 404 and "本地文献库中没有 PMID 1" in response.text
+    assert "PMID 1 is not in the local corpus" in client.get("/records/1?lang=en").text
     assert client.get("/api/records/1").json() == {"error": "PMID 1 is not in the corpus"}
     assert client.get("/api/records/19622817").json()["doi"] == "10.1001/jama.2009.1064"
 
