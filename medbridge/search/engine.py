@@ -221,18 +221,13 @@ class SearchEngine:
             result = lexical.search(matches, limit=max(CANDIDATES, options.offset + options.limit))
             candidates = {h.pmid: _Candidate(h.pmid, h.year, matched_by=["lexical"]) for h in result.hits}
             lexical_scores = [(h.pmid, h.score) for h in result.hits]
-            dense_scores: list[tuple[int, float]] = []
+            neighbours: list[tuple[int, float]] = []
+            inside: dict[int, int | None] = {}
             if natural and result.total and options.retrieval == "hybrid" and self._dense_ready():
                 neighbours = self._neighbours(interpretation)
                 inside = lexical.within([pmid for pmid, _ in neighbours], matches)
-                for pmid, cosine in neighbours:
-                    if pmid in inside:
-                        candidates.setdefault(pmid, _Candidate(pmid, inside[pmid])).matched_by.append("dense")
-                        dense_scores.append((pmid, cosine))
                 dense_used = True
-            fusion = self.index.settings.search
-            for pmid, score in fuse_scores(lexical_scores, dense_scores, fusion.dense_weight, fusion.dense_min_similarity).items():
-                candidates[pmid].score = score
+            self._fuse(candidates, lexical_scores, neighbours, inside)
             ordered = self._best_match(list(candidates.values()), interpretation)
             if options.sort == "cited_by":  # stable: the best match breaks ties
                 cited_by = self.store.cited_by_counts([c.pmid for c in ordered])
@@ -258,6 +253,18 @@ class SearchEngine:
             relaxed=self._hits(relaxed, interpretation, title_translations),
             absent=absent,
         )
+
+    def _fuse(
+        self, candidates: dict[int, _Candidate], lexical_scores: list[tuple[int, float]],
+        neighbours: list[tuple[int, float]], allowed: dict[int, int | None],
+    ) -> None:
+        """The neighbours in ``allowed`` (pmid → year) join the candidates; every candidate gets its fused score."""
+        dense_scores = [(pmid, cosine) for pmid, cosine in neighbours if pmid in allowed]
+        for pmid, _ in dense_scores:
+            candidates.setdefault(pmid, _Candidate(pmid, allowed[pmid])).matched_by.append("dense")
+        fusion = self.index.settings.search
+        for pmid, score in fuse_scores(lexical_scores, dense_scores, fusion.dense_weight, fusion.dense_min_similarity).items():
+            candidates[pmid].score = score
 
     def _best_match(self, candidates: list[_Candidate], interpretation: Interpretation) -> list[_Candidate]:
         """By score, records without an abstract slightly lower; comments, letters, errata and editorials after
@@ -289,21 +296,16 @@ class SearchEngine:
         found = lexical.search(soft, limit=CANDIDATES)
         candidates = {h.pmid: _Candidate(h.pmid, h.year, matched_by=["lexical"]) for h in found.hits if h.pmid not in strict}
         lexical_scores = [(h.pmid, h.score) for h in found.hits if h.pmid not in strict]
-        dense_scores: list[tuple[int, float]] = []
+        neighbours: list[tuple[int, float]] = []
+        allowed: dict[int, int | None] = {}
         # Nearest neighbours always exist: for a question nothing of which is known (a typo, gibberish) they
         # are noise, and "nothing found" is the honest answer.
         understood = bool(candidates) or any(c.recognised for c in interpretation.concepts)
         if natural and understood and retrieval != "lexical" and self._dense_ready():
             neighbours = self._neighbours(interpretation)
-            allowed = lexical.restrict([pmid for pmid, _ in neighbours], filters)
-            for pmid, cosine in neighbours:
-                if pmid in allowed and pmid not in strict:
-                    candidates.setdefault(pmid, _Candidate(pmid, allowed[pmid])).matched_by.append("dense")
-                    dense_scores.append((pmid, cosine))
+            allowed = {p: y for p, y in lexical.restrict([pmid for pmid, _ in neighbours], filters).items() if p not in strict}
             dense_used = True
-        fusion = self.index.settings.search
-        for pmid, score in fuse_scores(lexical_scores, dense_scores, fusion.dense_weight, fusion.dense_min_similarity).items():
-            candidates[pmid].score = score
+        self._fuse(candidates, lexical_scores, neighbours, allowed)
         required = interpretation.required_concepts
         pmids = list(candidates)
         lacking: dict[int, list[str]] = {pmid: [] for pmid in pmids}

@@ -263,19 +263,24 @@ def ui_lang(request: Request) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def translator_for(lang: str, namespace: str | None = None):
+def translator_for(lang: str, namespace: str | dict[str, dict[str, str]] | None = None):
     """``t(key, **values)``: the string in ``lang`` (Chinese when missing, the key itself when unknown);
-    with a ``namespace`` its keys are looked up first ("search" → "search.results")."""
+    with a ``namespace`` its keys are looked up first ("search" → "search.results"). A page table given instead
+    of a namespace (routes/chat.py) is looked up first the same way, until it moves into this table."""
 
     def t(key: str, **values) -> str:
-        entry = (STRINGS.get(f"{namespace}.{key}") if namespace else None) or STRINGS.get(key, {})
+        if isinstance(namespace, dict):
+            own = namespace.get(key)
+        else:
+            own = STRINGS.get(f"{namespace}.{key}") if namespace else None
+        entry = own or STRINGS.get(key, {})
         text = entry.get(lang) or entry.get("zh") or key
         return text.format(**values) if values else text
 
     return t
 
 
-def strings_for(request: Request, namespace: str):
+def strings_for(request: Request, namespace: str | dict[str, dict[str, str]]):
     """A page's strings, in the language of this request."""
     return translator_for(ui_lang(request), namespace)
 

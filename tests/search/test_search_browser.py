@@ -21,10 +21,11 @@ def test_search_page_in_browser(browser, live_server):
     assert "19622817" in [h.get_attribute("data-pmid") for h in hits]
     assert browser.find_elements(By.CSS_SELECTOR, ".snippet mark")
 
-    # facet: only reviews
+    # facet: only reviews, then back to every result
     browser.find_element(By.CSS_SELECTOR, 'ul[data-facet="type"] a[href*="type=Review"]').click()
     assert "type=Review" in browser.current_url
     assert browser.find_element(By.CSS_SELECTOR, "a.clear-filters").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, "a.clear-filters").click()
 
     # next page, then open a record
     browser.find_element(By.CSS_SELECTOR, ".pagination a.next").click()

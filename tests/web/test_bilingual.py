@@ -68,7 +68,7 @@ def test_unsupported_language_and_unknown_record(sample_settings):
 def test_page_without_a_model_still_shows_english(sample_settings):
     client = TestClient(create_app(sample_settings))
     page = html.fromstring(client.get("/records/19622817").text)
-    assert "no LLM configured" in page.xpath("string(//span[@id='translation-status'])")
+    assert "未配置翻译模型" in page.xpath("string(//span[@id='translation-status'])")
     assert not page.xpath("//script[@src='/static/translation.js']")
     assert page.xpath("string(//h1[@class='record-title'])").startswith("CSF biomarkers")
     assert len(page.xpath("//div[contains(@class,'abstract-section')]//div[@class='source']")) == 6
@@ -78,10 +78,10 @@ def test_page_without_a_model_still_shows_english(sample_settings):
 def test_bilingual_columns_in_the_browser(browser, live_server, sample_settings):
     """Sections sit beside their English source; with no model configured the page says so."""
     record = open_store(sample_settings).get_record(19622817)
-    browser.get(live_server + "/records/19622817?to=zh")
+    browser.get(live_server + "/records/19622817?to=zh&lang=zh")
     sources = browser.find_elements(By.CSS_SELECTOR, ".abstract-section.bilingual .source")
     targets = browser.find_elements(By.CSS_SELECTOR, ".abstract-section.bilingual .target")
     assert len(sources) == len(targets) == len(record.abstract)
     assert sources[0].location["y"] == targets[0].location["y"]  # side by side, not stacked
     assert sources[0].location["x"] < targets[0].location["x"]
-    assert "no LLM configured" in browser.find_element(By.ID, "translation-status").text
+    assert "未配置翻译模型" in browser.find_element(By.ID, "translation-status").text
