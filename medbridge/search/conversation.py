@@ -20,6 +20,7 @@ from typing import Literal
 
 import msgspec
 
+from medbridge.corpus.names import LANGUAGE_NAMES, PUBLICATION_TYPES_ZH
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.search.engine import Hit, SearchEngine, SearchOptions, Sort, TitleTranslations
 from medbridge.search.query import And, Node, Not, Or
@@ -78,12 +79,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "chip_sort": {"zh": "按{sort}排序", "en": "Sorted by {sort}"},
     "chip_similar": {"zh": "与 PMID {pmid} 相似", "en": "Similar to PMID {pmid}"},
 }
-TYPE_LABELS_ZH = {
-    "Randomized Controlled Trial": "随机对照试验", "Meta-Analysis": "荟萃分析", "Systematic Review": "系统综述",
-    "Review": "综述", "Clinical Trial": "临床试验", "Case Reports": "病例报告", "Guideline": "指南",
-}
-LANGUAGE_NAMES = {"eng": ("英文", "English"), "chi": ("中文", "Chinese"), "ger": ("德文", "German"), "fre": ("法文", "French"),
-                  "jpn": ("日文", "Japanese"), "spa": ("西班牙文", "Spanish")}
 
 
 def text_for(lang: str, key: str, **values) -> str:
@@ -191,7 +186,7 @@ def concept_label(concept: Concept) -> str:
 
 
 def type_label(publication_type: str, lang: str) -> str:
-    return TYPE_LABELS_ZH.get(publication_type, publication_type) if lang == "zh" else publication_type
+    return PUBLICATION_TYPES_ZH.get(publication_type, publication_type) if lang == "zh" else publication_type
 
 
 def language_label(code: str, lang: str) -> str:

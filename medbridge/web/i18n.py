@@ -13,6 +13,8 @@ import re
 
 from fastapi import Request
 
+from medbridge.corpus.names import LANGUAGE_NAMES, PUBLICATION_TYPES_ZH
+
 LANGS = ("zh", "en")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -207,42 +209,35 @@ STRINGS.update({
     "documents.render": {"zh": "生成文件", "en": "writing the file"},
 })
 
-# Publication types (NLM's list; the ones met in PubMed records), for facets and record pages.
-PUBLICATION_TYPES_ZH = {
-    "Journal Article": "期刊论文", "Review": "综述", "Systematic Review": "系统综述", "Meta-Analysis": "荟萃分析",
-    "Randomized Controlled Trial": "随机对照试验", "Clinical Trial": "临床试验", "Clinical Trial, Phase I": "I 期临床试验",
-    "Clinical Trial, Phase II": "II 期临床试验", "Clinical Trial, Phase III": "III 期临床试验", "Clinical Trial, Phase IV": "IV 期临床试验",
-    "Controlled Clinical Trial": "对照临床试验", "Multicenter Study": "多中心研究", "Observational Study": "观察性研究",
-    "Comparative Study": "比较研究", "Evaluation Study": "评价研究", "Validation Study": "验证研究", "Case Reports": "病例报告",
-    "Practice Guideline": "实践指南", "Guideline": "指南", "Consensus Development Conference": "共识会议",
-    "Comment": "评论", "Letter": "来信", "Editorial": "社论", "News": "新闻", "Published Erratum": "勘误",
-    "Retraction of Publication": "撤稿声明", "Retracted Publication": "已撤稿文献", "Biography": "传记", "Portrait": "人物肖像",
-    "Historical Article": "历史文献", "Interview": "访谈", "Lecture": "讲座", "Congress": "会议", "Overall": "综合报告",
-    "English Abstract": "英文摘要", "Introductory Journal Article": "导言", "Video-Audio Media": "音视频资料",
-    "Preprint": "预印本", "Dataset": "数据集", "Twin Study": "双生子研究", "Clinical Study": "临床研究",
-    "Equivalence Trial": "等效性试验", "Pragmatic Clinical Trial": "实用性临床试验", "Adaptive Clinical Trial": "适应性临床试验",
-    "Clinical Trial Protocol": "临床试验方案", "Systematic Review Protocol": "系统综述方案", "Scoping Review": "范围综述",
-    "Network Meta-Analysis": "网状荟萃分析", "Technical Report": "技术报告", "Newspaper Article": "报纸文章",
-    "Personal Narrative": "个人叙述", "Expression of Concern": "关注声明", "Corrected and Republished Article": "更正后重新发表",
-    "Duplicate Publication": "重复发表", "Research Support, N.I.H., Extramural": "NIH 院外资助研究",
-    "Research Support, N.I.H., Intramural": "NIH 院内资助研究", "Research Support, Non-U.S. Gov't": "非美国政府资助研究",
-    "Research Support, U.S. Gov't, Non-P.H.S.": "美国政府（非公共卫生署）资助研究",
-    "Research Support, U.S. Gov't, P.H.S.": "美国公共卫生署资助研究", "Research Support, American Recovery and Reinvestment Act": "美国复苏与再投资法案资助研究",
-    "Research Support, U.S. Government": "美国政府资助研究",
-}
+# The conversation page (routes/chat.py).
+STRINGS.update({
+    "chat.chat_title": {"zh": "对话检索", "en": "Search conversation"},
+    "chat.chat_intro": {"zh": "先提一个问题，再用追问逐步收窄：再加上炎症、只看近五年的、只要RCT、排除动物实验、按被引次数排序、第2篇讲了什么、第3篇的类似文章、撤销。",
+                   "en": "Ask a question, then narrow it with follow-ups: add inflammation, last 5 years, only RCTs, exclude animal studies, sort by citations, what is #2 about, similar to #3, undo."},
+    "chat.placeholder_first": {"zh": "例如：阿尔茨海默病的炎症机制", "en": "e.g. inflammation in Alzheimer's disease"},
+    "chat.placeholder_next": {"zh": "追问，例如：只看近五年的RCT", "en": "Follow up, e.g. only RCTs from the last 5 years"},
+    "chat.send": {"zh": "发送", "en": "Send"},
+    "chat.undo": {"zh": "撤销", "en": "Undo"},
+    "chat.new_chat": {"zh": "新对话", "en": "New conversation"},
+    "chat.state": {"zh": "当前条件", "en": "Current state"},
+    "chat.remove_chip": {"zh": "移除", "en": "Remove"},
+    "chat.searched_for": {"zh": "实际检索式", "en": "Searched for"},
+    "chat.results": {"zh": "共 {total} 条结果", "en": "{total} results"},
+    "chat.no_results": {"zh": "没有结果。试试撤销或去掉一个条件。", "en": "No results. Try undo or remove a chip."},
+    "chat.reasons": {"zh": "推荐理由", "en": "Why recommended"},
+    "chat.best_sentence": {"zh": "最相关的一句", "en": "Best answering sentence"},
+    "chat.cited_by": {"zh": "被引 {n} 次", "en": "cited by {n}"},
+    "chat.share": {"zh": "分享链接", "en": "Share link"},
+    "chat.answer": {"zh": "生成简短回答", "en": "Write a short answer"},
+    "chat.answer_note": {"zh": "回答的每一句都引用文献，并经过核查；无法核实的句子不显示。", "en": "Every sentence cites its records and is checked; unsupported sentences are not shown."},
+    "chat.answer_unavailable": {"zh": "未配置语言模型（llm.backend = none），只提供推荐理由和原文摘句。", "en": "No language model configured (llm.backend = none): reasons and quoted sentences only."},
+    "chat.summary_untranslated": {"zh": "（英文原句，暂无缓存译文）", "en": "(original English; no cached translation yet)"},
+})
+
+# Publication types and languages are named in corpus/names.py (one table, also used by conversation chips).
 # Genre types say how a record was funded or filed, not what kind of study it is: folded away in facets.
 GENRE_TYPES = frozenset({"Journal Article", "English Abstract"})
 
-LANGUAGE_NAMES = {  # MEDLINE language codes
-    "eng": ("英语", "English"), "chi": ("中文", "Chinese"), "fre": ("法语", "French"), "ger": ("德语", "German"),
-    "spa": ("西班牙语", "Spanish"), "jpn": ("日语", "Japanese"), "ita": ("意大利语", "Italian"), "rus": ("俄语", "Russian"),
-    "por": ("葡萄牙语", "Portuguese"), "pol": ("波兰语", "Polish"), "kor": ("韩语", "Korean"), "dut": ("荷兰语", "Dutch"),
-    "swe": ("瑞典语", "Swedish"), "dan": ("丹麦语", "Danish"), "nor": ("挪威语", "Norwegian"), "fin": ("芬兰语", "Finnish"),
-    "cze": ("捷克语", "Czech"), "hun": ("匈牙利语", "Hungarian"), "tur": ("土耳其语", "Turkish"), "heb": ("希伯来语", "Hebrew"),
-    "ara": ("阿拉伯语", "Arabic"), "gre": ("希腊语", "Greek"), "rum": ("罗马尼亚语", "Romanian"), "scr": ("克罗地亚语", "Croatian"),
-    "slv": ("斯洛文尼亚语", "Slovenian"), "slo": ("斯洛伐克语", "Slovak"), "ukr": ("乌克兰语", "Ukrainian"), "per": ("波斯语", "Persian"),
-    "und": ("未确定", "Undetermined"), "mul": ("多语种", "Multiple languages"),
-}
 TARGET_LANGUAGES = {  # medbridge.translate.LANGUAGES codes, for the translation language choosers
     "en": ("英语", "English"), "zh": ("简体中文", "Simplified Chinese"), "zh-Hant": ("繁体中文", "Traditional Chinese"),
     "ja": ("日语", "Japanese"), "ko": ("韩语", "Korean"), "es": ("西班牙语", "Spanish"), "fr": ("法语", "French"),
@@ -263,16 +258,12 @@ def ui_lang(request: Request) -> str:
     return lang if lang in LANGS else "zh"
 
 
-def translator_for(lang: str, namespace: str | dict[str, dict[str, str]] | None = None):
+def translator_for(lang: str, namespace: str | None = None):
     """``t(key, **values)``: the string in ``lang`` (Chinese when missing, the key itself when unknown);
-    with a ``namespace`` its keys are looked up first ("search" → "search.results"). A page table given instead
-    of a namespace (routes/chat.py) is looked up first the same way, until it moves into this table."""
+    with a ``namespace`` its keys are looked up first ("search" → "search.results")."""
 
     def t(key: str, **values) -> str:
-        if isinstance(namespace, dict):
-            own = namespace.get(key)
-        else:
-            own = STRINGS.get(f"{namespace}.{key}") if namespace else None
+        own = STRINGS.get(f"{namespace}.{key}") if namespace else None
         entry = own or STRINGS.get(key, {})
         text = entry.get(lang) or entry.get("zh") or key
         return text.format(**values) if values else text
@@ -280,7 +271,7 @@ def translator_for(lang: str, namespace: str | dict[str, dict[str, str]] | None 
     return t
 
 
-def strings_for(request: Request, namespace: str | dict[str, dict[str, str]]):
+def strings_for(request: Request, namespace: str):
     """A page's strings, in the language of this request."""
     return translator_for(ui_lang(request), namespace)
 

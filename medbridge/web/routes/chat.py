@@ -26,31 +26,6 @@ from medbridge.web.templating import render
 
 router = APIRouter()
 
-# Strings of this page, in the table style of web/i18n.py.
-STRINGS: dict[str, dict[str, str]] = {
-    "chat_title": {"zh": "对话检索", "en": "Search conversation"},
-    "chat_intro": {"zh": "先提一个问题，再用追问逐步收窄：再加上炎症、只看近五年的、只要RCT、排除动物实验、按被引次数排序、第2篇讲了什么、第3篇的类似文章、撤销。",
-                   "en": "Ask a question, then narrow it with follow-ups: add inflammation, last 5 years, only RCTs, exclude animal studies, sort by citations, what is #2 about, similar to #3, undo."},
-    "placeholder_first": {"zh": "例如：阿尔茨海默病的炎症机制", "en": "e.g. inflammation in Alzheimer's disease"},
-    "placeholder_next": {"zh": "追问，例如：只看近五年的RCT", "en": "Follow up, e.g. only RCTs from the last 5 years"},
-    "send": {"zh": "发送", "en": "Send"},
-    "undo": {"zh": "撤销", "en": "Undo"},
-    "new_chat": {"zh": "新对话", "en": "New conversation"},
-    "state": {"zh": "当前条件", "en": "Current state"},
-    "remove_chip": {"zh": "移除", "en": "Remove"},
-    "searched_for": {"zh": "实际检索式", "en": "Searched for"},
-    "results": {"zh": "共 {total} 条结果", "en": "{total} results"},
-    "no_results": {"zh": "没有结果。试试撤销或去掉一个条件。", "en": "No results. Try undo or remove a chip."},
-    "reasons": {"zh": "推荐理由", "en": "Why recommended"},
-    "best_sentence": {"zh": "最相关的一句", "en": "Best answering sentence"},
-    "cited_by": {"zh": "被引 {n} 次", "en": "cited by {n}"},
-    "share": {"zh": "分享链接", "en": "Share link"},
-    "answer": {"zh": "生成简短回答", "en": "Write a short answer"},
-    "answer_note": {"zh": "回答的每一句都引用文献，并经过核查；无法核实的句子不显示。", "en": "Every sentence cites its records and is checked; unsupported sentences are not shown."},
-    "answer_unavailable": {"zh": "未配置语言模型（llm.backend = none），只提供推荐理由和原文摘句。", "en": "No language model configured (llm.backend = none): reasons and quoted sentences only."},
-    "summary_untranslated": {"zh": "（英文原句，暂无缓存译文）", "en": ""},
-}
-
 
 class MessageIn(BaseModel):
     text: str | None = Field(None, description="A turn: a question or a follow-up.")
@@ -137,7 +112,7 @@ def _event(data: dict) -> str:
 # -- the page ---------------------------------------------------------------------------------------
 @router.get("/chat")
 def chat_page(request: Request):
-    return render(request, "chat/chat.html", {"s": strings_for(request, STRINGS), "result": None, "conversation": None})
+    return render(request, "chat/chat.html", {"s": strings_for(request, "chat"), "result": None, "conversation": None})
 
 
 @router.get("/chat/{conversation_id}")
@@ -146,7 +121,7 @@ def chat_thread(conversation_id: str, request: Request, services: ServicesDep):
     conversation = conversations.get(conversation_id)
     result = conversations.results(conversation)
     return render(request, "chat/chat.html", {
-        "s": strings_for(request, STRINGS),
+        "s": strings_for(request, "chat"),
         "conversation": conversation,
         "result": result,
         "view": result.to_dict(ui_lang(request)),
