@@ -1,4 +1,5 @@
-"""Gather: hybrid search per facet, fused by reciprocal rank, de-duplicated, the top N with abstracts kept."""
+"""Gather: hybrid search per facet, plus the citation graph among the records found, fused by reciprocal rank,
+de-duplicated, the top N with abstracts kept."""
 
 from __future__ import annotations
 
@@ -12,12 +13,16 @@ from medbridge.search.understand import Filters
 
 PER_FACET = 60
 MAIN_FACET_WEIGHT = 2.0  # the whole question outranks any single facet of it
+# A record that several of the found records cite is one the field leans on for this question; the graph only
+# reorders what search found (it never brings in a record no facet matched), so it cannot pull a review off topic.
+CITATION_WEIGHT = 1.0
 
 
 class Gatherer:
-    def __init__(self, engine: SearchEngine):
+    def __init__(self, engine: SearchEngine, citation_weight: float = CITATION_WEIGHT):
         self.engine = engine
         self.store = engine.store
+        self.citation_weight = citation_weight
 
     def process(self, plan: Plan, max_sources: int, progress: ProgressSink | None = None) -> list[Source]:
         rankings: list[list[int]] = []
@@ -35,6 +40,13 @@ class Gatherer:
             if progress:
                 progress(ProgressEvent("searching", index + 1, len(plan.facets)))
         scores = rrf(rankings, weights=weights)
+        if self.citation_weight > 0:
+            pool = sorted(scores, key=lambda pmid: -scores[pmid])[: max_sources * 3]
+            cited_within = self.cited_within(pool)
+            if cited_within:
+                rankings.append(cited_within)
+                weights.append(self.citation_weight)
+                scores = rrf(rankings, weights=weights)
         ranked = sorted(scores, key=lambda pmid: -scores[pmid])
         records = self.store.get_records(ranked[: max_sources * 3])
         kept: list[Source] = []
@@ -51,3 +63,9 @@ class Gatherer:
             if len(kept) == max_sources:
                 break
         return kept
+
+    def cited_within(self, pool: list[int]) -> list[int]:
+        """The records of ``pool`` cited by other records of it, most cited first (ties in pool order)."""
+        members = set(pool)
+        counts = {pmid: len(members.intersection(self.store.citing(pmid))) for pmid in pool}
+        return sorted((pmid for pmid in pool if counts[pmid]), key=lambda pmid: -counts[pmid])

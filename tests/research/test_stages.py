@@ -105,3 +105,20 @@ def test_citation_markers():
 def test_sentences_stay_verbatim_and_whole():
     text = "Rates were 1.73% in controls and 3.5% in AD (p < 0.01 vs. controls). Smith et al. agreed."
     assert sentence_texts(text) == ["Rates were 1.73% in controls and 3.5% in AD (p < 0.01 vs. controls).", "Smith et al. agreed."]
+
+
+def test_gather_ranks_the_records_other_sources_cite_higher(sample_services):
+    plan = Planner().process(CSF_QUESTION, "en")
+    engine = sample_services.search_engine
+    search_only = [s.pmid for s in Gatherer(engine, citation_weight=0).process(plan, 20)]
+    with_graph = Gatherer(engine).process(plan, 20)
+    cited = Gatherer(engine).cited_within(search_only)
+    assert cited, "the sample's CSF papers cite one another"
+    ranked = [s.pmid for s in with_graph]
+    kept = [pmid for pmid in cited if pmid in ranked]
+
+    def mean_position(order: list[int]) -> float:
+        return sum(order.index(pmid) for pmid in kept) / len(kept)
+
+    assert kept and mean_position(ranked) < mean_position(search_only)
+    assert all(s.facets for s in with_graph)  # the graph reorders what search found, it adds nothing off topic
