@@ -134,6 +134,9 @@ class LexicalResult:
     total: int
 
 
+PUBLICATION_TYPE_BUCKETS = 100  # facets count every publication type (NLM has fewer): exact counts after a click
+
+
 class LexicalIndex:
     def __init__(self, folder: Path | None, terms: Terminology):
         """``folder`` None: an empty index in memory, which compiles queries for shards held elsewhere."""
@@ -299,7 +302,7 @@ class LexicalIndex:
         if searcher.num_docs == 0:
             return {}
         spec = {
-            "pt": {"terms": {"field": "pt_facet", "size": 100}},
+            "pt": {"terms": {"field": "pt_facet", "size": PUBLICATION_TYPE_BUCKETS}},
             "journal": {"terms": {"field": "journal", "size": size}},
             "la": {"terms": {"field": "la", "size": size}},
             "year": {"terms": {"field": "year", "size": 200}},

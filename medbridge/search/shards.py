@@ -23,7 +23,7 @@ from typing import Sequence
 import tantivy
 
 from medbridge.corpus.models import Record
-from medbridge.search.lexical import LexicalIndex, LexicalResult, TermStatistics, write_changes
+from medbridge.search.lexical import PUBLICATION_TYPE_BUCKETS, LexicalIndex, LexicalResult, TermStatistics, write_changes
 from medbridge.settings import MedbridgeSettings
 from medbridge.search.query import Node
 from medbridge.search.understand import Filters
@@ -55,6 +55,8 @@ class ShardedQuery:
     filters: Filters
     natural: bool
     statistics: TermStatistics
+    ranking: tuple[Node, ...] = ()   # aspect words: they add to the score, they do not restrict the set
+    relaxed: bool = False            # AND between concepts soft (related records)
 
 
 class Shard:
@@ -77,9 +79,18 @@ class Shard:
     def doc_freqs(self, terms: list[tuple[str, str]]) -> tuple[int, dict[tuple[str, str], int]]:
         return self.index.doc_freqs(terms)
 
-    def search(self, query: ShardedQuery, limit: int) -> LexicalResult:
-        compiled = self.index.compile(query.node, query.filters, natural=query.natural, statistics=query.statistics)
-        return self.index.search(compiled, limit)
+    def _compiled(self, query: ShardedQuery) -> tantivy.Query:
+        return self.index.compile(query.node, query.filters, natural=query.natural, ranking=query.ranking,
+                                  relaxed=query.relaxed, statistics=query.statistics)
+
+    def search(self, query: ShardedQuery, limit: int, newest_first: bool = False) -> LexicalResult:
+        return self.index.search(self._compiled(query), limit, newest_first=newest_first)
+
+    def count(self, query: ShardedQuery) -> int:
+        return self.index.count(self._compiled(query))
+
+    def within(self, pmids: list[int], query: ShardedQuery) -> dict[int, int | None]:
+        return self.index.within(pmids, self._compiled(query))
 
     def facets(self, query: ShardedQuery | None, pmids: list[int] | None = None) -> dict[str, list[tuple[str, int]]]:
         """Every bucket, over the records ``query`` matches or over ``pmids``."""
@@ -87,8 +98,7 @@ class Shard:
             if not pmids:
                 return {}
             return self.index.facets(tantivy.Query.term_set_query(self.index.schema, "pmid", pmids), ALL_BUCKETS)
-        compiled = self.index.compile(query.node, query.filters, natural=query.natural, statistics=query.statistics)
-        return self.index.facets(compiled, ALL_BUCKETS)
+        return self.index.facets(self._compiled(query), ALL_BUCKETS)
 
     def restrict(self, pmids: list[int], filters: Filters) -> dict[int, int | None]:
         return self.index.restrict(pmids, filters)
@@ -158,20 +168,33 @@ class ShardedLexical:
     def num_docs(self) -> int:
         return sum(self._each("num_docs"))
 
-    def compile(self, node: Node | None, filters: Filters, *, natural: bool) -> ShardedQuery:
+    def compile(self, node: Node | None, filters: Filters, *, natural: bool, ranking: Sequence[Node] = (),
+                relaxed: bool = False) -> ShardedQuery:
         """List the terms the query scores (compiling it against an empty index), sum their document
         frequencies over the shards, and hand back the query with those statistics."""
         recorder = TermStatistics(recording=True)
-        self._compiler.compile(node, filters, natural=natural, statistics=recorder)
+        self._compiler.compile(node, filters, natural=natural, ranking=ranking, relaxed=relaxed, statistics=recorder)
         terms = list(recorder.doc_freqs)
         counts = self._each("doc_freqs", terms)
         totals = {term: sum(found[term] for _, found in counts) for term in terms}
-        return ShardedQuery(node, filters, natural, TermStatistics(sum(docs for docs, _ in counts), totals))
+        statistics = TermStatistics(sum(docs for docs, _ in counts), totals)
+        return ShardedQuery(node, filters, natural, statistics, tuple(ranking), relaxed)
 
-    def search(self, query: ShardedQuery, limit: int) -> LexicalResult:
-        results = self._each("search", query, limit)
-        hits = heapq.nlargest(limit, (hit for result in results for hit in result.hits), key=lambda hit: hit.score)
-        return LexicalResult(hits, sum(result.total for result in results))
+    def search(self, query: ShardedQuery, limit: int, *, offset: int = 0, newest_first: bool = False) -> LexicalResult:
+        """Each shard's best ``offset + limit``, merged by score (or year, newest first), then the page."""
+        results = self._each("search", query, offset + limit, newest_first)
+        order = (lambda hit: hit.year or 0) if newest_first else (lambda hit: hit.score)
+        hits = heapq.nlargest(offset + limit, (hit for result in results for hit in result.hits), key=order)
+        return LexicalResult(hits[offset:], sum(result.total for result in results))
+
+    def count(self, query: ShardedQuery) -> int:
+        return sum(self._each("count", query))
+
+    def within(self, pmids: Sequence[int], query: ShardedQuery) -> dict[int, int | None]:
+        merged: dict[int, int | None] = {}
+        for found in self.shards.call("within", [(part, query) for part in self._split(pmids)]):
+            merged.update(found)
+        return merged
 
     def restrict(self, pmids: list[int], filters: Filters) -> dict[int, int | None]:
         merged: dict[int, int | None] = {}
@@ -189,6 +212,10 @@ class ShardedLexical:
         return _merged_facets(self.shards.call("facets", [(None, part) for part in self._split(pmids)]), size)
 
 
+# As LexicalIndex.facets counts them: every publication type (there are few), journals and languages the most common.
+FACET_SIZES = {"pt": PUBLICATION_TYPE_BUCKETS, "has_abstract": 2}
+
+
 def _merged_facets(per_shard: list[dict[str, list[tuple[str, int]]]], size: int) -> dict[str, list[tuple[str, int]]]:
     """Bucket counts summed over shards (each counted all of its buckets, so the sums are exact)."""
     summed: dict[str, dict] = {}
@@ -202,7 +229,7 @@ def _merged_facets(per_shard: list[dict[str, list[tuple[str, int]]]], size: int)
         if name == "year":
             out[name] = sorted(counts.items(), key=lambda item: int(item[0]), reverse=True)
         else:
-            out[name] = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:size]
+            out[name] = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: FACET_SIZES.get(name, size)]
     return out
 
 
