@@ -17,10 +17,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from medbridge.llm import get_llm  # noqa: E402
 from medbridge.search.bundle import sample_records  # noqa: E402
+from medbridge.services import Services  # noqa: E402
 from medbridge.settings import load_settings  # noqa: E402
-from medbridge.translate import Translator  # noqa: E402
 from medbridge.translate.records import record_texts  # noqa: E402
 from medbridge.translate.sample_titles import SAMPLE_TITLES, translate_missing  # noqa: E402
 
@@ -33,7 +32,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=SAMPLE_TITLES)
     args = parser.parse_args()
     settings = load_settings(llm={"backend": "local", **({"model_path": args.model_path} if args.model_path else {})})
-    translator = Translator.from_settings(settings, None, get_llm(settings))
+    translator = Services.from_settings(settings).translator
     titles = {pmid: texts[0] for pmid, record in sample_records().items() if (texts := record_texts(record, abstracts=False))}
     started = time.perf_counter()
 
