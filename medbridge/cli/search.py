@@ -8,11 +8,10 @@ import typer
 from rich.markup import escape
 
 from medbridge.cli.common import CLIState, console, err_console, print_json, progress_bar, state
-from medbridge.search.engine import Hit, SearchResult, fetch_command
 
 if TYPE_CHECKING:
     from medbridge.progress import ProgressEvent
-    from medbridge.search.engine import SearchResult
+    from medbridge.search.engine import Hit, SearchResult
 
 
 def _print_hit(number: int | None, hit: Hit) -> None:
@@ -53,6 +52,8 @@ def _print_result(result: SearchResult) -> None:
         console.print(f"[dim]ranked by, not required:[/dim] {escape(', '.join(c.en for c in ranking))}", highlight=False)
     if line := few_results_line(result):
         console.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
+        from medbridge.search.engine import fetch_command  # the engine loads only when a search runs
+
         for concept in result.absent:
             console.print(f"[dim]fetch it:[/dim] {escape(fetch_command(concept.mesh_name or concept.en))}", highlight=False)
     shown = f"{result.offset + 1}–{result.offset + len(result.hits)}" if result.hits else "0"
