@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
             if text.strip():
                 _print_turn(conversations.say(conversation, text))
 
-    citations = typer.Typer(help="The citation graph: cited-by counts, references and citing records.", no_args_is_help=True)
+    citations = typer.Typer(help="The citation graph: cited-by counts, references and citing records.", no_args_is_help=True, rich_markup_mode=None)
 
     @citations.command("import")
     def citations_import(

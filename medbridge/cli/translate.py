@@ -12,7 +12,6 @@ import typer
 from medbridge.cli.common import console, err_console, print_json, progress_bar, state
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.progress import ProgressEvent
-from medbridge.text import guess_language
 
 if TYPE_CHECKING:  # the translation package loads when a command runs
     from medbridge.terms import GlossaryEntry
@@ -81,6 +80,7 @@ def translate_command(
     lang: LangOption = FindingsLanguage.en,
 ) -> None:
     """Translate a text or file with the configured LLM, glossary and QA; flagged passages are reported on stderr."""
+    from medbridge.text import guess_language
     from medbridge.translate import get_language
 
     st = state(ctx)
@@ -112,6 +112,7 @@ def qa_command(
     """Check an existing translation (no model needed): untranslated text, terms, numbers and units, omissions,
     additions, loops, injected content, misspelt terms, names, kept spans, wrong language, reversed directions,
     negations and renamed statistics. Each finding is printed in context. Exits 1 when there are errors."""
+    from medbridge.text import guess_language
     from medbridge.translate import get_language, qa_report
 
     source_text, target_text = _read_file(source_file), _read_file(target_file)

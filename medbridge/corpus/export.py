@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import textwrap
 from enum import Enum
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-from medbridge.corpus.models import Record
+if TYPE_CHECKING:  # annotations only: the CLI imports CitationFormat for its options without loading the models
+    from medbridge.corpus.models import Record
 
 PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 _MONTH_ABBR = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
