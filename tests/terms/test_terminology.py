@@ -58,6 +58,20 @@ def test_key_phrase_is_one_token_and_known(terms, phrase):
     assert terms.lookup_zh(phrase), f"{phrase} has no glossary entry"
 
 
+def test_medical_dictionary_cache_segments_the_same_and_survives_a_torn_file(tmp_path, monkeypatch):
+    """The combined jieba + glossary dictionary is cached for later processes; a damaged cache is rebuilt."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    text = "阿尔茨海默病患者脑脊液生物标志物与轻度认知障碍的关系，以及抗抑郁药的作用"
+    built = Terminology.from_files().segment(text)  # builds and writes the cache
+    cached_files = list((tmp_path / "medbridge").glob("jieba-medical-*.marshal"))
+    assert len(cached_files) == 1
+    assert Terminology.from_files().segment(text) == built  # read from the cache
+    cached_files[0].write_bytes(cached_files[0].read_bytes()[:1000])  # a torn write
+    assert Terminology.from_files().segment(text) == built
+    assert cached_files[0].stat().st_size > 1_000_000  # rewritten whole
+    assert {"阿尔茨海默病", "脑脊液", "轻度认知障碍"} <= set(built)
+
+
 def test_segment_returns_the_input_characters(terms):
     text = "阿茲海默症患者的海馬體萎縮，ＭＲＩ顯示"
     tokens = terms.segment(text)
