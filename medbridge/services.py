@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp): each loads when first built
     from medbridge.documents.jobs import DocumentJobs
     from medbridge.jobs import JobRunner
+    from medbridge.jobs.queue import HueyJobQueue, JobQueue
+    from medbridge.jobs.worker import JobWorker
     from medbridge.llm import LLM
     from medbridge.search.dense import Embedder
     from medbridge.search.engine import SearchEngine
@@ -26,6 +28,7 @@ if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp
     from medbridge.store import Store
     from medbridge.terms import Terminology
     from medbridge.translate import TextTranslator, Translator
+    from medbridge.translate.records import RecordTranslations
 
 T = TypeVar("T")
 
@@ -109,6 +112,13 @@ class Services:
             self.llm, self.store, terminology=self.terminology, max_retries=self.settings.translation.max_retries))
 
     @property
+    def record_translations(self) -> RecordTranslations:
+        """Record pages' on-demand translations, one at a time per record and language (single flight)."""
+        from medbridge.translate.records import RecordTranslations
+
+        return self._part("record_translations", RecordTranslations)
+
+    @property
     def document_translator(self) -> TextTranslator:
         """Documents' translator: the model's, or glossary terms only when no model is configured."""
         if self.has_llm:
@@ -135,24 +145,58 @@ class Services:
         """Research jobs: state, progress, cancellation, checkpoints; the pipeline is built in the job's thread."""
         from medbridge.research.pipeline import research_runner
 
-        return self._part("research_runner", lambda: research_runner(self))
+        return self._part("research_runner", lambda: research_runner(self, queue=self.job_queue))
 
     @property
     def fetch_runner(self) -> JobRunner:
         """PubMed fetches through NCBI E-utilities as persisted jobs (the web's way in)."""
         from medbridge.corpus.eutils import fetch_runner
 
-        return self._part("fetch_runner", lambda: fetch_runner(self.store, self.settings))
+        return self._part("fetch_runner", lambda: fetch_runner(self.store, self.settings, queue=self.job_queue))
 
     @property
     def document_jobs(self) -> DocumentJobs:
         """Document translation jobs: file checks and job folders around a job runner."""
         from medbridge.documents.jobs import DocumentJobs
 
-        return self._part("document_jobs", lambda: DocumentJobs(self.settings, self.store, lambda: self.document_translator))
+        return self._part("document_jobs", lambda: DocumentJobs(
+            self.settings, self.store, lambda: self.document_translator, queue=self.job_queue))
+
+    @property
+    def job_runners(self) -> dict[str, JobRunner]:
+        """The runner of each job kind: what a queue consumer runs a job with."""
+        return self._part("job_runners", lambda: {runner.kind: runner for runner in (
+            self.research_runner, self.fetch_runner, self.document_jobs.runner)})
+
+    @property
+    def job_queue(self) -> JobQueue:
+        """Where background jobs go ("run job <id>" on Huey). With ``jobs.run_in = serve`` worker threads of this
+        process consume it, started with the first job; with ``workers`` only ``medbridge worker`` processes do."""
+        from medbridge.jobs.worker import ServingQueue
+
+        def build() -> JobQueue:
+            return ServingQueue(self.job_worker) if self.settings.jobs.run_in == "serve" else self._huey_queue
+
+        return self._part("job_queue", build)
+
+    @property
+    def job_worker(self) -> JobWorker:
+        """The consumer of this process: worker threads (``start``) or the whole process (``serve_forever``)."""
+        from medbridge.jobs.worker import JobWorker
+
+        return self._part("job_worker", lambda: JobWorker(self, self._huey_queue))
+
+    @property
+    def _huey_queue(self) -> HueyJobQueue:
+        from medbridge.jobs.queue import HueyJobQueue
+
+        return self._part("huey_queue", lambda: HueyJobQueue(self.settings))
 
     def close(self) -> None:
-        """Close the store if it was opened (a web app's shutdown, the end of a script)."""
+        """Stop this process's job consumer and close the store if they were started (a web app's shutdown, the
+        end of a script)."""
         with self._lock:
+            if "job_worker" in self._parts:
+                self._parts["job_worker"].stop()
             if "store" in self._parts:
                 self._parts["store"].close()

@@ -119,6 +119,18 @@ class ResearchSettings(_Section):
     )
 
 
+class JobSettings(_Section):
+    run_in: Literal["serve", "workers"] = Field(
+        "serve",
+        description="serve = worker threads in each web process run queued jobs (single user, nothing to set up);"
+                    " workers = only `medbridge worker` processes do (`serve --job-workers N` starts them).",
+    )
+    concurrency: int = Field(2, ge=1, le=64, description="Jobs one consumer (a web process or a worker) runs at once.")
+    lease_s: float = Field(
+        60.0, gt=0, description="A running job whose heartbeat is older than this was left by a dead worker and is resumed.")
+    recover_every_s: float = Field(15.0, gt=0, description="How often consumers look for jobs left by dead workers.")
+
+
 class WebSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -157,6 +169,7 @@ class MedbridgeSettings(BaseSettings):
     documents: DocumentSettings = DocumentSettings()
     research: ResearchSettings = ResearchSettings()
     web: WebSettings = WebSettings()
+    jobs: JobSettings = JobSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -199,15 +201,57 @@ def serve(
     ctx: typer.Context,
     host: Annotated[Optional[str], typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Web worker processes (each builds its own services).")] = 1,
+    job_workers: Annotated[int, typer.Option(
+        min=0, help="`medbridge worker` processes to start and stop with the server (for jobs.run_in = workers).")] = 0,
 ) -> None:
     """Run the web app (ingests the bundled sample corpus on first run)."""
     import uvicorn
 
-    from medbridge.web.app import create_app
+    from medbridge.web.app import create_app, prepare_store
 
     st = state(ctx)
-    web_app = create_app(st.services, prepare=True)
-    uvicorn.run(web_app, host=host or st.settings.web.host, port=port or st.settings.web.port, log_level="info")
+    host, port = host or st.settings.web.host, port or st.settings.web.port
+    with job_worker_processes(job_workers):
+        if workers == 1:
+            uvicorn.run(create_app(st.services, prepare=True), host=host, port=port, log_level="info")
+            return
+        prepare_store(st.services)  # once here, before the web processes start
+        st.services.close()
+        uvicorn.run("medbridge.web.app:served_app", factory=True, workers=workers, host=host, port=port, log_level="info")
+
+
+@contextmanager
+def job_worker_processes(count: int) -> Iterator[None]:
+    """``count`` ``medbridge worker`` processes for the duration of the block, stopped with SIGINT (running jobs
+    finish; one that outlasts the wait resumes from its checkpoint in the next worker)."""
+    import signal
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-m", "medbridge", "worker"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[Optional[int], typer.Option(min=1, help="Jobs run at once (default: jobs.concurrency).")] = None,
+) -> None:
+    """Run queued jobs of every kind (documents, research, fetch) until stopped; resumes jobs whose worker died."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    state(ctx).services.job_worker.serve_forever(concurrency)
 
 
 # Each capability adds its own commands.

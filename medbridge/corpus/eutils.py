@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import httpx
 from lxml import etree, html
@@ -28,6 +28,9 @@ from medbridge.errors import MedbridgeError
 from medbridge.jobs import JobContext, JobRunner
 from medbridge.settings import MedbridgeSettings, PubmedSourceSettings
 from medbridge.store.base import Store
+
+if TYPE_CHECKING:
+    from medbridge.jobs.queue import JobQueue
 
 HISTORY_CAP = 9_999  # PubMed: esearch and efetch from the history server refuse retstart beyond 9,998
 EARLIEST = date(1700, 1, 1)  # before PubMed's oldest publication dates (1781)
@@ -333,7 +336,7 @@ class Fetcher:
         self.on_progress(report)
 
 
-def fetch_runner(store: Store, settings: MedbridgeSettings) -> JobRunner:
+def fetch_runner(store: Store, settings: MedbridgeSettings, *, queue: JobQueue | None = None) -> JobRunner:
     """Fetches as persisted jobs (the web's way in): params ``{"query", "max", "since"}`` or ``{"pmids": [...]}``.
     A job stops between batches when cancelled; resuming it fetches only what is still missing, as the CLI does."""
 
@@ -355,4 +358,4 @@ def fetch_runner(store: Store, settings: MedbridgeSettings) -> JobRunner:
         summary = f"{report.fetched:,} fetched, {report.already_stored:,} already in the corpus"
         return dataclasses.asdict(report), summary
 
-    return JobRunner(store, "fetch", handle)
+    return JobRunner(store, "fetch", handle, queue=queue, lease_s=settings.jobs.lease_s)

@@ -7,11 +7,12 @@ name and renamed, and the job is marked done only after that, so a listed result
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from medbridge.documents.errors import DocumentError
 from medbridge.documents.intake import DocumentLimits, check_file
@@ -30,6 +31,9 @@ from medbridge.terms.glossary import load_user_glossary
 from medbridge.translate.base import TextTranslator
 from medbridge.translate.languages import get_language
 
+if TYPE_CHECKING:
+    from medbridge.jobs.queue import JobQueue
+
 JOB_KIND = "translate-doc"
 
 # The caller's sink for pipeline events (the CLI's progress bar) during a foreground run. The runner's handler is
@@ -47,12 +51,14 @@ class DocumentJobs:
     """Document files and checks around a generic JobRunner, which owns state, progress, cancellation and threads;
     the CLI runs jobs in the foreground, the web in threads."""
 
-    def __init__(self, settings: MedbridgeSettings, store: Store, translator_factory: Callable[[], TextTranslator]):
+    def __init__(self, settings: MedbridgeSettings, store: Store, translator_factory: Callable[[], TextTranslator], *,
+                 queue: JobQueue | None = None):
         self.settings = settings
         self.store = store
         self.translator_factory = translator_factory
         self.limits = DocumentLimits.from_settings(settings.documents)
-        self.runner = JobRunner(store, JOB_KIND, self._translate, label="document")
+        self.runner = JobRunner(store, JOB_KIND, self._translate, label="document", queue=queue,
+                                lease_s=settings.jobs.lease_s)
 
     def submit(
         self,
@@ -64,23 +70,26 @@ class DocumentJobs:
         glossary_csv: Path | None = None,
         original_name: str | None = None,
     ) -> Job:
-        """Validate the file (type, size, zip bomb) and glossary, copy both into the job folder, queue the job."""
+        """Validate the file (type, size, zip bomb) and glossary, then queue the job with both in its folder. A
+        rejected file creates no job and leaves nothing behind."""
         name = Path(original_name or upload.name).name
         target = get_language(target).code
         glossary_rows = len(load_user_glossary(glossary_csv)) if glossary_csv else 0
-        job = self.runner.submit({"name": name, "target": target, "source": source, "dual": dual})
-        folder = self.folder(job.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        stored = folder / f"input{Path(name).suffix.lower()}"
-        shutil.copyfile(upload, stored)
+        self.settings.jobs_dir.mkdir(parents=True, exist_ok=True)
+        incoming = Path(tempfile.mkdtemp(prefix=".incoming-", dir=self.settings.jobs_dir))  # same disk: renamed below
         try:
-            check_file(stored, self.limits)
-        except DocumentError as exc:
-            self.store.update_job(job.id, state="failed", message=str(exc).replace(stored.name, name))
-            shutil.rmtree(folder, ignore_errors=True)
-            raise DocumentError(str(exc).replace(stored.name, name)) from exc
-        if glossary_csv:
-            shutil.copyfile(glossary_csv, folder / "glossary.csv")
+            stored = incoming / f"input{Path(name).suffix.lower()}"
+            shutil.copyfile(upload, stored)
+            try:
+                check_file(stored, self.limits)
+            except DocumentError as exc:
+                raise DocumentError(str(exc).replace(stored.name, name)) from exc
+            if glossary_csv:
+                shutil.copyfile(glossary_csv, incoming / "glossary.csv")
+            job = self.runner.submit({"name": name, "target": target, "source": source, "dual": dual})
+            incoming.rename(self.folder(job.id))
+        finally:
+            shutil.rmtree(incoming, ignore_errors=True)
         return self.store.update_job(job.id, message=f"queued ({glossary_rows} glossary entries)" if glossary_rows else "queued")
 
     def folder(self, job_id: str) -> Path:

@@ -1,35 +1,59 @@
-"""A small generic runner for persisted jobs: state transitions, progress, cancellation, checkpoints, threads.
+"""A small generic runner for persisted jobs: state transitions, progress, cancellation, checkpoints, leases.
 
-A job's whole truth lives in the store (state, stage, progress, checkpoint, result), so a run can be watched
-from another process, cancelled by writing ``state='cancelled'``, and resumed after a restart from the last
-checkpoint. The handler does the work in steps and calls ``ctx.step(...)`` between them: that saves progress
-and raises :class:`JobCancelled` when someone cancelled the job meanwhile.
+A job's whole truth lives in the store (state, stage, progress, checkpoint, result, lease), so a run can be
+watched from another process, cancelled by writing ``state='cancelled'``, and resumed after a crash from the
+last checkpoint. The handler does the work in steps and calls ``ctx.step(...)`` between them: that saves
+progress and raises :class:`JobCancelled` when someone cancelled the job meanwhile. A run first claims the job
+in the store (of two claims one wins) and renews that lease while it works; a running job whose lease has
+expired was left by a dead worker, and the next claim takes it over from its checkpoint. Background runs go
+through a :class:`~medbridge.jobs.queue.JobQueue`: the runner enqueues "run job <id>", a consumer calls ``run``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import logging
+import os
+import socket
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.progress import ProgressEvent
 from medbridge.store.base import Job, Store
 
+if TYPE_CHECKING:
+    from medbridge.jobs.queue import JobQueue
+
 log = logging.getLogger(__name__)
 
 FINISHED = ("done", "failed", "cancelled")
 ACTIVE = ("queued", "running")
+DEFAULT_LEASE_S = 60.0
 
 
 class JobCancelled(Exception):
-    """Raised inside a handler at a step boundary once the stored job state says 'cancelled'."""
+    """Raised inside a handler at a step boundary once the stored job says 'cancelled', or once another worker
+    holds it (this one stalled past its lease and the job was taken over)."""
 
 
 ProgressListener = Callable[[Job], None]
+
+
+def process_name() -> str:
+    """This process as lease holders are named: host/pid."""
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+def lease_expired(job: Job, lease_s: float) -> bool:
+    """Running and not renewed for ``lease_s``: its worker died (a live one renews it every ``lease_s / 4``)."""
+    if job.state != "running":
+        return False
+    return (datetime.now(timezone.utc) - datetime.fromisoformat(job.updated_at)).total_seconds() >= lease_s
 
 
 @dataclass
@@ -46,8 +70,9 @@ class JobContext:
         return self.job.params
 
     def cancelled(self) -> bool:
+        """Cancelled, or no longer this run's job (taken over after a stall): either way this run stops."""
         current = self.store.get_job(self.job.id)
-        return current is None or current.state == "cancelled"
+        return current is None or current.state == "cancelled" or current.worker != self.job.worker
 
     def check_cancelled(self) -> None:
         if self.cancelled():
@@ -81,15 +106,17 @@ class JobHandler(Protocol):
 
 
 class JobRunner:
-    """Runs jobs of one ``kind`` through ``handler``, in the caller's thread (CLI) or a background thread (web)."""
+    """Runs jobs of one ``kind`` through ``handler``: in the caller's thread (CLI, queue consumers), or in the
+    background by way of ``queue`` (web)."""
 
-    def __init__(self, store: Store, kind: str, handler: JobHandler, *, label: str | None = None):
+    def __init__(self, store: Store, kind: str, handler: JobHandler, *, label: str | None = None,
+                 queue: JobQueue | None = None, lease_s: float = DEFAULT_LEASE_S):
         self.store = store
         self.kind = kind
         self.handler = handler
         self.label = label or kind  # how messages name these jobs ('document' reads better than 'translate-doc')
-        self._threads: dict[str, threading.Thread] = {}
-        self._lock = threading.Lock()
+        self.queue = queue
+        self.lease_s = lease_s
 
     # -- lookup -----------------------------------------------------------------------------------
     def submit(self, params: dict[str, Any]) -> Job:
@@ -104,10 +131,9 @@ class JobRunner:
     def list(self, limit: int = 50) -> list[Job]:
         return self.store.list_jobs(self.kind, limit=limit)
 
-    def is_alive(self, job_id: str) -> bool:
-        with self._lock:
-            thread = self._threads.get(job_id)
-            return thread is not None and thread.is_alive()
+    def is_interrupted(self, job: Job) -> bool:
+        """Left running by a process that stopped (no heartbeat for the lease); a live worker resumes it."""
+        return lease_expired(job, self.lease_s)
 
     # -- transitions ------------------------------------------------------------------------------
     def cancel(self, job_id: str) -> Job:
@@ -118,60 +144,71 @@ class JobRunner:
         return self.store.update_job(job_id, state="cancelled", message="cancelled")
 
     def run(self, job_id: str, listener: ProgressListener | None = None) -> Job:
-        """Run (or continue) the job in this thread until it is done, failed or cancelled."""
-        job = self.get(job_id)
-        if job.state == "done":
-            return job
-        # progress counts start afresh: a resumed run reports from its checkpoint, not the previous run's figures
-        job = self.store.update_job(job_id, state="running", message="", progress_done=0, progress_total=0)
+        """Claim the job and run (or continue) it in this thread until it is done, failed or cancelled. A job
+        that another live worker holds, or that finished meanwhile, is returned as it is."""
+        self.get(job_id)
+        job = self.store.claim_job(job_id, f"{process_name()}/{uuid.uuid4().hex[:6]}", self.lease_s)
+        if job is None:
+            return self.get(job_id)
         ctx = JobContext(self.store, job, listener, dict(job.checkpoint))
-        try:
-            result, summary = self.handler(ctx)
-        except JobCancelled:
-            final = self.store.update_job(job_id, state="cancelled", message="cancelled; resume to continue")
-        except MedbridgeError as exc:
-            final = self.store.update_job(job_id, state="failed", message=_one_line(str(exc)))
-        except Exception as exc:  # a crashing job must never take the server down; the traceback goes to the log
-            log.exception("%s job %s crashed", self.kind, job_id)
-            final = self.store.update_job(job_id, state="failed", message=_one_line(f"internal error: {type(exc).__name__}: {exc}"))
-        else:
-            final = self.store.update_job(job_id, state="done", message=summary, result=result)
+        with self._renewing_lease(job):
+            try:
+                result, summary = self.handler(ctx)
+            except JobCancelled:
+                outcome: dict[str, Any] = {"state": "cancelled", "message": "cancelled; resume to continue"}
+            except MedbridgeError as exc:
+                outcome = {"state": "failed", "message": _one_line(str(exc))}
+            except Exception as exc:  # a crashing job must never take its worker down; the traceback goes to the log
+                log.exception("%s job %s crashed", self.kind, job_id)
+                outcome = {"state": "failed", "message": _one_line(f"internal error: {type(exc).__name__}: {exc}")}
+            else:
+                outcome = {"state": "done", "message": summary, "result": result}
+        current = self.get(job_id)
+        if current.worker != job.worker:  # taken over after a stall: the job is the new holder's now
+            return current
+        final = self.store.update_job(job_id, **outcome)
         if listener:
             listener(final)
         return final
 
     def start(self, job_id: str) -> Job:
-        """Run the job in a daemon thread; a job already running here is left alone."""
-        with self._lock:
-            thread = self._threads.get(job_id)
-            if thread is not None and thread.is_alive():
-                return self.get(job_id)
-            thread = threading.Thread(target=self.run, args=(job_id,), name=f"{self.kind}-{job_id}", daemon=True)
-            self._threads[job_id] = thread
-            thread.start()
+        """Hand the job to the queue; a consumer (worker thread or process) runs it."""
+        if self.queue is None:
+            raise ValueError(f"{self.label} jobs have no queue here: run them in the foreground")
+        self.queue.enqueue(job_id)
         return self.get(job_id)
 
     def resume(self, job_id: str, *, background: bool = False, listener: ProgressListener | None = None) -> Job:
-        """Continue a cancelled, failed or interrupted job from its checkpoint."""
+        """Continue a cancelled, failed or interrupted job from its checkpoint; one that a live worker is
+        running is left to it."""
         job = self.get(job_id)
-        if job.state == "done" or self.is_alive(job_id):
+        if job.state == "done" or (job.state == "running" and not lease_expired(job, self.lease_s)):
             return job
         self.store.update_job(job_id, state="queued", message="resuming")
         if background:
             return self.start(job_id)
         return self.run(job_id, listener)
 
-    def is_interrupted(self, job: Job, stale_after_s: float = 0) -> bool:
-        """Active in the store, run by no thread of this process, and unchanged for ``stale_after_s``:
-        left behind by a stopped process (another live process would keep updating it)."""
-        if job.state not in ACTIVE or self.is_alive(job.id):
-            return False
-        updated = datetime.fromisoformat(job.updated_at)
-        return (datetime.now(timezone.utc) - updated).total_seconds() >= stale_after_s
+    @contextmanager
+    def _renewing_lease(self, job: Job) -> Iterator[None]:
+        """Renew the job's lease every quarter lease while the handler works (also through long model calls)."""
+        stop = threading.Event()
 
-    def interrupted(self, stale_after_s: float = 0) -> list[Job]:
-        """Every job :meth:`is_interrupted` says was left behind."""
-        return [job for job in self.list(limit=200) if self.is_interrupted(job, stale_after_s)]
+        def renew() -> None:
+            while not stop.wait(self.lease_s / 4):
+                try:
+                    if not self.store.heartbeat_job(job.id, job.worker):
+                        return  # cancelled or taken over: the handler finds out at its next step
+                except Exception:  # the store briefly down: try again at the next beat
+                    log.warning("could not renew the lease of %s job %s", self.kind, job.id, exc_info=True)
+
+        beat = threading.Thread(target=renew, name=f"lease-{job.id}", daemon=True)
+        beat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beat.join()
 
 
 def _one_line(text: str) -> str:

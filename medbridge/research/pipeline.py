@@ -31,6 +31,7 @@ from medbridge.text import guess_language
 from medbridge.translate.base import TextTranslator
 
 if TYPE_CHECKING:
+    from medbridge.jobs.queue import JobQueue
     from medbridge.services import Services
 
 JOB_KIND = "research"
@@ -177,8 +178,9 @@ class ResearchPipeline:
         return cards
 
 
-def research_runner(services: Services, pipeline: ResearchPipeline | None = None) -> JobRunner:
-    """The job runner for research; the pipeline (and its model) is built on first use, in the job's thread."""
+def research_runner(services: Services, pipeline: ResearchPipeline | None = None, *, queue: JobQueue | None = None) -> JobRunner:
+    """The job runner for research; the pipeline (and its model) is built on first use, in the job's thread.
+    ``queue``: where background runs go (``Services.job_queue``)."""
     built: list[ResearchPipeline] = [pipeline] if pipeline else []
 
     def handler(ctx: JobContext) -> tuple[dict[str, Any], str]:
@@ -186,7 +188,7 @@ def research_runner(services: Services, pipeline: ResearchPipeline | None = None
             built.append(ResearchPipeline.from_services(services))
         return built[0](ctx)
 
-    return JobRunner(services.store, JOB_KIND, handler)
+    return JobRunner(services.store, JOB_KIND, handler, queue=queue, lease_s=services.settings.jobs.lease_s)
 
 
 def review_of(job: Job) -> Review:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Literal, Protocol
+from typing import Any, Iterable, Iterator, Literal, Protocol, Sequence
 
 from medbridge.corpus.models import Record
 from medbridge.progress import ProgressEvent
@@ -65,7 +65,8 @@ class Job:
     result: dict[str, Any] = field(default_factory=dict)
     checkpoint: dict[str, Any] = field(default_factory=dict)  # what a resumed run needs to skip finished work
     created_at: str = ""
-    updated_at: str = ""
+    updated_at: str = ""  # also the running job's heartbeat: a lease not renewed for a while means its worker died
+    worker: str = ""      # who holds the running job's lease (host/pid/run), set by claim_job
 
     @property
     def progress(self) -> ProgressEvent:
@@ -165,6 +166,12 @@ class Store(Protocol):
     def create_job(self, kind: str, params: dict[str, Any]) -> Job: ...
     def get_job(self, job_id: str) -> Job | None: ...
     def update_job(self, job_id: str, **fields: Any) -> Job: ...
-    def list_jobs(self, kind: str | None = None, limit: int = 50) -> list[Job]: ...
+    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None) -> list[Job]: ...
+    def claim_job(self, job_id: str, worker: str, lease_s: float) -> Job | None:
+        """Mark the job running for ``worker`` (progress counts reset) if it is queued, or running without a
+        heartbeat for ``lease_s`` (its worker died); None otherwise. Atomic: of two claims, one wins."""
+    def heartbeat_job(self, job_id: str, worker: str) -> bool:
+        """Renew the lease of a running job that ``worker`` holds; False once it does not (cancelled, finished,
+        taken over by another worker after a stall)."""
 
     def close(self) -> None: ...

@@ -7,7 +7,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -115,6 +115,11 @@ MIGRATIONS: list[str] = [
         finished_at TIMESTAMPTZ
     )
     """,
+    # Jobs run by queue workers hold a lease: who runs it, renewed through updated_at (store/base.py claim_job).
+    """
+    ALTER TABLE jobs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
+    CREATE INDEX jobs_state ON jobs (state, updated_at)
+    """,
 ]
 
 # Advisory lock keys (arbitrary, fixed). Writers of the change feed take _WRITER_LOCK for their whole
@@ -126,7 +131,7 @@ _MIGRATION_LOCK = 0x6D62_0002
 _JOB_JSON_FIELDS = {"params", "result", "checkpoint"}
 _JOB_FIELDS = {"state", "progress_done", "progress_total", "stage", "message"} | _JOB_JSON_FIELDS
 _JOB_COLUMNS = ("id, kind, state, params, progress_done, progress_total, stage, message, result, checkpoint,"
-                " created_at, updated_at")
+                " created_at, updated_at, worker")
 
 
 def _now() -> datetime:
@@ -463,11 +468,30 @@ class PostgreSQLStore:
                 raise NotFoundError(f"no job {job_id}")
         return self.get_job(job_id)  # type: ignore[return-value]
 
-    def list_jobs(self, kind: str | None = None, limit: int = 50) -> list[Job]:
-        where, params = ("WHERE kind = %s", (kind, limit)) if kind is not None else ("", (limit,))
-        rows = self._fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs {where} ORDER BY created_at DESC LIMIT %s", params,
-                              row_factory=dict_row)
+    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None) -> list[Job]:
+        conditions, params = ["TRUE"], []
+        if kind is not None:
+            conditions.append("kind = %s")
+            params.append(kind)
+        if states is not None:
+            conditions.append("state = ANY(%s)")
+            params.append(list(states))
+        rows = self._fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {' AND '.join(conditions)}"
+                              " ORDER BY created_at DESC LIMIT %s", (*params, limit), row_factory=dict_row)
         return [self._job_from_row(row) for row in rows]
+
+    def claim_job(self, job_id: str, worker: str, lease_s: float) -> Job | None:
+        with self._transaction() as conn:
+            claimed = conn.execute(
+                "UPDATE jobs SET state = 'running', worker = %s, message = '', progress_done = 0, progress_total = 0,"
+                " updated_at = clock_timestamp() WHERE id = %s AND (state = 'queued' OR (state = 'running'"
+                " AND updated_at <= clock_timestamp() - make_interval(secs => %s)))", (worker, job_id, lease_s)).rowcount
+        return self.get_job(job_id) if claimed else None
+
+    def heartbeat_job(self, job_id: str, worker: str) -> bool:
+        with self._transaction() as conn:
+            return conn.execute("UPDATE jobs SET updated_at = clock_timestamp() WHERE id = %s AND worker = %s"
+                                " AND state = 'running'", (job_id, worker)).rowcount == 1
 
     @staticmethod
     def _job_from_row(row: dict[str, Any]) -> Job:

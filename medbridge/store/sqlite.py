@@ -7,9 +7,9 @@ import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from medbridge.corpus.models import Record
 from medbridge.errors import NotFoundError
@@ -100,6 +100,11 @@ MIGRATIONS: list[str] = [
         referenced INTEGER NOT NULL,
         citing INTEGER NOT NULL
     )
+    """,
+    # Jobs run by queue workers hold a lease: who runs it, renewed through updated_at (store/base.py claim_job).
+    """
+    ALTER TABLE jobs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
+    CREATE INDEX jobs_state ON jobs(state, updated_at)
     """,
 ]
 
@@ -409,15 +414,33 @@ class SQLiteStore:
                 raise NotFoundError(f"no job {job_id}", key="job_not_found", job=job_id)
         return self.get_job(job_id)  # type: ignore[return-value]
 
-    def list_jobs(self, kind: str | None = None, limit: int = 50) -> list[Job]:
-        if kind is None:
-            cursor = self._conn.execute("SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ?", (limit,))
-        else:
-            cursor = self._conn.execute(
-                "SELECT * FROM jobs WHERE kind = ? ORDER BY created_at DESC, rowid DESC LIMIT ?", (kind, limit)
-            )
+    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None) -> list[Job]:
+        conditions, params = ["1"], []
+        if kind is not None:
+            conditions.append("kind = ?")
+            params.append(kind)
+        if states is not None:
+            conditions.append(f"state IN ({','.join('?' * len(states))})")
+            params.extend(states)
+        cursor = self._conn.execute(
+            f"SELECT * FROM jobs WHERE {' AND '.join(conditions)} ORDER BY created_at DESC, rowid DESC LIMIT ?", (*params, limit))
         rows = cursor.fetchall()
         return [self._job_from_row(cursor, row) for row in rows]
+
+    def claim_job(self, job_id: str, worker: str, lease_s: float) -> Job | None:
+        now = datetime.now(timezone.utc)
+        expired = (now - timedelta(seconds=lease_s)).isoformat(timespec="seconds")
+        with self._transaction() as conn:
+            claimed = conn.execute(
+                "UPDATE jobs SET state = 'running', worker = ?, message = '', progress_done = 0, progress_total = 0,"
+                " updated_at = ? WHERE id = ? AND (state = 'queued' OR (state = 'running' AND updated_at <= ?))",
+                (worker, now.isoformat(timespec="seconds"), job_id, expired)).rowcount
+        return self.get_job(job_id) if claimed else None
+
+    def heartbeat_job(self, job_id: str, worker: str) -> bool:
+        with self._transaction() as conn:
+            return conn.execute("UPDATE jobs SET updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'",
+                                (_now(), job_id, worker)).rowcount == 1
 
     @staticmethod
     def _job_from_row(cursor: sqlite3.Cursor, row: tuple) -> Job:

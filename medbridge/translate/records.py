@@ -4,6 +4,8 @@ produce and look up the same cache entries; and the corpus job itself."""
 from __future__ import annotations
 
 import html
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
@@ -13,6 +15,7 @@ from medbridge.store.base import Store
 from medbridge.terms.base import GlossaryEntry
 
 if TYPE_CHECKING:
+    from medbridge.translate.base import TranslatedText
     from medbridge.translate.translator import Translator
 
 
@@ -78,3 +81,70 @@ def translate_corpus(
         raise
     store.update_job(job.id, state="done", result={"translated": done.translated, "flagged": done.flagged})
     return done
+
+
+class _Flight:
+    """One record's missing texts being translated: what is final so far, and whether it has ended."""
+
+    def __init__(self) -> None:
+        self.finished: list[tuple[int, TranslatedText]] = []
+        self.error: Exception | None = None
+        self.ended = False
+        self.changed = threading.Condition()
+
+    def add(self, index: int, unit: TranslatedText) -> None:
+        with self.changed:
+            self.finished.append((index, unit))
+            self.changed.notify_all()
+
+    def end(self, error: Exception | None = None) -> None:
+        with self.changed:
+            self.error, self.ended = error, True
+            self.changed.notify_all()
+
+    def follow(self) -> Iterator[tuple[int, TranslatedText]]:
+        """Every text as it becomes final (those already final first); raises the translation's error."""
+        seen = 0
+        while True:
+            with self.changed:
+                self.changed.wait_for(lambda: self.ended or len(self.finished) > seen)
+                new, ended, error = self.finished[seen:], self.ended, self.error
+            seen += len(new)
+            yield from new
+            if ended:
+                if error is not None:
+                    raise error
+                return
+
+
+class RecordTranslations:
+    """Record translations on demand, single flight: while one runs for a (record, language), readers who open
+    the same page follow it instead of starting their own (the model would translate the same texts again)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[tuple[int, str], _Flight] = {}
+
+    def follow(self, translator: Translator, pmid: int, target: str, texts: list[str],
+               pending: list[int]) -> Iterator[tuple[int, TranslatedText]]:
+        """The ``pending`` texts (indexes into ``texts``) as each becomes final, translated by this call or by
+        the one already running for the record; a reader who leaves does not stop it (the rest is cached)."""
+        with self._lock:
+            flight = self._flights.get((pmid, target))
+            if flight is None:
+                flight = self._flights[(pmid, target)] = _Flight()
+                threading.Thread(target=self._translate, args=(flight, translator, pmid, target, texts, pending),
+                                 name=f"translate-{pmid}", daemon=True).start()
+        return flight.follow()
+
+    def _translate(self, flight: _Flight, translator: Translator, pmid: int, target: str, texts: list[str],
+                   pending: list[int]) -> None:
+        error: Exception | None = None
+        try:  # all missing texts in one batch: the model decodes them together
+            translator.translate_batch([texts[i] for i in pending], source="en", target=target, markup=True,
+                                       on_text=lambda k, unit: flight.add(pending[k], unit))
+        except Exception as exc:  # handed to every reader: they see why, the page does not hang
+            error = exc
+        with self._lock:
+            del self._flights[(pmid, target)]
+        flight.end(error)

@@ -31,13 +31,10 @@ def create_app(services: Services | MedbridgeSettings | None = None, *, prepare:
     if not isinstance(services, Services):
         services = Services.from_settings(services)
     if prepare:
-        if services.settings.ingest.sample_on_first_run:
-            report = ensure_sample(services.store)
-            if report:
-                log.info("sample corpus ingested: %d records", report.records)
-        # Index before serving, so the first search sees the whole corpus; the rest warms up meanwhile.
-        refresh_index(services.search_engine)
+        prepare_store(services)
         threading.Thread(target=_warm_up, args=(services,), name="warm-up", daemon=True).start()
+        if services.settings.jobs.run_in == "serve":  # now, so jobs left by a previous run are resumed
+            services.job_worker.start()
 
     app = FastAPI(title="medbridge", version="0.1.0")
     app.state.services = services
@@ -47,6 +44,20 @@ def create_app(services: Services | MedbridgeSettings | None = None, *, prepare:
 
     add_error_pages(app)
     return app
+
+
+def prepare_store(services: Services) -> None:
+    """The bundled sample in an empty store, and the index caught up, so the first search sees the corpus."""
+    if services.settings.ingest.sample_on_first_run:
+        report = ensure_sample(services.store)
+        if report:
+            log.info("sample corpus ingested: %d records", report.records)
+    refresh_index(services.search_engine)
+
+
+def served_app() -> FastAPI:
+    """The app of one of ``serve --workers N``'s processes: its own ``Services`` from the settings."""
+    return create_app(Services.from_settings(), prepare=True)
 
 
 def add_error_pages(app: FastAPI) -> None:

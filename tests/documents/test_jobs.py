@@ -11,6 +11,8 @@ from medbridge.documents.errors import DocumentError
 from medbridge.documents.jobs import DocumentJobs
 from medbridge.documents.pipeline import BATCH_SIZE
 from medbridge.errors import NotFoundError
+from medbridge.services import Services
+from medbridge.settings import LLMSettings
 
 
 @pytest.fixture
@@ -48,7 +50,9 @@ def test_cancel_then_resume_in_a_new_process_skips_finished_segments(settings, s
 
     restarted = DocumentJobs(settings, store, lambda: terms_translator)  # as after a server restart
     progress = []
-    store.update_job(job.id, state="running")  # the first process died mid-run
+    store.update_job(job.id, state="running")  # the first process died mid-run, leaving its lease to expire
+    restarted.runner.lease_s = 1
+    time.sleep(2.1)  # the store keeps whole seconds
     job = restarted.resume(job.id, on_event=lambda e: progress.append((e.stage, e.done, e.message)))
     assert job.state == "done"
     assert job.result["reused"] == BATCH_SIZE
@@ -57,7 +61,10 @@ def test_cancel_then_resume_in_a_new_process_skips_finished_segments(settings, s
     assert restarted.result_path(job.id, "mono").is_file()
 
 
-def test_background_run_and_cancel_of_finished_job(jobs, sample_dir):
+def test_background_run_and_cancel_of_finished_job(settings, store, sample_dir, terms_translator):
+    services = Services(settings.model_copy(update={"llm": LLMSettings(backend="none")}), store=store,
+                        terminology=terms_translator.terminology)
+    jobs = services.document_jobs  # queued, run by this process's worker threads
     job = jobs.submit(sample_dir / "report.docx", target="zh")
     jobs.start(job.id)
     deadline = time.monotonic() + 60
@@ -66,15 +73,16 @@ def test_background_run_and_cancel_of_finished_job(jobs, sample_dir):
         time.sleep(0.1)
     assert jobs.get(job.id).state == "done"
     assert jobs.cancel(job.id).state == "done"  # finished work is not undone
+    services.close()
 
 
-def test_bad_upload_is_refused_and_recorded(jobs, sample_dir, tmp_path):
+def test_bad_upload_is_refused_and_creates_no_job(jobs, sample_dir, tmp_path):
     fake = tmp_path / "fake.pdf"
     fake.write_bytes((sample_dir / "report.docx").read_bytes())
     with pytest.raises(DocumentError, match="fake.pdf: the name says PDF but the content is DOCX"):
         jobs.submit(fake, target="zh")
-    failed = jobs.list()[0]
-    assert failed.state == "failed" and not jobs.folder(failed.id).exists()
+    assert jobs.list() == []  # rejected uploads no longer pile up as failed jobs
+    assert list(jobs.settings.jobs_dir.iterdir()) == []  # and leave no file behind
 
 
 def test_failure_while_running_is_a_failed_job(jobs, sample_dir, tmp_path):

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 from medbridge.errors import MedbridgeError, NotFoundError
-from medbridge.jobs import JobContext, JobRunner
+from medbridge.jobs import JobCancelled, JobContext, JobRunner
 
 STEPS = 5
+
+
+def wait_for(condition, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def counting_handler(log: list[int], *, crash_at: int | None = None, gate: threading.Event | None = None):
@@ -62,32 +70,56 @@ def test_user_error_message_is_kept(store):
     assert runner.run(runner.submit({}).id).message == "nothing matches the question"
 
 
-def test_cancel_stops_a_background_job_between_steps(store):
+def test_cancel_stops_a_background_job_between_steps(settings, store):
+    """A job handed to the queue runs in a consumer thread; cancelling it stops it at its next step."""
+    from medbridge.jobs.queue import HueyJobQueue
+
     log: list[int] = []
     gate = threading.Event()
-    runner = JobRunner(store, "count", counting_handler(log, gate=gate))
-    job = runner.start(runner.submit({}).id).id
-    for _ in range(200):
-        if store.get_job(job).progress_done == 2:
-            break
-        threading.Event().wait(0.02)
-    assert runner.is_alive(job)
-    runner.cancel(job)
-    gate.set()
-    runner._threads[job].join(10)
+    queue = HueyJobQueue(settings)
+    runner = JobRunner(store, "count", counting_handler(log, gate=gate), queue=queue)
+    consumer = queue.consumer(runner.run, 1, in_process=True)
+    consumer.start()
+    try:
+        job = runner.start(runner.submit({}).id).id
+        wait_for(lambda: store.get_job(job).progress_done == 2)
+        assert store.get_job(job).state == "running"
+        runner.cancel(job)
+        gate.set()
+        wait_for(lambda: "resume" in runner.get(job).message)
+    finally:
+        consumer.stop()
     final = runner.get(job)
-    assert final.state == "cancelled" and "resume" in final.message
+    assert final.state == "cancelled"
     assert log == [0, 1, 2]  # step 2 finished, step 3 never started
     assert runner.resume(job).state == "done" and log == [0, 1, 2, 3, 4]
 
 
-def test_interrupted_lists_active_jobs_without_a_thread(store):
-    runner = JobRunner(store, "count", counting_handler([]))
+def test_a_job_left_running_is_resumed_once_its_lease_expires(store):
+    log: list[int] = []
+    runner = JobRunner(store, "count", counting_handler(log), lease_s=1)
     job = runner.submit({})
-    store.update_job(job.id, state="running")  # as a process killed mid-run leaves it
-    assert [j.id for j in runner.interrupted()] == [job.id]
+    assert store.claim_job(job.id, "dead-worker", 1) is not None  # as a process killed mid-run leaves it
+    store.update_job(job.id, checkpoint={"next": 3})
+    assert not runner.is_interrupted(runner.get(job.id))
+    assert runner.run(job.id).state == "running" and log == []  # its lease is still live: left to its holder
+    time.sleep(2.1)  # the store keeps whole seconds
+    assert runner.is_interrupted(runner.get(job.id))
     assert runner.resume(job.id).state == "done"
-    assert runner.interrupted() == []
+    assert log == [3, 4]  # from the checkpoint
+
+
+def test_a_stalled_worker_whose_job_was_taken_over_stops_and_writes_nothing(store):
+    """Two claims of one job: only one wins; a run that lost its lease stops at its next step."""
+    job = JobRunner(store, "count", counting_handler([])).submit({})
+    first = store.claim_job(job.id, "first", 60)
+    assert first is not None and store.claim_job(job.id, "second", 60) is None
+    assert store.heartbeat_job(job.id, "first") and not store.heartbeat_job(job.id, "second")
+    taken = store.claim_job(job.id, "second", 0)  # "first" stalled past a (zero) lease
+    assert taken is not None and taken.worker == "second"
+    assert not store.heartbeat_job(job.id, "first")
+    with pytest.raises(JobCancelled):
+        JobContext(store, first).step("counting")
 
 
 def test_other_kinds_are_not_found(store):

@@ -121,3 +121,17 @@ def test_conversations_and_citation_graph(store):
     store.stage_citations("other.csv", "t", "occ", [(6, 10)], lines_done=1)
     store.discard_citation_import("other.csv")
     assert store.citation_import("other.csv") is None and store.cited_by_counts([10]) == {10: 2}
+
+
+def test_job_claims_and_leases(store):
+    """Of two claims one wins; only the holder renews the lease; an expired lease can be claimed again."""
+    job = store.create_job("research", {})
+    done = store.create_job("research", {})
+    store.update_job(done.id, state="done")
+    assert [j.id for j in store.list_jobs(states=("queued", "running"))] == [job.id]
+    claimed = store.claim_job(job.id, "worker-a", 60)
+    assert claimed.state == "running" and claimed.worker == "worker-a"
+    assert store.claim_job(job.id, "worker-b", 60) is None and store.claim_job(done.id, "worker-b", 0) is None
+    assert store.heartbeat_job(job.id, "worker-a") and not store.heartbeat_job(job.id, "worker-b")
+    assert store.claim_job(job.id, "worker-b", 0).worker == "worker-b"  # worker-a's lease expired
+    assert not store.heartbeat_job(job.id, "worker-a")

@@ -18,7 +18,6 @@ from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
 router = APIRouter()
-STALE_S = 120  # an active job whose record has not moved for this long, with no thread here, was interrupted
 
 
 
@@ -46,7 +45,7 @@ def job_public(job: Job, runner: JobRunner, *, with_review: bool = False) -> dic
         "done": job.progress_done,
         "total": job.progress_total,
         "message": job.message,
-        "interrupted": runner.is_interrupted(job, STALE_S),
+        "interrupted": runner.is_interrupted(job),
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "files": {},

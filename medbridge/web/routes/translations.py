@@ -4,8 +4,6 @@ server-sent events (one event per finished title/section, so the reader sees pro
 from __future__ import annotations
 
 import json
-import queue
-import threading
 from typing import Annotated, Callable, Iterator, Sequence
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -103,29 +101,19 @@ def stream_translation(
         pending = [i for i, unit in enumerate(known) if unit is None]
         done = len(texts) - len(pending)
         yield _event({"type": "start", "total": len(texts), "done": done})
-        # All missing texts are translated in one batch (the model decodes them together); a worker thread runs
-        # it and hands each text over as it is final. A reader who leaves does not stop it: the rest is cached.
-        finished: queue.Queue[tuple[int, TranslatedText] | Exception | None] = queue.Queue()
-
-        def translate() -> None:
-            try:
-                translator.translate_batch([texts[i] for i in pending], source="en", target=target, markup=True,
-                                           on_text=lambda k, unit: finished.put((pending[k], unit)))
-                finished.put(None)
-            except Exception as exc:  # handed to the stream: the reader sees why, the page does not hang
-                finished.put(exc)
-
-        if pending:
-            threading.Thread(target=translate, name=f"translate-{pmid}", daemon=True).start()
-        while pending and (item := finished.get()) is not None:
-            if isinstance(item, Exception):
-                message = str(item) if isinstance(item, MedbridgeError) else f"translation failed: {item!r}"
-                yield _event({"type": "error", "message": message})
-                return
-            index, unit = item
-            done += 1
-            yield _event({"type": "unit", "index": index, "target": str(marked_translation(unit)), "flagged": unit.flagged,
-                          "problems": [localise(p, lang) for p in unit.problems if p.severity == "error"], "done": done, "total": len(texts)})
+        wanted = set(pending)
+        try:
+            flight = get_services(request).record_translations.follow(translator, pmid, target, texts, pending) if pending else ()
+            for index, unit in flight:
+                if index not in wanted:  # joined a translation started earlier: this one was cached already
+                    continue
+                done += 1
+                yield _event({"type": "unit", "index": index, "target": str(marked_translation(unit)), "flagged": unit.flagged,
+                              "problems": [localise(p, lang) for p in unit.problems if p.severity == "error"], "done": done, "total": len(texts)})
+        except Exception as exc:  # the reader sees why, the page does not hang
+            message = str(exc) if isinstance(exc, MedbridgeError) else f"translation failed: {exc!r}"
+            yield _event({"type": "error", "message": message})
+            return
         yield _event({"type": "done", "total": len(texts), "done": done})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
