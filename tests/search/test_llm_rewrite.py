@@ -2,10 +2,9 @@
 protocol; in production the endpoint is another machine)."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from openai_endpoint import openai_endpoint
 
 from medbridge.llm import get_llm
 from medbridge.settings import load_settings
@@ -16,31 +15,8 @@ REPLY = "ketamine; rapid antidepressant effect; NMDA receptors"
 
 @pytest.fixture
 def endpoint():
-    requests: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            requests.append({"path": self.path, "body": body})
-            payload = json.dumps({
-                "id": "cmpl-1", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": REPLY}}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-            }).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", requests
-    server.shutdown()
+    with openai_endpoint(REPLY) as served:
+        yield served
 
 
 def test_llm_rewrite_adds_concepts_the_dictionary_missed(endpoint, tmp_path):

@@ -7,11 +7,11 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 import uvicorn
+from openai_endpoint import openai_endpoint
 
 from medbridge.settings import load_settings
 from medbridge.web.app import create_app
@@ -22,32 +22,8 @@ REPLY = "脑脊液生物标志物可用于阿尔茨海默病的诊断。"
 
 @pytest.fixture
 def endpoint():
-    """Answers every chat completion after 0.2 s (a model takes time), counting requests."""
-    requests: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            requests.append(body)
-            time.sleep(0.2)
-            payload = json.dumps({
-                "id": "cmpl-1", "object": "chat.completion", "created": 0, "model": body.get("model", "m"),
-                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": REPLY}}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-            }).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1", requests
-    server.shutdown()
+    with openai_endpoint(REPLY, delay_s=0.2) as served:  # a model takes time
+        yield served
 
 
 def read_stream(base: str, pmid: int, to: str) -> list[dict]:
