@@ -124,27 +124,28 @@ def _raise(error: Exception) -> FileResult:
     raise error
 
 
-def _ingest_steps(store: Store, files: list[Path], workers: int) -> Iterator[Callable[[], FileResult]]:
-    """One callable per file, in file order, that stores it. In parallel, each file's parse is started
-    ``workers`` files ahead of its storing, so no more than that many parsed files wait in memory."""
-    if workers <= 1 or len(files) <= 1:
+def ingest_steps(store: Store, files: Iterable[Path], workers: int) -> Iterator[tuple[Path, Callable[[], FileResult]]]:
+    """Each file with a callable that stores it, in file order. In parallel, each file's parse is started
+    ``workers`` files ahead of its storing, so no more than that many parsed files wait in memory. ``files``
+    may be a generator that waits for each file (a download): parsing starts as each one arrives."""
+    if workers <= 1:
         for path in files:
-            yield partial(ingest_file, store, path)
+            yield path, partial(ingest_file, store, path)
         return
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
 
-    def start(path: Path) -> Callable[[], FileResult]:
+    def start(path: Path) -> tuple[Path, Callable[[], FileResult]]:
         try:
             sha = _checksum(path)
         except PubmedParseError as exc:
-            return partial(_raise, exc)
+            return path, partial(_raise, exc)
         if store.file_ingested(path.name, sha):
-            return partial(FileResult, path, "unchanged")  # not worth a worker
-        return partial(_write_file, store, path, sha, _decoded(pool.submit(_parse_encoded, str(path))))
+            return path, partial(FileResult, path, "unchanged")  # not worth a worker
+        return path, partial(_write_file, store, path, sha, _decoded(pool.submit(_parse_encoded, str(path))))
 
     try:
-        ahead: deque[Callable[[], FileResult]] = deque()
+        ahead: deque[tuple[Path, Callable[[], FileResult]]] = deque()
         for path in files:
             ahead.append(start(path))
             if len(ahead) > workers:
@@ -170,8 +171,8 @@ def ingest_paths(
     message)."""
     report = IngestReport()
     files = expand_paths(paths)
-    with closing(_ingest_steps(store, files, workers)) as steps:
-        for path, step in zip(files, steps):
+    with closing(ingest_steps(store, files, workers if len(files) > 1 else 1)) as steps:
+        for path, step in steps:
             try:
                 result = step()
             except StoreError:

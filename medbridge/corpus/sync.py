@@ -16,15 +16,16 @@ import re
 import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal, Protocol
+from typing import Callable, Iterator, Literal, Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 from lxml import html
 
-from medbridge.corpus.ingest import ingest_file
+from medbridge.corpus.ingest import ingest_steps
 from medbridge.corpus.pubmed import PubmedParseError
 from medbridge.corpus.remote import RemoteError, TransientReply, http_client, transient_status, with_retries
 from medbridge.errors import MedbridgeError
@@ -261,33 +262,51 @@ class Syncer:
                 break
             ready.append(file)
         total = len(ready)
-        # The next file downloads while this one is ingested: the network and the parser work side by side.
+        # The next file downloads while earlier ones are parsed (in `ingest.workers` processes) and stored in
+        # order: the network, the parsers and the one writer work side by side.
         stop = threading.Event()
         downloader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-download")
+        downloaded_here: dict[Path, bool] = {}
+        failure: list[Exception] = []
 
         def obtain(number: int) -> Future[tuple[Path, bool]] | None:
             return downloader.submit(self._obtain, ready[number], number, total, report, stop) if number < total else None
 
-        try:
+        def verified_paths() -> Iterator[Path]:
+            """Each file once it is downloaded and verified; a file that cannot be had ends the run there, after
+            the files before it are stored."""
             upcoming = obtain(0)
-            for number, file in enumerate(ready):
+            for number in range(total):
                 assert upcoming is not None
-                path, downloaded = upcoming.result()
-                upcoming = obtain(number + 1)
-                self.on_progress(SyncProgress("ingest", file.name, number, total))
                 try:
-                    result = ingest_file(self.store, path)
-                except PubmedParseError as exc:
-                    raise SyncError(f"{file.name}: {exc.reason}; nothing of it was ingested") from exc
-                report.ingested.append(file.name)
-                report.records += result.records
-                report.deletes += result.deletes
-                if downloaded:
-                    path.unlink()  # in the store now; NLM keeps the original
-                self.on_progress(SyncProgress("done", file.name, number + 1, total))
+                    path, downloaded = upcoming.result()
+                except Exception as exc:  # raised below, once the files before this one are stored
+                    failure.append(exc)
+                    return
+                upcoming = obtain(number + 1)
+                downloaded_here[path] = downloaded
+                yield path
+
+        try:
+            with closing(ingest_steps(self.store, verified_paths(), self.settings.ingest.workers)) as steps:
+                for number, (path, step) in enumerate(steps):
+                    file = ready[number]
+                    self.on_progress(SyncProgress("ingest", file.name, number, total))
+                    try:
+                        result = step()
+                    except PubmedParseError as exc:
+                        raise SyncError(f"{file.name}: {exc.reason}; nothing of it was ingested") from exc
+                    report.ingested.append(file.name)
+                    report.records += result.records
+                    report.deletes += result.deletes
+                    if downloaded_here.pop(path):
+                        path.unlink()  # in the store now; NLM keeps the original
+                    self.on_progress(SyncProgress("done", file.name, number + 1, total))
         finally:
             stop.set()  # a download still running stops at its next chunk; its part file is resumed next time
             downloader.shutdown(wait=True, cancel_futures=True)
+        if failure:
+            raise failure[0]
         return report
 
     def _expected_md5(self, file: PubmedFile) -> str:
