@@ -3,7 +3,10 @@
 
 class MedbridgeError(Exception):
     """An error explained to the user in one line (no traceback unless --debug). ``key`` and ``values`` name
-    its entry in the UI's string table (medbridge/web/i18n.py), so a page says it in the reader's language."""
+    its entry in the UI's string table (medbridge/web/i18n.py), so a page says it in the reader's language.
+    ``status`` is the HTTP status the web answers it with."""
+
+    status = 400
 
     def __init__(self, message: str = "", *, key: str | None = None, **values: object) -> None:
         super().__init__(message)
@@ -12,7 +15,9 @@ class MedbridgeError(Exception):
 
 
 class NotFoundError(MedbridgeError):
-    """A PMID, job or file the user named does not exist."""
+    """A PMID, job or file the user named does not exist (or belongs to someone else)."""
+
+    status = 404
 
 
 class ConfigError(MedbridgeError):
@@ -21,3 +26,21 @@ class ConfigError(MedbridgeError):
 
 class StoreError(MedbridgeError):
     """The database is unreachable or failed mid-work (the transaction in progress rolled back)."""
+
+
+class SignInRequired(MedbridgeError):
+    """No valid session, API token or proxy header where accounts are on."""
+
+    status = 401
+
+
+class Forbidden(MedbridgeError):
+    """A signed-in user asked for what only an administrator may do, or a form came without its CSRF token."""
+
+    status = 403
+
+
+class LimitExceeded(MedbridgeError):
+    """A user's rate limit or daily quota of model work is used up."""
+
+    status = 429

@@ -17,6 +17,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp): each loads when first built
+    from medbridge.accounts import Accounts, UsageLimits
     from medbridge.documents.jobs import DocumentJobs
     from medbridge.jobs import JobRunner
     from medbridge.jobs.queue import HueyJobQueue, JobQueue
@@ -191,6 +192,20 @@ class Services:
         from medbridge.jobs.queue import HueyJobQueue
 
         return self._part("huey_queue", lambda: HueyJobQueue(self.settings))
+
+    @property
+    def accounts(self) -> Accounts:
+        """Users, passwords, API tokens and the audit log of their changes."""
+        from medbridge.accounts import Accounts
+
+        return self._part("accounts", lambda: Accounts(self.store))
+
+    @property
+    def usage_limits(self) -> UsageLimits:
+        """Per-user rate limits and quotas on model work (none in single-user mode)."""
+        from medbridge.accounts import UsageLimits
+
+        return self._part("usage_limits", lambda: UsageLimits(self.store, self.settings.limits))
 
     def close(self) -> None:
         """Stop this process's job consumer and close the store if they were started (a web app's shutdown, the

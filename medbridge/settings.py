@@ -136,6 +136,29 @@ class WebSettings(_Section):
     port: int = Field(8000, ge=1, le=65535)
 
 
+class AuthSettings(_Section):
+    """Who may use the web app and the JSON API (medbridge/accounts)."""
+
+    mode: Literal["none", "local", "proxy"] = Field(
+        "none", description="none = one person on this machine (loopback only); local = medbridge's own users and "
+                            "passwords; proxy = the user name a trusted reverse proxy puts in proxy_header.")
+    allow_remote_none: bool = Field(
+        False, description="Serve mode none on a non-loopback address anyway (everyone who reaches it sees everything).")
+    proxy_header: str = Field("X-Remote-User", description="Header carrying the signed-in user's name (mode proxy).")
+    proxy_addresses: list[str] = Field(
+        ["127.0.0.1", "::1"], description="Addresses or networks (CIDR) of the proxies whose header is believed.")
+    session_secret: str | None = Field(
+        None, description="Key signing session cookies; default: a random key kept in MEDBRIDGE_HOME/session.key.")
+    session_hours: float = Field(12.0, gt=0, description="How long a sign-in lasts.")
+
+
+class LimitSettings(_Section):
+    """Per-user limits on model work (translations, chat answers, research, documents) where accounts are on."""
+
+    model_requests_per_minute: int = Field(30, ge=1, description="Model requests one user may start per minute.")
+    jobs_per_day: int = Field(50, ge=1, description="Research and document jobs one user may start per 24 hours.")
+
+
 def default_home() -> Path:
     return Path(os.environ.get("MEDBRIDGE_HOME") or Path.home() / ".medbridge").expanduser()
 
@@ -170,6 +193,8 @@ class MedbridgeSettings(BaseSettings):
     research: ResearchSettings = ResearchSettings()
     web: WebSettings = WebSettings()
     jobs: JobSettings = JobSettings()
+    auth: AuthSettings = AuthSettings()
+    limits: LimitSettings = LimitSettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

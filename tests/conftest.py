@@ -90,24 +90,39 @@ def sample_copy_settings(sample_settings, tmp_path, monkeypatch) -> MedbridgeSet
 
 
 @pytest.fixture(scope="session")
-def live_server(sample_settings):
-    """The real web app served by uvicorn on a loopback port; yields its base URL."""
+def serve_app():
+    """``serve_app(app)`` serves an app with uvicorn on a free loopback port and returns its base URL; the
+    servers stop at the end of the session."""
     import uvicorn
 
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def serve(app) -> str:
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                pytest.fail("web app did not start")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{port}"
+
+    yield serve
+    for server, thread in running:
+        server.should_exit = True
+    for server, thread in running:
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(sample_settings, serve_app):
+    """The real web app served by uvicorn on a loopback port; yields its base URL."""
     from medbridge.web.app import create_app
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(sample_settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("web app did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    return serve_app(create_app(sample_settings))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from medbridge.cli import accounts as accounts_cli
 from medbridge.cli import chat as chat_cli
 from medbridge.cli import documents as documents_cli
 from medbridge.cli import fetch as fetch_cli
@@ -208,10 +209,12 @@ def serve(
     """Run the web app (ingests the bundled sample corpus on first run)."""
     import uvicorn
 
+    from medbridge.accounts import check_exposure
     from medbridge.web.app import create_app, prepare_store
 
     st = state(ctx)
     host, port = host or st.settings.web.host, port or st.settings.web.port
+    check_exposure(st.settings, host)
     with job_worker_processes(job_workers):
         if workers == 1:
             uvicorn.run(create_app(st.services, prepare=True), host=host, port=port, log_level="info")
@@ -255,5 +258,5 @@ def worker(
 
 
 # Each capability adds its own commands.
-for module in (search_cli, translate_cli, documents_cli, research_cli, llm_cli, fetch_cli, chat_cli):
+for module in (search_cli, translate_cli, documents_cli, research_cli, llm_cli, fetch_cli, chat_cli, accounts_cli):
     module.register(app)

@@ -9,7 +9,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from medbridge.documents.errors import DocumentError
+from medbridge.documents.errors import DocumentError, UploadTooLarge
 from medbridge.documents.ir import DocumentFormat
 from medbridge.settings import DocumentSettings
 
@@ -46,9 +46,9 @@ def check_file(path: Path, limits: DocumentLimits) -> DocumentFormat:
     if size == 0:
         raise DocumentError(f"{path.name}: the file is empty")
     if size > limits.max_file_bytes:
-        raise DocumentError(
-            f"{path.name}: {size / 1048576:.1f} MB is over the {limits.max_file_bytes / 1048576:.0f} MB limit"
-        )
+        raise UploadTooLarge(
+            f"{path.name}: {size / 1048576:.1f} MB is over the {limits.max_file_bytes / 1048576:.0f} MB limit",
+            limit_mb=limits.max_file_bytes / 1048576)
     with path.open("rb") as handle:
         head = handle.read(1024)
     actual: DocumentFormat

@@ -69,6 +69,7 @@ class DocumentJobs:
         dual: bool = False,
         glossary_csv: Path | None = None,
         original_name: str | None = None,
+        owner: str | None = None,
     ) -> Job:
         """Validate the file (type, size, zip bomb) and glossary, then queue the job with both in its folder. A
         rejected file creates no job and leaves nothing behind."""
@@ -86,7 +87,7 @@ class DocumentJobs:
                 raise DocumentError(str(exc).replace(stored.name, name)) from exc
             if glossary_csv:
                 shutil.copyfile(glossary_csv, incoming / "glossary.csv")
-            job = self.runner.submit({"name": name, "target": target, "source": source, "dual": dual})
+            job = self.runner.submit({"name": name, "target": target, "source": source, "dual": dual}, owner)
             incoming.rename(self.folder(job.id))
         finally:
             shutil.rmtree(incoming, ignore_errors=True)
@@ -98,8 +99,8 @@ class DocumentJobs:
     def get(self, job_id: str) -> Job:
         return self.runner.get(job_id)
 
-    def list(self, limit: int = 50) -> list[Job]:
-        return self.runner.list(limit)
+    def list(self, limit: int = 50, owner: str | None = None) -> list[Job]:
+        return self.runner.list(limit, owner)
 
     def cancel(self, job_id: str) -> Job:
         """Ask a running job to stop after its current batch; a queued job stops at once."""

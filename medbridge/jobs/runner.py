@@ -119,8 +119,8 @@ class JobRunner:
         self.lease_s = lease_s
 
     # -- lookup -----------------------------------------------------------------------------------
-    def submit(self, params: dict[str, Any]) -> Job:
-        return self.store.create_job(self.kind, params)
+    def submit(self, params: dict[str, Any], owner: str | None = None) -> Job:
+        return self.store.create_job(self.kind, params, owner)
 
     def get(self, job_id: str) -> Job:
         job = self.store.get_job(job_id)
@@ -128,8 +128,9 @@ class JobRunner:
             raise NotFoundError(f"no {self.label} job {job_id}", key="job_not_found", job=job_id)
         return job
 
-    def list(self, limit: int = 50) -> list[Job]:
-        return self.store.list_jobs(self.kind, limit=limit)
+    def list(self, limit: int = 50, owner: str | None = None) -> list[Job]:
+        """Newest first; with ``owner``, only that user's."""
+        return self.store.list_jobs(self.kind, limit=limit, owner=owner)
 
     def is_interrupted(self, job: Job) -> bool:
         """Left running by a process that stopped (no heartbeat for the lease); a live worker resumes it."""

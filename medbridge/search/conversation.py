@@ -583,9 +583,9 @@ class Conversations:
         self.abstract_translations = abstract_translations
         self.recommender = Recommender(engine.index.terms, engine.index.lexical.analyzer)
 
-    def start(self) -> Conversation:
+    def start(self, owner: str | None = None) -> Conversation:
         conversation = Conversation(uuid.uuid4().hex[:12], created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        self.store.save_conversation(conversation.id, conversation.to_dict())
+        self.store.save_conversation(conversation.id, conversation.to_dict(), owner)
         return conversation
 
     def get(self, conversation_id: str) -> Conversation:

@@ -67,11 +67,40 @@ class Job:
     created_at: str = ""
     updated_at: str = ""  # also the running job's heartbeat: a lease not renewed for a while means its worker died
     worker: str = ""      # who holds the running job's lease (host/pid/run), set by claim_job
+    owner: str | None = None  # the user who started it; None in single-user mode
 
     @property
     def progress(self) -> ProgressEvent:
         """Where the job is, as the event every long task reports."""
         return ProgressEvent(self.stage, self.progress_done, self.progress_total, self.message)
+
+
+@dataclass(slots=True)
+class User:
+    name: str
+    password_hash: str | None  # None for users known only through the proxy header or tokens
+    is_admin: bool
+    created_at: str
+
+
+@dataclass(slots=True)
+class ApiToken:
+    """An API token as stored: its secret only as a hash."""
+
+    id: str
+    user: str
+    label: str
+    created_at: str
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    seq: int
+    at: str
+    actor: str
+    action: str
+    target: str
+    detail: str
 
 
 class FileWriter(Protocol):
@@ -148,8 +177,10 @@ class Store(Protocol):
     def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, str]: ...
 
     # conversations (search threads), as the JSON their owner writes
-    def save_conversation(self, conversation_id: str, data: dict[str, Any]) -> None: ...
+    def save_conversation(self, conversation_id: str, data: dict[str, Any], owner: str | None = None) -> None:
+        """Insert or update; the owner is set when the conversation is created and never changes."""
     def get_conversation(self, conversation_id: str) -> dict[str, Any] | None: ...
+    def conversation_owner(self, conversation_id: str) -> str | None: ...
 
     # citation graph: pairs from the records' reference lists and from imported files
     def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]: ...
@@ -163,15 +194,37 @@ class Store(Protocol):
     def discard_citation_import(self, name: str) -> None: ...
 
     # jobs
-    def create_job(self, kind: str, params: dict[str, Any]) -> Job: ...
+    def create_job(self, kind: str, params: dict[str, Any], owner: str | None = None) -> Job: ...
     def get_job(self, job_id: str) -> Job | None: ...
     def update_job(self, job_id: str, **fields: Any) -> Job: ...
-    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None) -> list[Job]: ...
+    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None,
+                  owner: str | None = None) -> list[Job]:
+        """Newest first; with ``states`` or ``owner``, only those jobs."""
     def claim_job(self, job_id: str, worker: str, lease_s: float) -> Job | None:
         """Mark the job running for ``worker`` (progress counts reset) if it is queued, or running without a
         heartbeat for ``lease_s`` (its worker died); None otherwise. Atomic: of two claims, one wins."""
     def heartbeat_job(self, job_id: str, worker: str) -> bool:
         """Renew the lease of a running job that ``worker`` holds; False once it does not (cancelled, finished,
         taken over by another worker after a stall)."""
+
+    # accounts (medbridge/accounts): users, API tokens by hash, the audit log of admin actions, usage counters
+    def add_user(self, name: str, password_hash: str | None, is_admin: bool) -> bool:
+        """False if the name is taken."""
+    def get_user(self, name: str) -> User | None: ...
+    def list_users(self) -> list[User]: ...
+    def set_password_hash(self, name: str, password_hash: str) -> bool: ...
+    def remove_user(self, name: str) -> bool:
+        """Removes the user and their tokens; their jobs and conversations stay (an admin still sees them)."""
+    def add_token(self, token_id: str, user: str, token_hash: str, label: str) -> ApiToken: ...
+    def token_user(self, token_hash: str) -> str | None: ...
+    def list_tokens(self, user: str | None = None) -> list[ApiToken]: ...
+    def remove_token(self, token_id: str) -> bool: ...
+    def add_audit(self, actor: str, action: str, target: str, detail: str = "") -> None: ...
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        """Newest first."""
+    def take_allowance(self, user: str, kind: str, window_s: float, limit: int) -> int:
+        """Count one use of ``kind`` by ``user`` unless ``limit`` uses fall within the last ``window_s``
+        seconds; returns the uses counted before this one (``limit`` or more: refused, nothing counted).
+        Atomic across processes."""
 
     def close(self) -> None: ...

@@ -34,8 +34,11 @@ TABLES = (
     _Table("changes", ("seq", "pmid", "op"), ("seq",)),
     _Table("cache", ("namespace", "key", "value", "updated_at"), ("namespace", "key")),
     _Table("jobs", ("id", "kind", "state", "params", "progress_done", "progress_total", "stage", "message", "result",
-                    "checkpoint", "created_at", "updated_at"), ("id",)),
-    _Table("conversations", ("id", "data", "created_at", "updated_at"), ("id",)),
+                    "checkpoint", "created_at", "updated_at", "owner"), ("id",)),
+    _Table("conversations", ("id", "data", "created_at", "updated_at", "owner"), ("id",)),
+    _Table("users", ("name", "password_hash", "is_admin", "created_at"), ("name",), booleans=("is_admin",)),
+    _Table("api_tokens", ("id", "user_name", "token_hash", "label", "created_at"), ("id",)),
+    _Table("audit_log", ("seq", "at", "actor", "action", "target", "detail"), ("seq",)),
     _Table("citations", ("referenced", "citing", "source"), ("referenced", "citing", "source")),
     _Table("citation_imports", ("name", "sha256", "source", "state", "lines_done", "pairs", "updated_at"), ("name",)),
     # Rows of unfinished imports, without a key: copied whole in one transaction.
@@ -60,8 +63,9 @@ def migrate_sqlite_to_postgresql(sqlite_path: Path, dsn: str, *, batch_size: int
                 _copy_table(source, target, table, batch_size, on_progress)
             with target._transaction() as conn:
                 # Later writes continue the feed after the copied sequence numbers.
-                conn.execute("SELECT setval(pg_get_serial_sequence('changes', 'seq'), GREATEST(MAX(seq), 1),"
-                             " MAX(seq) IS NOT NULL) FROM changes")
+                for numbered in ("changes", "audit_log"):
+                    conn.execute(f"SELECT setval(pg_get_serial_sequence('{numbered}', 'seq'), GREATEST(MAX(seq), 1),"
+                                 f" MAX(seq) IS NOT NULL) FROM {numbered}")
                 conn.execute("UPDATE migrated_from SET finished_at = now()")
         return {t.name: target._fetchone(f"SELECT count(*) FROM {t.name}")[0] for t in TABLES}
     finally:

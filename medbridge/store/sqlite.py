@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -13,7 +14,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from medbridge.corpus.models import Record
 from medbridge.errors import NotFoundError
-from medbridge.store.base import BatchingFileWriter, Change, CitationImport, IngestedFile, Job, StoreStats
+from medbridge.store.base import (ApiToken, AuditEntry, BatchingFileWriter, Change, CitationImport, IngestedFile, Job,
+                                  StoreStats, User)
 
 # Append only: each entry moves the schema one version forward.
 MIGRATIONS: list[str] = [
@@ -106,7 +108,42 @@ MIGRATIONS: list[str] = [
     ALTER TABLE jobs ADD COLUMN worker TEXT NOT NULL DEFAULT '';
     CREATE INDEX jobs_state ON jobs(state, updated_at)
     """,
+    # Accounts: jobs and conversations get their owner (NULL: made in single-user mode); users, API tokens
+    # (SHA-256 of the secret), the audit log of admin actions, and usage counted for rate limits and quotas.
+    """
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    CREATE INDEX jobs_owner ON jobs(owner, kind, created_at);
+    ALTER TABLE conversations ADD COLUMN owner TEXT;
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT,
+        is_admin INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        label TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE usage (
+        user_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX usage_user ON usage(user_name, kind, at)
+    """,
 ]
+USAGE_KEPT_S = 2 * 86_400  # usage rows older than the longest window are dropped as new ones come
 
 _JOB_JSON_FIELDS = {"params", "result", "checkpoint"}
 CITATION_MOVE_CACHE_KB = 131_072
@@ -312,18 +349,22 @@ class SQLiteStore:
             )
 
     # -- conversations ------------------------------------------------------------------------
-    def save_conversation(self, conversation_id: str, data: dict[str, Any]) -> None:
+    def save_conversation(self, conversation_id: str, data: dict[str, Any], owner: str | None = None) -> None:
         now = _now()
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO conversations (id, data, created_at, updated_at) VALUES (?, ?, ?, ?)"
+                "INSERT INTO conversations (id, data, created_at, updated_at, owner) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET data=excluded.data, updated_at=excluded.updated_at",
-                (conversation_id, json.dumps(data, ensure_ascii=False), now, now),
+                (conversation_id, json.dumps(data, ensure_ascii=False), now, now, owner),
             )
 
     def get_conversation(self, conversation_id: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT data FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def conversation_owner(self, conversation_id: str) -> str | None:
+        row = self._conn.execute("SELECT owner FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return row[0] if row else None
 
     # -- citations ----------------------------------------------------------------------------
     def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]:
@@ -387,13 +428,13 @@ class SQLiteStore:
             conn.execute("DELETE FROM citation_imports WHERE name = ?", (name,))
 
     # -- jobs ---------------------------------------------------------------------------------
-    def create_job(self, kind: str, params: dict[str, Any]) -> Job:
+    def create_job(self, kind: str, params: dict[str, Any], owner: str | None = None) -> Job:
         job_id = uuid.uuid4().hex[:12]
         now = _now()
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO jobs (id, kind, state, params, created_at, updated_at) VALUES (?, ?, 'queued', ?, ?, ?)",
-                (job_id, kind, json.dumps(params, ensure_ascii=False), now, now),
+                "INSERT INTO jobs (id, kind, state, params, created_at, updated_at, owner) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+                (job_id, kind, json.dumps(params, ensure_ascii=False), now, now, owner),
             )
         return self.get_job(job_id)  # type: ignore[return-value]
 
@@ -414,7 +455,8 @@ class SQLiteStore:
                 raise NotFoundError(f"no job {job_id}", key="job_not_found", job=job_id)
         return self.get_job(job_id)  # type: ignore[return-value]
 
-    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None) -> list[Job]:
+    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None,
+                  owner: str | None = None) -> list[Job]:
         conditions, params = ["1"], []
         if kind is not None:
             conditions.append("kind = ?")
@@ -422,6 +464,9 @@ class SQLiteStore:
         if states is not None:
             conditions.append(f"state IN ({','.join('?' * len(states))})")
             params.extend(states)
+        if owner is not None:
+            conditions.append("owner = ?")
+            params.append(owner)
         cursor = self._conn.execute(
             f"SELECT * FROM jobs WHERE {' AND '.join(conditions)} ORDER BY created_at DESC, rowid DESC LIMIT ?", (*params, limit))
         rows = cursor.fetchall()
@@ -448,3 +493,66 @@ class SQLiteStore:
         for key in _JOB_JSON_FIELDS:
             data[key] = json.loads(data[key])
         return Job(**data)
+
+    # -- accounts -----------------------------------------------------------------------------
+    def add_user(self, name: str, password_hash: str | None, is_admin: bool) -> bool:
+        with self._transaction() as conn:
+            return conn.execute(
+                "INSERT OR IGNORE INTO users (name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
+                (name, password_hash, int(is_admin), _now()),
+            ).rowcount == 1
+
+    def get_user(self, name: str) -> User | None:
+        row = self._conn.execute("SELECT name, password_hash, is_admin, created_at FROM users WHERE name = ?", (name,)).fetchone()
+        return User(row[0], row[1], bool(row[2]), row[3]) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = self._conn.execute("SELECT name, password_hash, is_admin, created_at FROM users ORDER BY name")
+        return [User(name, password_hash, bool(is_admin), created_at) for name, password_hash, is_admin, created_at in rows]
+
+    def set_password_hash(self, name: str, password_hash: str) -> bool:
+        with self._transaction() as conn:
+            return conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)).rowcount == 1
+
+    def remove_user(self, name: str) -> bool:
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 1
+
+    def add_token(self, token_id: str, user: str, token_hash: str, label: str) -> ApiToken:
+        token = ApiToken(token_id, user, label, _now())
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO api_tokens (id, user_name, token_hash, label, created_at) VALUES (?, ?, ?, ?, ?)",
+                         (token.id, user, token_hash, label, token.created_at))
+        return token
+
+    def token_user(self, token_hash: str) -> str | None:
+        row = self._conn.execute("SELECT user_name FROM api_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
+        return row[0] if row else None
+
+    def list_tokens(self, user: str | None = None) -> list[ApiToken]:
+        where, params = ("WHERE user_name = ?", (user,)) if user is not None else ("", ())
+        rows = self._conn.execute(f"SELECT id, user_name, label, created_at FROM api_tokens {where} ORDER BY created_at, id", params)
+        return [ApiToken(*row) for row in rows]
+
+    def remove_token(self, token_id: str) -> bool:
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM api_tokens WHERE id = ?", (token_id,)).rowcount == 1
+
+    def add_audit(self, actor: str, action: str, target: str, detail: str = "") -> None:
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                         (_now(), actor, action, target, detail))
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        rows = self._conn.execute("SELECT seq, at, actor, action, target, detail FROM audit_log ORDER BY seq DESC LIMIT ?", (limit,))
+        return [AuditEntry(*row) for row in rows]
+
+    def take_allowance(self, user: str, kind: str, window_s: float, limit: int) -> int:
+        now = time.time()
+        with self._transaction() as conn:  # BEGIN IMMEDIATE: the count and the insert see no other writer between them
+            used = conn.execute("SELECT COUNT(*) FROM usage WHERE user_name = ? AND kind = ? AND at > ?",
+                                (user, kind, now - window_s)).fetchone()[0]
+            if used < limit:
+                conn.execute("DELETE FROM usage WHERE user_name = ? AND kind = ? AND at < ?", (user, kind, now - USAGE_KEPT_S))
+                conn.execute("INSERT INTO usage (user_name, kind, at) VALUES (?, ?, ?)", (user, kind, now))
+        return used

@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,12 +14,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medbridge.corpus.sample import ensure_sample
-from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.errors import MedbridgeError
 from medbridge.search import refresh_index, start_background_embedding
 from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings
+from medbridge.web import auth
 from medbridge.web.i18n import STRINGS, translator_for, ui_lang
-from medbridge.web.routes import chat, documents, fetch, home, records, research, search, translations
+from medbridge.web.routes import accounts, chat, documents, fetch, home, records, research, search, translations
 from medbridge.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,12 @@ def create_app(services: Services | MedbridgeSettings | None = None, *, prepare:
     app = FastAPI(title="medbridge", version="0.1.0")
     app.state.services = services
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (home, records, translations, search, documents, research, fetch, chat):
-        app.include_router(module.router)
+    # Every page and API route knows its user (signed in where accounts are on) and checks CSRF on posts.
+    signed_in = [Depends(auth.current_user), Depends(auth.csrf_protected)]
+    for module in (home, records, translations, search, documents, research, fetch, chat, accounts):
+        app.include_router(module.router, dependencies=signed_in)
+    app.include_router(accounts.public)
+    auth.install(app, services)
 
     add_error_pages(app)
     return app
@@ -71,7 +76,7 @@ def add_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(MedbridgeError)
     async def user_error(request: Request, exc: MedbridgeError):
-        status = 404 if isinstance(exc, NotFoundError) else 400
+        status = exc.status
         if is_api(request):
             return JSONResponse({"error": str(exc)}, status_code=status)
         t = translator_for(ui_lang(request))

@@ -41,13 +41,22 @@ templates.env.filters["marked_translation"] = marked_translation
 templates.env.filters["qa_message"] = localise
 
 
+def csrf_field(request: Request) -> Markup:
+    """The hidden CSRF field every POST form carries (empty without sessions, in single-user mode)."""
+    from medbridge.web.auth import CSRF_FIELD, csrf_token
+
+    token = csrf_token(request)
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(token)}">') if token else Markup("")
+
+
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):
     lang = ui_lang(request)
     other = "en" if lang == "zh" else "zh"
     switch_url = "?" + urlencode([*((k, v) for k, v in request.query_params.multi_items() if k != "lang"), ("lang", other)])
     response = templates.TemplateResponse(
         request, name, {"lang": lang, "t": translator_for(lang), "named": lambda kind, value: named(lang, kind, value),
-                            "switch_url": switch_url, **(context or {})},
+                            "switch_url": switch_url, "csrf_field": csrf_field(request),
+                            "user": getattr(request.state, "user", None), **(context or {})},
         status_code=status_code,
     )
     if request.query_params.get("lang") == lang:

@@ -32,6 +32,11 @@ def sqlite_settings(tmp_path, monkeypatch, alzheimer_dir, fixtures_dir):
     store.stage_citations("occ.csv", "s", "occ", [(3, 10), (4, 10)], lines_done=2)  # an unfinished import
     job = store.create_job("translate-doc", {"path": "a.pdf"})
     store.update_job(job.id, state="done", result={"pages": 3})
+    store.add_user("alice", "$argon2id$stored-hash", True)
+    store.add_token("t1", "alice", "sha256-of-secret", "ci")
+    store.add_audit("cli:root", "user.add", "alice", "admin")
+    store.create_job("research", {"question": "tau"}, owner="alice")
+    store.save_conversation("c2", {"turns": []}, owner="alice")
     store.close()
     return settings
 
@@ -44,10 +49,15 @@ def _everything(store):
         "changes": store.changes_since(0, limit=100_000),
         "files": store.ingested_files(),
         "cache": store.cache_get_many("translation", ["zh:abc"]) | store.cache_get_many("index", ["last_seq"]),
-        "jobs": store.list_jobs(),
+        "jobs": sorted(store.list_jobs(), key=lambda job: job.id),  # created in the same second: order by id
         "conversation": store.get_conversation("c1"),
         "cited": {pmid: store.cited(pmid) for pmid in pmids},
         "citation import": store.citation_import("occ.csv"),
+        "users": store.list_users(),
+        "tokens": store.list_tokens(),
+        "token user": store.token_user("sha256-of-secret"),
+        "audit": store.audit_log(),
+        "conversation owners": [store.conversation_owner("c1"), store.conversation_owner("c2")],
     }
 
 
@@ -63,6 +73,8 @@ def test_migrate_store_copies_everything(sqlite_settings, postgres_cluster, fixt
     before = target.last_change()
     ingest_paths(target, [fixtures_dir / "pubmed-29768149.xml"])
     assert [c.seq for c in target.changes_since(before)] == [before + 1]
+    target.add_audit("cli:root", "user.remove", "alice")  # the audit log continues after the copied entries
+    assert [e.seq for e in target.audit_log()] == [2, 1]
     # A second run finds the copy complete and changes nothing.
     again = runner.invoke(app, ["migrate-store", "--to", dsn])
     assert again.exit_code == 0, again.output

@@ -12,13 +12,15 @@ from pydantic import BaseModel, Field
 
 from medbridge.corpus.models import Record
 from medbridge.corpus.pubmed import fragment_text_and_markup
-from medbridge.errors import MedbridgeError
+from medbridge.accounts import Principal
+from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.research.vectors import SentenceEmbeddings
 from medbridge.research.verify import Verifier
 from medbridge.search import open_conversations
 from medbridge.search.answer import answer_sentences
 from medbridge.search.conversation import Conversations, TurnResult
 from medbridge.services import Services
+from medbridge.web.auth import UserDep
 from medbridge.web.deps import ServicesDep
 from medbridge.web.i18n import strings_for, ui_lang
 from medbridge.web.routes.translations import cached_record_translation, get_translator, title_translations_for
@@ -46,8 +48,15 @@ def _conversations(request: Request, services: Services) -> Conversations:
                               abstract_translations=abstract_translations)
 
 
-def _apply(conversations: Conversations, conversation_id: str | None, message: MessageIn, lang: str) -> TurnResult:
-    conversation = conversations.get(conversation_id) if conversation_id else conversations.start()
+def _own(conversations: Conversations, conversation_id: str, user: Principal):
+    """The conversation if it is the user's (or the user is an administrator); otherwise it does not exist."""
+    if not user.sees(conversations.store.conversation_owner(conversation_id)):
+        raise NotFoundError(f"no conversation {conversation_id}")
+    return conversations.get(conversation_id)
+
+
+def _apply(conversations: Conversations, conversation_id: str | None, message: MessageIn, lang: str, user: Principal) -> TurnResult:
+    conversation = _own(conversations, conversation_id, user) if conversation_id else conversations.start(user.owner)
     if message.undo:
         return conversations.undo(conversation, message.lang or lang)
     if message.remove_chip:
@@ -61,30 +70,32 @@ def _apply(conversations: Conversations, conversation_id: str | None, message: M
 
 # -- JSON API ---------------------------------------------------------------------------------------
 @router.post("/api/conversations")
-def create_conversation(request: Request, services: ServicesDep, message: MessageIn | None = None) -> dict:
+def create_conversation(request: Request, services: ServicesDep, user: UserDep, message: MessageIn | None = None) -> dict:
     """A new conversation; with ``text``, its first turn."""
-    return _apply(_conversations(request, services), None, message or MessageIn(), ui_lang(request)).to_dict()
+    return _apply(_conversations(request, services), None, message or MessageIn(), ui_lang(request), user).to_dict()
 
 
 @router.post("/api/conversations/{conversation_id}/messages")
-def post_message(conversation_id: str, message: MessageIn, request: Request, services: ServicesDep) -> dict:
-    return _apply(_conversations(request, services), conversation_id, message, ui_lang(request)).to_dict()
+def post_message(conversation_id: str, message: MessageIn, request: Request, services: ServicesDep, user: UserDep) -> dict:
+    return _apply(_conversations(request, services), conversation_id, message, ui_lang(request), user).to_dict()
 
 
 @router.get("/api/conversations/{conversation_id}")
-def get_conversation(conversation_id: str, request: Request, services: ServicesDep) -> dict:
+def get_conversation(conversation_id: str, request: Request, services: ServicesDep, user: UserDep) -> dict:
     conversations = _conversations(request, services)
-    conversation = conversations.get(conversation_id)
+    conversation = _own(conversations, conversation_id, user)
     current = conversations.results(conversation).to_dict(ui_lang(request))
     return {**current, "turns": [{"text": t.text, "reply": t.reply, "language": t.language, "query": t.state.query, "summary": t.summary}
                                  for t in conversation.turns]}
 
 
 @router.get("/api/conversations/{conversation_id}/answer")
-def stream_answer(conversation_id: str, request: Request, services: ServicesDep) -> StreamingResponse:
+def stream_answer(conversation_id: str, request: Request, services: ServicesDep, user: UserDep) -> StreamingResponse:
     """Server-sent events: one per verified answer sentence, then ``done`` (with the removed count)."""
     conversations = _conversations(request, services)
-    conversation = conversations.get(conversation_id)
+    conversation = _own(conversations, conversation_id, user)
+    if services.has_llm:
+        services.usage_limits.model_request(user)
     result = conversations.results(conversation)
     lang = conversation.turns[0].language if conversation.turns else ui_lang(request)
     records = services.store.get_records(h.pmid for h in result.hits)
@@ -116,9 +127,9 @@ def chat_page(request: Request):
 
 
 @router.get("/chat/{conversation_id}")
-def chat_thread(conversation_id: str, request: Request, services: ServicesDep):
+def chat_thread(conversation_id: str, request: Request, services: ServicesDep, user: UserDep):
     conversations = _conversations(request, services)
-    conversation = conversations.get(conversation_id)
+    conversation = _own(conversations, conversation_id, user)
     result = conversations.results(conversation)
     return render(request, "chat/chat.html", {
         "s": strings_for(request, "chat"),
@@ -130,21 +141,21 @@ def chat_thread(conversation_id: str, request: Request, services: ServicesDep):
 
 
 @router.post("/chat")
-async def chat_form(request: Request, services: ServicesDep):
-    return await _form(request, services, None)
+async def chat_form(request: Request, services: ServicesDep, user: UserDep):
+    return await _form(request, services, user, None)
 
 
 @router.post("/chat/{conversation_id}")
-async def chat_form_turn(conversation_id: str, request: Request, services: ServicesDep):
-    return await _form(request, services, conversation_id)
+async def chat_form_turn(conversation_id: str, request: Request, services: ServicesDep, user: UserDep):
+    return await _form(request, services, user, conversation_id)
 
 
-async def _form(request: Request, services: Services, conversation_id: str | None):
+async def _form(request: Request, services: Services, user: Principal, conversation_id: str | None):
     form = await request.form()
     lang = ui_lang(request)
     message = MessageIn(text=str(form.get("text") or "") or None, remove_chip=str(form.get("remove") or "") or None,
                         undo=bool(form.get("undo")), lang=lang)
     if conversation_id is None and not message.text:
         return RedirectResponse("/chat", status_code=303)
-    result = _apply(_conversations(request, services), conversation_id, message, lang)
+    result = _apply(_conversations(request, services), conversation_id, message, lang, user)
     return RedirectResponse(f"/chat/{result.conversation.id}", status_code=303)

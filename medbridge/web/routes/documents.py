@@ -9,12 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse
 
-from medbridge.documents.errors import DocumentError
+from medbridge.accounts import Principal
+from medbridge.documents.errors import UploadTooLarge
 from medbridge.documents.jobs import DocumentJobs
 from medbridge.documents.pipeline import PIPELINE
 from medbridge.store import Job
 from medbridge.translate.languages import LANGUAGES
-from medbridge.web.deps import get_services
+from medbridge.web.auth import UserDep, owned
+from medbridge.web.deps import ServicesDep, get_services
 from medbridge.web.i18n import strings_for
 from medbridge.web.templating import render
 
@@ -61,8 +63,10 @@ def job_public(job: Job) -> dict:
     }
 
 
-async def _submit(jobs: DocumentJobs, file: UploadFile, target: str, dual: bool, glossary: UploadFile | None) -> Job:
-    """Stream the upload to a temporary file (refusing it once over the size limit) and queue the job."""
+async def _submit(services: ServicesDep, user: Principal, file: UploadFile, target: str, dual: bool,
+                  glossary: UploadFile | None) -> Job:
+    """Stream the upload to a temporary file (refusing it once over the size limit) and queue the job as the user's."""
+    jobs = services.document_jobs
     with tempfile.TemporaryDirectory(prefix="medbridge-upload-") as folder:
         upload = Path(folder) / "upload"
         size = 0
@@ -70,54 +74,60 @@ async def _submit(jobs: DocumentJobs, file: UploadFile, target: str, dual: bool,
             while chunk := await file.read(CHUNK):
                 size += len(chunk)
                 if size > jobs.limits.max_file_bytes:
-                    raise DocumentError(f"{file.filename}: over the {jobs.limits.max_file_bytes // 1048576} MB limit")
+                    raise UploadTooLarge(f"{file.filename}: over the {services.settings.documents.max_file_mb:g} MB limit",
+                                         limit_mb=services.settings.documents.max_file_mb)
                 handle.write(chunk)
         glossary_path = None
         if glossary is not None and glossary.filename:
             glossary_path = Path(folder) / "glossary.csv"
             glossary_path.write_bytes(await glossary.read(CHUNK))
-        job = jobs.submit(upload, target=target, dual=dual, glossary_csv=glossary_path, original_name=file.filename or "upload")
+        services.usage_limits.job(user)  # counted once the file is in and within the size limit
+        job = jobs.submit(upload, target=target, dual=dual, glossary_csv=glossary_path, original_name=file.filename or "upload",
+                          owner=user.owner)
     jobs.start(job.id)
     return job
 
 
 # -- pages -------------------------------------------------------------------------------------------
 @router.get("/documents")
-def documents_page(request: Request, jobs: JobsDep):
+def documents_page(request: Request, jobs: JobsDep, user: UserDep):
     return render(request, "documents/index.html", {
         "ui": _ui(request),
         "languages": [(lang.code, lang.name) for lang in LANGUAGES.values()],
-        "jobs": [job_public(job) for job in jobs.list(20)],
+        "jobs": [job_public(job) for job in jobs.list(20, user.list_owner)],
     })
 
 
 @router.post("/documents")
 async def documents_upload(
-    jobs: JobsDep,
+    services: ServicesDep,
+    user: UserDep,
     file: Annotated[UploadFile, File()],
     target: Annotated[str, Form()] = "zh",
     dual: Annotated[bool, Form()] = False,
     glossary: Annotated[UploadFile | None, File()] = None,
 ):
-    job = await _submit(jobs, file, target, dual, glossary)
+    job = await _submit(services, user, file, target, dual, glossary)
     return RedirectResponse(f"/documents/{job.id}", status_code=303)
 
 
 @router.get("/documents/{job_id}")
-def job_page(request: Request, job_id: str, jobs: JobsDep):
+def job_page(request: Request, job_id: str, jobs: JobsDep, user: UserDep):
     ui = _ui(request)
     stage_labels = {stage.name: ui(stage.name) for stage in PIPELINE}
-    return render(request, "documents/job.html", {"ui": ui, "job": job_public(jobs.get(job_id)), "stage_labels": stage_labels})
+    return render(request, "documents/job.html", {"ui": ui, "job": job_public(owned(jobs.get(job_id), user)), "stage_labels": stage_labels})
 
 
 @router.post("/documents/{job_id}/cancel")
-def job_cancel_form(job_id: str, jobs: JobsDep):
+def job_cancel_form(job_id: str, jobs: JobsDep, user: UserDep):
+    owned(jobs.get(job_id), user)
     jobs.cancel(job_id)
     return RedirectResponse(f"/documents/{job_id}", status_code=303)
 
 
 @router.post("/documents/{job_id}/resume")
-def job_resume_form(job_id: str, jobs: JobsDep):
+def job_resume_form(job_id: str, jobs: JobsDep, user: UserDep):
+    owned(jobs.get(job_id), user)
     jobs.resume(job_id, background=True)
     return RedirectResponse(f"/documents/{job_id}", status_code=303)
 
@@ -125,36 +135,40 @@ def job_resume_form(job_id: str, jobs: JobsDep):
 # -- JSON API ----------------------------------------------------------------------------------------
 @router.post("/api/documents/jobs", status_code=201)
 async def api_create(
-    jobs: JobsDep,
+    services: ServicesDep,
+    user: UserDep,
     file: Annotated[UploadFile, File()],
     target: Annotated[str, Form()] = "zh",
     dual: Annotated[bool, Form()] = False,
     glossary: Annotated[UploadFile | None, File()] = None,
 ) -> dict:
-    return job_public(await _submit(jobs, file, target, dual, glossary))
+    return job_public(await _submit(services, user, file, target, dual, glossary))
 
 
 @router.get("/api/documents/jobs")
-def api_list(jobs: JobsDep, limit: int = 50) -> list[dict]:
-    return [job_public(job) for job in jobs.list(limit)]
+def api_list(jobs: JobsDep, user: UserDep, limit: int = 50) -> list[dict]:
+    return [job_public(job) for job in jobs.list(limit, user.list_owner)]
 
 
 @router.get("/api/documents/jobs/{job_id}")
-def api_get(job_id: str, jobs: JobsDep) -> dict:
-    return job_public(jobs.get(job_id))
+def api_get(job_id: str, jobs: JobsDep, user: UserDep) -> dict:
+    return job_public(owned(jobs.get(job_id), user))
 
 
 @router.post("/api/documents/jobs/{job_id}/cancel")
-def api_cancel(job_id: str, jobs: JobsDep) -> dict:
+def api_cancel(job_id: str, jobs: JobsDep, user: UserDep) -> dict:
+    owned(jobs.get(job_id), user)
     return job_public(jobs.cancel(job_id))
 
 
 @router.post("/api/documents/jobs/{job_id}/resume")
-def api_resume(job_id: str, jobs: JobsDep) -> dict:
+def api_resume(job_id: str, jobs: JobsDep, user: UserDep) -> dict:
+    owned(jobs.get(job_id), user)
     return job_public(jobs.resume(job_id, background=True))
 
 
 @router.get("/api/documents/jobs/{job_id}/files/{which}")
-def api_file(job_id: str, which: str, jobs: JobsDep) -> FileResponse:
+def api_file(job_id: str, which: str, jobs: JobsDep, user: UserDep) -> FileResponse:
+    owned(jobs.get(job_id), user)
     path = jobs.result_path(job_id, which)
     return FileResponse(path, filename=path.name)

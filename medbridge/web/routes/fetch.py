@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 from medbridge.corpus.eutils import parse_since
 from medbridge.jobs import JobRunner
 from medbridge.store.base import Job
+from medbridge.web.auth import UserDep, owned
 from medbridge.web.deps import get_services
 
 router = APIRouter()
@@ -42,24 +43,25 @@ def job_public(job: Job) -> dict[str, Any]:
 
 
 @router.post("/api/fetch", status_code=201)
-def api_fetch(body: FetchBody, runner: RunnerDep) -> dict:
+def api_fetch(body: FetchBody, runner: RunnerDep, user: UserDep) -> dict:
     """Start fetching; poll ``GET /api/fetch/{id}`` for progress."""
     if body.since:
         parse_since(body.since)  # a bad date is a 400 now, not a failed job later
-    job = runner.submit(body.model_dump(exclude_none=True))
+    job = runner.submit(body.model_dump(exclude_none=True), user.owner)
     return job_public(runner.start(job.id))
 
 
 @router.get("/api/fetch")
-def api_list(runner: RunnerDep, limit: int = 50) -> list[dict]:
-    return [job_public(job) for job in runner.list(limit)]
+def api_list(runner: RunnerDep, user: UserDep, limit: int = 50) -> list[dict]:
+    return [job_public(job) for job in runner.list(limit, user.list_owner)]
 
 
 @router.get("/api/fetch/{job_id}")
-def api_get(job_id: str, runner: RunnerDep) -> dict:
-    return job_public(runner.get(job_id))
+def api_get(job_id: str, runner: RunnerDep, user: UserDep) -> dict:
+    return job_public(owned(runner.get(job_id), user))
 
 
 @router.post("/api/fetch/{job_id}/cancel")
-def api_cancel(job_id: str, runner: RunnerDep) -> dict:
+def api_cancel(job_id: str, runner: RunnerDep, user: UserDep) -> dict:
+    owned(runner.get(job_id), user)
     return job_public(runner.cancel(job_id))

@@ -17,6 +17,7 @@ from medbridge.translate.records import record_texts
 from medbridge.translate.sample_titles import shipped_title
 from medbridge.store import Store
 from medbridge.translate.qa_messages import localise
+from medbridge.web.auth import UserDep
 from medbridge.web.deps import StoreDep, get_services
 from medbridge.web.i18n import translator_for, ui_lang
 from medbridge.web.templating import marked_translation
@@ -82,6 +83,7 @@ def stream_translation(
     pmid: int,
     store: StoreDep,
     request: Request,
+    user: UserDep,
     to: Annotated[str, Query(description="Target language code, e.g. zh, zh-Hant, ja")] = "zh",
 ):
     record = store.get_record(pmid)
@@ -90,13 +92,19 @@ def stream_translation(
     target = get_language(to).code  # unsupported codes fail here, as a 400 with the supported list
     texts = record_texts(record)
     lang = ui_lang(request)
+    try:
+        translator = get_translator(request)
+        known = translator.lookup(texts, source="en", target=target, markup=True)
+    except MedbridgeError as exc:
+        known, failure = [], exc
+    else:
+        failure = None
+        if None in known and get_services(request).has_llm:  # model work ahead: past the rate limit, 429 before streaming
+            get_services(request).usage_limits.model_request(user)
 
     def events() -> Iterator[str]:
-        try:
-            translator = get_translator(request)
-            known = translator.lookup(texts, source="en", target=target, markup=True)
-        except MedbridgeError as exc:
-            yield _event({"type": "error", "message": str(exc)})
+        if failure is not None:
+            yield _event({"type": "error", "message": str(failure)})
             return
         pending = [i for i, unit in enumerate(known) if unit is None]
         done = len(texts) - len(pending)
