@@ -9,7 +9,7 @@ import threading
 from medbridge.accounts import Accounts, Principal, UsageLimits
 from medbridge.errors import LimitExceeded, MedbridgeError, NotFoundError
 from medbridge.settings import LimitSettings
-from medbridge.store.sqlite import SQLiteStore
+from medbridge.store.sqlite import MIGRATIONS, SQLiteStore
 
 import pytest
 
@@ -99,8 +99,8 @@ def test_an_old_sqlite_store_gains_owners(tmp_path):
     conn = sqlite3.connect(path)
     for table in ("usage", "audit_log", "api_tokens", "users"):
         conn.execute(f"DROP TABLE {table}")
-    conn.executescript("DROP INDEX jobs_owner; ALTER TABLE jobs DROP COLUMN owner; ALTER TABLE conversations DROP COLUMN owner;"
-                       "UPDATE schema_version SET version = 2;")
+    conn.executescript("DROP INDEX jobs_owner; ALTER TABLE jobs DROP COLUMN owner; ALTER TABLE conversations DROP COLUMN owner;")
+    conn.execute("UPDATE schema_version SET version = ?", (len(MIGRATIONS) - 1,))  # as before the accounts migration
     conn.execute("INSERT INTO jobs (id, kind, state, params, created_at, updated_at) VALUES ('j1', 'research', 'done', '{}', 'x', 'x')")
     conn.commit()
     conn.close()
