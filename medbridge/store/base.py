@@ -76,6 +76,14 @@ class Job:
 
 
 @dataclass(slots=True)
+class ConversationSummary:
+    id: str
+    question: str  # the first turn's text ('' before the first turn)
+    owner: str | None
+    updated_at: str
+
+
+@dataclass(slots=True)
 class User:
     name: str
     password_hash: str | None  # None for users known only through the proxy header or tokens
@@ -181,6 +189,8 @@ class Store(Protocol):
         """Insert or update; the owner is set when the conversation is created and never changes."""
     def get_conversation(self, conversation_id: str) -> dict[str, Any] | None: ...
     def conversation_owner(self, conversation_id: str) -> str | None: ...
+    def list_conversations(self, owner: str | None = None, limit: int = 50) -> list[ConversationSummary]:
+        """Most recently updated first; with ``owner``, only that user's."""
 
     # citation graph: pairs from the records' reference lists and from imported files
     def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]: ...

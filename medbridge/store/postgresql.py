@@ -4,7 +4,6 @@ bulk-loaded with COPY in one transaction, schema versioned by ordered migrations
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -17,8 +16,9 @@ from psycopg.types.json import Jsonb
 
 from medbridge.corpus.models import Record
 from medbridge.errors import NotFoundError, StoreError
-from medbridge.store.base import (ApiToken, AuditEntry, BatchingFileWriter, Change, CitationImport, IngestedFile, Job,
-                                  StoreStats, User)
+from medbridge.store.accounts_sql import AccountTables
+from medbridge.store.base import (BatchingFileWriter, Change, CitationImport, ConversationSummary, IngestedFile, Job,
+                                  StoreStats)
 
 # Append only: each entry moves the schema one version forward.
 MIGRATIONS: list[str] = [
@@ -157,7 +157,6 @@ MIGRATIONS: list[str] = [
     CREATE INDEX usage_user ON usage (user_name, kind, at)
     """,
 ]
-USAGE_KEPT_S = 2 * 86_400  # usage rows older than the longest window are dropped as new ones come
 
 # Advisory lock keys (arbitrary, fixed). Writers of the change feed take _WRITER_LOCK for their whole
 # transaction: identity values are handed out at insert time, so two concurrent writers could commit seq 8
@@ -243,9 +242,11 @@ class _PostgresFileWriter(BatchingFileWriter):
             return len(written)
 
 
-class PostgreSQLStore:
+class PostgreSQLStore(AccountTables):
     """One connection per thread (autocommit; writes in explicit transactions). A connection the server
     dropped is replaced on next use, so a store outlives a database restart."""
+
+    PARAM = "%s"
 
     def __init__(self, dsn: str):
         self.dsn = dsn
@@ -428,6 +429,13 @@ class PostgreSQLStore:
         row = self._fetchone("SELECT owner FROM conversations WHERE id = %s", (conversation_id,))
         return row[0] if row else None
 
+    def list_conversations(self, owner: str | None = None, limit: int = 50) -> list[ConversationSummary]:
+        where, params = ("WHERE owner = %s", (owner,)) if owner is not None else ("", ())
+        rows = self._fetchall(
+            "SELECT id, COALESCE(data #>> '{turns,0,text}', ''), owner, updated_at FROM conversations"
+            f" {where} ORDER BY updated_at DESC, id LIMIT %s", (*params, limit))
+        return [ConversationSummary(*row[:3], _iso(row[3])) for row in rows]
+
     # -- citations ----------------------------------------------------------------------------
     def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]:
         wanted = list(dict.fromkeys(int(p) for p in pmids))
@@ -544,65 +552,15 @@ class PostgreSQLStore:
         row["created_at"], row["updated_at"] = _iso(row["created_at"]), _iso(row["updated_at"])
         return Job(**row)
 
-    # -- accounts -----------------------------------------------------------------------------
-    def add_user(self, name: str, password_hash: str | None, is_admin: bool) -> bool:
-        with self._transaction() as conn:
-            return conn.execute(
-                "INSERT INTO users (name, password_hash, is_admin, created_at) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (name) DO NOTHING", (name, password_hash, is_admin, _now())).rowcount == 1
+    # -- accounts (tables and queries in store/accounts_sql.py) -------------------------------
+    def _rows(self, query: str, params: tuple = ()) -> list[tuple]:
+        return self._fetchall(query, params)
 
-    def get_user(self, name: str) -> User | None:
-        row = self._fetchone("SELECT name, password_hash, is_admin, created_at FROM users WHERE name = %s", (name,))
-        return User(*row[:3], _iso(row[3])) if row else None
+    def _stamp(self) -> datetime:
+        return _now()
 
-    def list_users(self) -> list[User]:
-        rows = self._fetchall('SELECT name, password_hash, is_admin, created_at FROM users ORDER BY name COLLATE "C"')
-        return [User(*row[:3], _iso(row[3])) for row in rows]
+    def _text(self, stamp: datetime) -> str:
+        return _iso(stamp)
 
-    def set_password_hash(self, name: str, password_hash: str) -> bool:
-        with self._transaction() as conn:
-            return conn.execute("UPDATE users SET password_hash = %s WHERE name = %s", (password_hash, name)).rowcount == 1
-
-    def remove_user(self, name: str) -> bool:
-        with self._transaction() as conn:
-            return conn.execute("DELETE FROM users WHERE name = %s", (name,)).rowcount == 1
-
-    def add_token(self, token_id: str, user: str, token_hash: str, label: str) -> ApiToken:
-        now = _now()
-        with self._transaction() as conn:
-            conn.execute("INSERT INTO api_tokens (id, user_name, token_hash, label, created_at) VALUES (%s, %s, %s, %s, %s)",
-                         (token_id, user, token_hash, label, now))
-        return ApiToken(token_id, user, label, _iso(now))
-
-    def token_user(self, token_hash: str) -> str | None:
-        row = self._fetchone("SELECT user_name FROM api_tokens WHERE token_hash = %s", (token_hash,))
-        return row[0] if row else None
-
-    def list_tokens(self, user: str | None = None) -> list[ApiToken]:
-        where, params = ("WHERE user_name = %s", (user,)) if user is not None else ("", ())
-        rows = self._fetchall(f"SELECT id, user_name, label, created_at FROM api_tokens {where} ORDER BY created_at, id", params)
-        return [ApiToken(*row[:3], _iso(row[3])) for row in rows]
-
-    def remove_token(self, token_id: str) -> bool:
-        with self._transaction() as conn:
-            return conn.execute("DELETE FROM api_tokens WHERE id = %s", (token_id,)).rowcount == 1
-
-    def add_audit(self, actor: str, action: str, target: str, detail: str = "") -> None:
-        with self._transaction() as conn:
-            conn.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (clock_timestamp(), %s, %s, %s, %s)",
-                         (actor, action, target, detail))
-
-    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
-        rows = self._fetchall("SELECT seq, at, actor, action, target, detail FROM audit_log ORDER BY seq DESC LIMIT %s", (limit,))
-        return [AuditEntry(row[0], _iso(row[1]), *row[2:]) for row in rows]
-
-    def take_allowance(self, user: str, kind: str, window_s: float, limit: int) -> int:
-        now = time.time()
-        with self._transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USAGE_LOCK, f"{kind}:{user}"))
-            used = conn.execute("SELECT count(*) FROM usage WHERE user_name = %s AND kind = %s AND at > %s",
-                                (user, kind, now - window_s)).fetchone()[0]
-            if used < limit:
-                conn.execute("DELETE FROM usage WHERE user_name = %s AND kind = %s AND at < %s", (user, kind, now - USAGE_KEPT_S))
-                conn.execute("INSERT INTO usage (user_name, kind, at) VALUES (%s, %s, %s)", (user, kind, now))
-        return used
+    def _serialise_usage(self, conn: psycopg.Connection, key: str) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USAGE_LOCK, key))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -14,8 +13,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from medbridge.corpus.models import Record
 from medbridge.errors import NotFoundError
-from medbridge.store.base import (ApiToken, AuditEntry, BatchingFileWriter, Change, CitationImport, IngestedFile, Job,
-                                  StoreStats, User)
+from medbridge.store.accounts_sql import AccountTables
+from medbridge.store.base import (BatchingFileWriter, Change, CitationImport, ConversationSummary, IngestedFile, Job,
+                                  StoreStats)
 
 # Append only: each entry moves the schema one version forward.
 MIGRATIONS: list[str] = [
@@ -143,7 +143,6 @@ MIGRATIONS: list[str] = [
     CREATE INDEX usage_user ON usage(user_name, kind, at)
     """,
 ]
-USAGE_KEPT_S = 2 * 86_400  # usage rows older than the longest window are dropped as new ones come
 
 _JOB_JSON_FIELDS = {"params", "result", "checkpoint"}
 CITATION_MOVE_CACHE_KB = 131_072
@@ -196,7 +195,7 @@ class _SQLiteFileWriter(BatchingFileWriter):
         return len(records)
 
 
-class SQLiteStore:
+class SQLiteStore(AccountTables):
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -366,6 +365,13 @@ class SQLiteStore:
         row = self._conn.execute("SELECT owner FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         return row[0] if row else None
 
+    def list_conversations(self, owner: str | None = None, limit: int = 50) -> list[ConversationSummary]:
+        where, params = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
+        rows = self._conn.execute(
+            "SELECT id, COALESCE(json_extract(data, '$.turns[0].text'), ''), owner, updated_at FROM conversations"
+            f" {where} ORDER BY updated_at DESC, id LIMIT ?", (*params, limit))
+        return [ConversationSummary(*row) for row in rows]
+
     # -- citations ----------------------------------------------------------------------------
     def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]:
         wanted = list(dict.fromkeys(int(p) for p in pmids))
@@ -494,65 +500,13 @@ class SQLiteStore:
             data[key] = json.loads(data[key])
         return Job(**data)
 
-    # -- accounts -----------------------------------------------------------------------------
-    def add_user(self, name: str, password_hash: str | None, is_admin: bool) -> bool:
-        with self._transaction() as conn:
-            return conn.execute(
-                "INSERT OR IGNORE INTO users (name, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?)",
-                (name, password_hash, int(is_admin), _now()),
-            ).rowcount == 1
+    # -- accounts (tables and queries in store/accounts_sql.py; a usage counter needs no lock of its own here:
+    # BEGIN IMMEDIATE already admits one writer at a time) --------------------------------------------------
+    def _rows(self, query: str, params: tuple = ()) -> list[tuple]:
+        return self._conn.execute(query, params).fetchall()
 
-    def get_user(self, name: str) -> User | None:
-        row = self._conn.execute("SELECT name, password_hash, is_admin, created_at FROM users WHERE name = ?", (name,)).fetchone()
-        return User(row[0], row[1], bool(row[2]), row[3]) if row else None
+    def _stamp(self) -> str:
+        return _now()
 
-    def list_users(self) -> list[User]:
-        rows = self._conn.execute("SELECT name, password_hash, is_admin, created_at FROM users ORDER BY name")
-        return [User(name, password_hash, bool(is_admin), created_at) for name, password_hash, is_admin, created_at in rows]
-
-    def set_password_hash(self, name: str, password_hash: str) -> bool:
-        with self._transaction() as conn:
-            return conn.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)).rowcount == 1
-
-    def remove_user(self, name: str) -> bool:
-        with self._transaction() as conn:
-            return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 1
-
-    def add_token(self, token_id: str, user: str, token_hash: str, label: str) -> ApiToken:
-        token = ApiToken(token_id, user, label, _now())
-        with self._transaction() as conn:
-            conn.execute("INSERT INTO api_tokens (id, user_name, token_hash, label, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (token.id, user, token_hash, label, token.created_at))
-        return token
-
-    def token_user(self, token_hash: str) -> str | None:
-        row = self._conn.execute("SELECT user_name FROM api_tokens WHERE token_hash = ?", (token_hash,)).fetchone()
-        return row[0] if row else None
-
-    def list_tokens(self, user: str | None = None) -> list[ApiToken]:
-        where, params = ("WHERE user_name = ?", (user,)) if user is not None else ("", ())
-        rows = self._conn.execute(f"SELECT id, user_name, label, created_at FROM api_tokens {where} ORDER BY created_at, id", params)
-        return [ApiToken(*row) for row in rows]
-
-    def remove_token(self, token_id: str) -> bool:
-        with self._transaction() as conn:
-            return conn.execute("DELETE FROM api_tokens WHERE id = ?", (token_id,)).rowcount == 1
-
-    def add_audit(self, actor: str, action: str, target: str, detail: str = "") -> None:
-        with self._transaction() as conn:
-            conn.execute("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                         (_now(), actor, action, target, detail))
-
-    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
-        rows = self._conn.execute("SELECT seq, at, actor, action, target, detail FROM audit_log ORDER BY seq DESC LIMIT ?", (limit,))
-        return [AuditEntry(*row) for row in rows]
-
-    def take_allowance(self, user: str, kind: str, window_s: float, limit: int) -> int:
-        now = time.time()
-        with self._transaction() as conn:  # BEGIN IMMEDIATE: the count and the insert see no other writer between them
-            used = conn.execute("SELECT COUNT(*) FROM usage WHERE user_name = ? AND kind = ? AND at > ?",
-                                (user, kind, now - window_s)).fetchone()[0]
-            if used < limit:
-                conn.execute("DELETE FROM usage WHERE user_name = ? AND kind = ? AND at < ?", (user, kind, now - USAGE_KEPT_S))
-                conn.execute("INSERT INTO usage (user_name, kind, at) VALUES (?, ?, ?)", (user, kind, now))
-        return used
+    def _text(self, stamp: str) -> str:
+        return stamp

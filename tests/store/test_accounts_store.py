@@ -60,6 +60,9 @@ def test_owners_of_jobs_and_conversations(store):
     store.save_conversation("c1", {"turns": [{"text": "tau"}]})  # a later turn never changes the owner
     assert store.conversation_owner("c1") == "alice" and store.get_conversation("c1") == {"turns": [{"text": "tau"}]}
     assert store.conversation_owner("missing") is None
+    store.save_conversation("c2", {"turns": []}, owner="bob")
+    assert [(c.id, c.question, c.owner) for c in store.list_conversations("alice")] == [("c1", "tau", "alice")]
+    assert {c.id for c in store.list_conversations()} == {"c1", "c2"}
 
     alice, bob, admin = Principal("alice"), Principal("bob"), Principal("root", is_admin=True)
     assert alice.sees("alice") and not bob.sees("alice") and admin.sees("alice") and not alice.sees(None)

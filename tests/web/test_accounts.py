@@ -21,7 +21,7 @@ from medbridge.settings import load_settings
 from medbridge.web.app import create_app
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password", "root": "root-password",
-             "erin": "erin-password", "frank": "frank-password"}
+             "erin": "erin-password", "frank": "frank-password", "gina": "gina-password"}
 runner = CliRunner()
 
 
@@ -143,6 +143,8 @@ def test_users_see_only_their_own_work(server, home):
     assert bob_api.get(f"/api/conversations/{conversation}").status_code == 404
     assert bob_api.post(f"/api/conversations/{conversation}/messages", json={"text": "只要综述"}).status_code == 404
     assert alice_api.post(f"/api/conversations/{conversation}/messages", json={"text": "只要综述"}).status_code == 200
+    assert conversation in [c["id"] for c in alice_api.get("/api/conversations").json()]
+    assert conversation not in [c["id"] for c in bob_api.get("/api/conversations").json()]
 
     # a fetch job
     fetch = alice_api.post("/api/fetch", json={"query": "tau"})
@@ -187,6 +189,19 @@ def test_daily_quota_answers_429_in_the_ui_language(server, home):
     api_over = carol_api.post("/api/research", json={"question": "amyloid"})
     assert api_over.status_code == 429 and "daily quota" in api_over.json()["error"]
     assert len(carol_api.get("/api/research").json()) == 2
+
+
+def test_rate_limit_per_minute(home, serve_app):
+    limited = settings_for(home, mode="local").model_copy(update={"limits": load_settings(
+        home=home, limits={"model_requests_per_minute": 2, "jobs_per_day": 50}).limits})
+    server = serve_app(create_app(Services(limited)))
+    api = httpx.Client(base_url=server, timeout=60, headers={"Authorization": f"Bearer {token_for(home, 'gina')}"})
+    for _ in range(2):
+        created = api.post("/api/research", json={"question": "neuroinflammation", "max_sources": 3})
+        assert created.status_code == 201
+        api.post(f"/api/research/{created.json()['id']}/cancel")
+    refused = api.post("/api/research", json={"question": "neuroinflammation"})
+    assert refused.status_code == 429 and "at most 2 model requests a minute" in refused.json()["error"]
 
 
 def test_upload_size_limit(server, home):

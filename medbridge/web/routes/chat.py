@@ -75,6 +75,13 @@ def create_conversation(request: Request, services: ServicesDep, user: UserDep, 
     return _apply(_conversations(request, services), None, message or MessageIn(), ui_lang(request), user).to_dict()
 
 
+@router.get("/api/conversations")
+def list_conversations(services: ServicesDep, user: UserDep, limit: int = 50) -> list[dict]:
+    """The user's conversations (an administrator's: everyone's), most recently active first."""
+    return [{"id": c.id, "question": c.question, "owner": c.owner, "updated_at": c.updated_at}
+            for c in services.store.list_conversations(user.list_owner, limit)]
+
+
 @router.post("/api/conversations/{conversation_id}/messages")
 def post_message(conversation_id: str, message: MessageIn, request: Request, services: ServicesDep, user: UserDep) -> dict:
     return _apply(_conversations(request, services), conversation_id, message, ui_lang(request), user).to_dict()
