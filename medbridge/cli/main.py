@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -205,17 +206,25 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Web worker processes (each builds its own services).")] = 1,
     job_workers: Annotated[int, typer.Option(
         min=0, help="`medbridge worker` processes to start and stop with the server (for jobs.run_in = workers).")] = 0,
+    model_port: Annotated[Optional[int], typer.Option(
+        help="Start `medbridge model-server` on this loopback port and have every process use it (one model copy).")] = None,
 ) -> None:
     """Run the web app (ingests the bundled sample corpus on first run)."""
+    import os
+
     import uvicorn
 
     from medbridge.accounts import check_exposure
     from medbridge.web.app import create_app, prepare_store
 
+    children = [[sys.executable, "-m", "medbridge", "worker"]] * job_workers
+    if model_port:  # before any service is built, here or in a child: they all read the settings from the environment
+        children.insert(0, [sys.executable, "-m", "medbridge", "model-server", "--port", str(model_port)])
+        os.environ.update(MEDBRIDGE_LLM__BACKEND="openai", MEDBRIDGE_LLM__BASE_URL=f"http://127.0.0.1:{model_port}/v1")
     st = state(ctx)
     host, port = host or st.settings.web.host, port or st.settings.web.port
     check_exposure(st.settings, host)
-    with job_worker_processes(job_workers):
+    with child_processes(children):
         if workers == 1:
             uvicorn.run(create_app(st.services, prepare=True), host=host, port=port, log_level="info")
             return
@@ -225,14 +234,13 @@ def serve(
 
 
 @contextmanager
-def job_worker_processes(count: int) -> Iterator[None]:
-    """``count`` ``medbridge worker`` processes for the duration of the block, stopped with SIGINT (running jobs
-    finish; one that outlasts the wait resumes from its checkpoint in the next worker)."""
+def child_processes(commands: list[list[str]]) -> Iterator[None]:
+    """The model server and job workers for the duration of the block, stopped with SIGINT (running jobs finish;
+    one that outlasts the wait resumes from its checkpoint in the next worker)."""
     import signal
     import subprocess
-    import sys
 
-    procs = [subprocess.Popen([sys.executable, "-m", "medbridge", "worker"]) for _ in range(count)]
+    procs = [subprocess.Popen(command) for command in commands]
     try:
         yield
     finally:
@@ -243,6 +251,23 @@ def job_worker_processes(count: int) -> Iterator[None]:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@app.command("model-server")
+def model_server(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Loopback port.")] = 8090,
+    host: Annotated[str, typer.Option(help="Interface (keep it loopback unless a firewall guards it).")] = "127.0.0.1",
+) -> None:
+    """Serve the embedded model as an OpenAI-compatible API (/v1/chat/completions) for the other processes."""
+    import uvicorn
+
+    from medbridge.llm.server import create_model_app
+    from medbridge.services import Services
+
+    settings = state(ctx).settings
+    local = Services(settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": "local"})}))
+    uvicorn.run(create_model_app(local.llm), host=host, port=port, log_level="warning")
 
 
 @app.command()
