@@ -117,7 +117,7 @@ class Services:
         """Record pages' on-demand translations, one at a time per record and language (single flight)."""
         from medbridge.translate.records import RecordTranslations
 
-        return self._part("record_translations", RecordTranslations)
+        return self._part("record_translations", lambda: RecordTranslations(self.store))
 
     @property
     def document_translator(self) -> TextTranslator:

@@ -183,6 +183,11 @@ class Store(Protocol):
     def cache_get(self, namespace: str, key: str) -> str | None: ...
     def cache_put(self, namespace: str, key: str, value: str) -> None: ...
     def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, str]: ...
+    def cache_claim(self, namespace: str, key: str, holder: str, stale_s: float) -> bool:
+        """Put ``holder`` under ``key`` unless another holder put it there less than ``stale_s`` ago: a lock
+        across processes that a dead holder cannot keep. Atomic: of two claims, one wins."""
+    def cache_release(self, namespace: str, key: str, holder: str) -> None:
+        """Remove ``key`` if ``holder`` still holds it."""
 
     # conversations (search threads), as the JSON their owner writes
     def save_conversation(self, conversation_id: str, data: dict[str, Any], owner: str | None = None) -> None:

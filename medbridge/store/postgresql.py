@@ -412,6 +412,18 @@ class PostgreSQLStore(AccountTables):
                 (namespace, key, value, _now()),
             )
 
+    def cache_claim(self, namespace: str, key: str, holder: str, stale_s: float) -> bool:
+        with self._transaction() as conn:
+            return conn.execute(
+                "INSERT INTO cache (namespace, key, value, updated_at) VALUES (%s, %s, %s, clock_timestamp())"
+                " ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at"
+                " WHERE cache.updated_at <= clock_timestamp() - make_interval(secs => %s)",
+                (namespace, key, holder, stale_s)).rowcount == 1
+
+    def cache_release(self, namespace: str, key: str, holder: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM cache WHERE namespace = %s AND key = %s AND value = %s", (namespace, key, holder))
+
     # -- conversations ------------------------------------------------------------------------
     def save_conversation(self, conversation_id: str, data: dict[str, Any], owner: str | None = None) -> None:
         with self._transaction() as conn:

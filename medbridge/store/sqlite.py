@@ -347,6 +347,20 @@ class SQLiteStore(AccountTables):
                 (namespace, key, value, _now()),
             )
 
+    def cache_claim(self, namespace: str, key: str, holder: str, stale_s: float) -> bool:
+        now = datetime.now(timezone.utc)
+        stale = (now - timedelta(seconds=stale_s)).isoformat(timespec="seconds")
+        with self._transaction() as conn:
+            return conn.execute(
+                "INSERT INTO cache (namespace, key, value, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(namespace, key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at"
+                " WHERE cache.updated_at <= ?",
+                (namespace, key, holder, now.isoformat(timespec="seconds"), stale)).rowcount == 1
+
+    def cache_release(self, namespace: str, key: str, holder: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM cache WHERE namespace = ? AND key = ? AND value = ?", (namespace, key, holder))
+
     # -- conversations ------------------------------------------------------------------------
     def save_conversation(self, conversation_id: str, data: dict[str, Any], owner: str | None = None) -> None:
         now = _now()

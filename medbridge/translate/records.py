@@ -1,10 +1,13 @@
 """Which texts of a PubMed record get translated, in one place, so the corpus job and the article page
-produce and look up the same cache entries; and the corpus job itself."""
+produce and look up the same cache entries; the corpus job; and record pages' on-demand translations, one at a
+time per record and language (single flight, within and across processes)."""
 
 from __future__ import annotations
 
 import html
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
@@ -13,6 +16,11 @@ from medbridge.corpus.models import Record
 from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.store.base import Store
 from medbridge.terms.base import GlossaryEntry
+
+# Who translates a record now, across processes (cache namespace); a claim older than this was left by a dead one.
+CLAIMS = "translating"
+CLAIM_STALE_S = 300
+CACHE_POLL_S = 0.5
 
 if TYPE_CHECKING:
     from medbridge.translate.base import TranslatedText
@@ -119,9 +127,12 @@ class _Flight:
 
 class RecordTranslations:
     """Record translations on demand, single flight: while one runs for a (record, language), readers who open
-    the same page follow it instead of starting their own (the model would translate the same texts again)."""
+    the same page follow it instead of starting their own (the model would translate the same texts again).
+    Within a process readers share the flight; across processes a claim in the store decides who translates,
+    and the others hand their readers each text as it reaches the translation cache."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
+        self.store = store
         self._lock = threading.Lock()
         self._flights: dict[tuple[int, str], _Flight] = {}
 
@@ -139,12 +150,32 @@ class RecordTranslations:
 
     def _translate(self, flight: _Flight, translator: Translator, pmid: int, target: str, texts: list[str],
                    pending: list[int]) -> None:
-        error: Exception | None = None
-        try:  # all missing texts in one batch: the model decodes them together
-            translator.translate_batch([texts[i] for i in pending], source="en", target=target, markup=True,
-                                       on_text=lambda k, unit: flight.add(pending[k], unit))
+        key, holder = f"{pmid}:{target}", uuid.uuid4().hex
+        claimed, error = False, None
+        try:
+            while not (claimed := self.store.cache_claim(CLAIMS, key, holder, CLAIM_STALE_S)):
+                pending = _hand_over_cached(flight, translator, target, texts, pending)  # another process translates
+                if not pending:
+                    return
+                time.sleep(CACHE_POLL_S)
+            pending = _hand_over_cached(flight, translator, target, texts, pending)
+            if pending:  # all missing texts in one batch: the model decodes them together
+                translator.translate_batch([texts[i] for i in pending], source="en", target=target, markup=True,
+                                           on_text=lambda k, unit: flight.add(pending[k], unit))
         except Exception as exc:  # handed to every reader: they see why, the page does not hang
             error = exc
-        with self._lock:
-            del self._flights[(pmid, target)]
-        flight.end(error)
+        finally:
+            if claimed:
+                self.store.cache_release(CLAIMS, key, holder)
+            with self._lock:
+                del self._flights[(pmid, target)]
+            flight.end(error)
+
+
+def _hand_over_cached(flight: _Flight, translator: Translator, target: str, texts: list[str], pending: list[int]) -> list[int]:
+    """Give the flight's readers the pending texts now cached; the ones still missing."""
+    found = translator.lookup([texts[i] for i in pending], source="en", target=target, markup=True)
+    for index, unit in zip(pending, found):
+        if unit is not None:
+            flight.add(index, unit)
+    return [index for index, unit in zip(pending, found) if unit is None]

@@ -135,3 +135,14 @@ def test_job_claims_and_leases(store):
     assert store.heartbeat_job(job.id, "worker-a") and not store.heartbeat_job(job.id, "worker-b")
     assert store.claim_job(job.id, "worker-b", 0).worker == "worker-b"  # worker-a's lease expired
     assert not store.heartbeat_job(job.id, "worker-a")
+
+
+def test_cache_claims_are_exclusive_until_released_or_stale(store):
+    assert store.cache_claim("translating", "1:zh", "a", 300)
+    assert not store.cache_claim("translating", "1:zh", "b", 300)  # a holds it
+    assert store.cache_claim("translating", "2:zh", "b", 300)      # another key
+    store.cache_release("translating", "1:zh", "b")                 # not b's: kept
+    assert not store.cache_claim("translating", "1:zh", "b", 300)
+    assert store.cache_claim("translating", "1:zh", "b", 0)         # a's claim is stale
+    store.cache_release("translating", "1:zh", "b")
+    assert store.cache_claim("translating", "1:zh", "c", 300)
