@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import uvicorn
+from loopback_app import serve_app
 
 from medbridge.llm.base import ChatMessage
 from medbridge.llm.server import create_model_app
@@ -19,20 +17,10 @@ pytestmark = pytest.mark.slow
 
 
 def test_concurrent_clients_share_the_model_and_its_batches(settings, with_small_model):
-    from pgcluster import free_port
-
-    model = Services(with_small_model(settings))
-    app = create_model_app(model.llm)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive()
-        time.sleep(0.05)
-    try:
+    app = create_model_app(Services(with_small_model(settings)).llm)
+    with serve_app(app) as base:
         client = Services(settings.model_copy(update={"llm": LLMSettings(
-            backend="openai", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0, max_tokens=12, temperature=0)})).llm
+            backend="openai", base_url=f"{base}/v1", max_retries=0, max_tokens=12, temperature=0)})).llm
         questions = ["Name one symptom of Alzheimer disease.", "What does CSF stand for?",
                      "Translate 'brain' into Chinese.", "Name one neurotransmitter."]
         with ThreadPoolExecutor(4) as pool:
@@ -41,6 +29,3 @@ def test_concurrent_clients_share_the_model_and_its_batches(settings, with_small
         assert app.state.batching.batches < len(questions)  # overlapping clients joined a running batch
         streamed = "".join(client.stream([ChatMessage("user", "Say hello.")], max_tokens=8))
         assert streamed.strip()
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -5,21 +5,16 @@ endpoint on loopback (the protocol hosted models speak)."""
 from __future__ import annotations
 
 import json
-import threading
-import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
+from loopback_app import serve_app
 from openai_endpoint import openai_endpoint
 
 from medbridge.services import Services
 from medbridge.settings import load_settings
 from medbridge.web.app import create_app
-from pgcluster import free_port
 
 REPLY = "脑脊液生物标志物可用于阿尔茨海默病的诊断。"
 
@@ -35,29 +30,12 @@ def read_stream(base: str, pmid: int, to: str) -> list[dict]:
         return [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: ")]
 
 
-@contextmanager
-def served(settings) -> Iterator[str]:
-    """The app with its own services (as one web process of several) on a loopback port."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(Services(settings)), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive()
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def test_many_readers_in_two_processes_share_one_translation(sample_copy_settings, endpoint):
     url, requests = endpoint
     settings = load_settings(home=sample_copy_settings.home, llm={"backend": "openai", "base_url": url, "max_retries": 0},
                              translation={"max_retries": 0})
     pmid = next(r.pmid for r in Services(settings).store.iter_records() if len(r.abstract) >= 2)
-    with served(settings) as first, served(settings) as second:
+    with serve_app(create_app(Services(settings))) as first, serve_app(create_app(Services(settings))) as second:
         alone = read_stream(first, pmid, "zh-Hant")  # one reader: what one translation of the record costs
         one_translation = len(requests)
         assert alone[-1]["type"] == "done" and one_translation > 0, alone[-1]
