@@ -164,10 +164,17 @@ class Services:
             self.settings, self.store, lambda: self.document_translator, queue=self.job_queue))
 
     @property
+    def translate_corpus_runner(self) -> JobRunner:
+        """Translations of the corpus' titles (and abstracts) into the cache, as persisted jobs."""
+        from medbridge.translate.records import translate_corpus_runner
+
+        return self._part("translate_corpus_runner", lambda: translate_corpus_runner(self, queue=self.job_queue))
+
+    @property
     def job_runners(self) -> dict[str, JobRunner]:
         """The runner of each job kind: what a queue consumer runs a job with."""
         return self._part("job_runners", lambda: {runner.kind: runner for runner in (
-            self.research_runner, self.fetch_runner, self.document_jobs.runner)})
+            self.research_runner, self.fetch_runner, self.document_jobs.runner, self.translate_corpus_runner)})
 
     @property
     def job_queue(self) -> JobQueue:

@@ -11,9 +11,9 @@ import typer
 
 from medbridge.cli.common import console, err_console, print_json, progress_bar, state
 from medbridge.errors import MedbridgeError, NotFoundError
-from medbridge.progress import ProgressEvent
 
 if TYPE_CHECKING:  # the translation package loads when a command runs
+    from medbridge.store import Job
     from medbridge.terms import GlossaryEntry
     from medbridge.translate import QAProblem
 
@@ -140,27 +140,30 @@ def translate_corpus_command(
     """Translate the corpus' titles (and abstracts) into the cache that article pages read. Safe to interrupt
     and re-run: records already translated are skipped. Runs fine in the background (nohup … &)."""
     from medbridge.translate import get_language
-    from medbridge.translate.records import translate_corpus
 
     st = state(ctx)
     target = get_language(to).code
-    last = ProgressEvent("translating", 0, 0)
+    _glossary(glossary)  # a bad file is an error now, not a failed job
+    runner = st.services.translate_corpus_runner
+    job = runner.submit({"to": target, "limit": limit, "abstracts": abstracts,
+                         "glossary": str(glossary.resolve()) if glossary else None})
     try:
         with progress_bar(st.quiet) as progress:
             task = progress.add_task(f"translating to {target}", total=None)
 
-            def show(event: ProgressEvent) -> None:
-                nonlocal last
-                last = event
-                progress.update(task, completed=event.done, total=event.total, description=event.message or f"translating to {target}")
+            def show(current: Job) -> None:
+                progress.update(task, completed=current.progress_done, total=current.progress_total or None,
+                                description=current.message or f"translating to {target}")
 
-            done = translate_corpus(st.store, st.services.translator, target=target, limit=limit, abstracts=abstracts,
-                                    glossary=_glossary(glossary), progress=show)
+            job = runner.run(job.id, listener=show)
     except KeyboardInterrupt:
-        err_console.print(f"interrupted after {last.done} record(s); re-run to continue", highlight=False)
+        job = runner.cancel(job.id)  # not left running for a worker to take over
+        err_console.print(f"interrupted after {job.progress_done} record(s); re-run to continue", highlight=False)
         raise typer.Exit(130)
+    if job.state != "done":
+        raise MedbridgeError(job.message)
     if not st.quiet:
-        err_console.print(f"{done.translated} record(s) translated, {done.flagged} with flagged passages", highlight=False)
+        err_console.print(job.message, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from medbridge.corpus.models import Record
@@ -22,7 +23,12 @@ CLAIMS = "translating"
 CLAIM_STALE_S = 300
 CACHE_POLL_S = 0.5
 
+CORPUS_JOB_KIND = "translate-corpus"
+
 if TYPE_CHECKING:
+    from medbridge.jobs import JobContext, JobRunner
+    from medbridge.jobs.queue import JobQueue
+    from medbridge.services import Services
     from medbridge.translate.base import TranslatedText
     from medbridge.translate.translator import Translator
 
@@ -54,11 +60,11 @@ def translate_corpus(
     glossary: Sequence[GlossaryEntry] | None = None,
     progress: ProgressSink | None = None,
 ) -> CorpusTranslation:
-    """Translate the corpus' titles (and abstracts) into the cache that article pages read, recorded as a
-    'translate-corpus' job. Safe to interrupt and run again: records already translated are skipped."""
-    job = store.create_job("translate-corpus", {"to": target, "limit": limit, "abstracts": abstracts})
-    store.update_job(job.id, state="running", stage="scanning")
+    """Translate the corpus' titles (and abstracts) into the cache that article pages read. Safe to interrupt
+    and run again: records already translated are skipped."""
     todo = []
+    if progress:
+        progress(ProgressEvent("scanning", 0, 0))
     for record in store.iter_records():
         texts = record_texts(record, abstracts)
         if texts and not all(translator.cached(texts, source="en", target=target, glossary=glossary, markup=True)):
@@ -66,29 +72,38 @@ def translate_corpus(
             if limit and len(todo) >= limit:
                 break
     done = CorpusTranslation(0, 0)
-    store.update_job(job.id, stage="translating", progress_total=len(todo))
     if progress:
         progress(ProgressEvent("translating", 0, len(todo)))
-    try:
-        for pmid in todo:
-            record = store.get_record(pmid)
-            if record is None:  # deleted since the scan
-                continue
-            results = translator.translate_batch(record_texts(record, abstracts), source="en", target=target,
-                                                 glossary=glossary, markup=True)
-            done.translated += 1
-            done.flagged += any(r.flagged for r in results)
-            store.update_job(job.id, progress_done=done.translated, checkpoint={"last_pmid": pmid})
-            if progress:
-                progress(ProgressEvent("translating", done.translated, len(todo), f"PMID {pmid}"))
-    except KeyboardInterrupt:
-        store.update_job(job.id, state="cancelled", message=f"interrupted after {done.translated} records; re-run to continue")
-        raise
-    except Exception as exc:
-        store.update_job(job.id, state="failed", message=str(exc))
-        raise
-    store.update_job(job.id, state="done", result={"translated": done.translated, "flagged": done.flagged})
+    for pmid in todo:
+        record = store.get_record(pmid)
+        if record is None:  # deleted since the scan
+            continue
+        results = translator.translate_batch(record_texts(record, abstracts), source="en", target=target,
+                                             glossary=glossary, markup=True)
+        done.translated += 1
+        done.flagged += any(r.flagged for r in results)
+        if progress:
+            progress(ProgressEvent("translating", done.translated, len(todo), f"PMID {pmid}"))
     return done
+
+
+def translate_corpus_runner(services: Services, *, queue: JobQueue | None = None) -> JobRunner:
+    """The corpus translation as jobs (params ``to``, ``limit``, ``abstracts``, ``glossary``: a CSV path): run in
+    the foreground by the CLI, or queued for a worker; a cancelled or interrupted job continues where it stopped,
+    since translated records are cached."""
+    from medbridge.jobs import JobRunner
+    from medbridge.terms.glossary import load_user_glossary
+
+    def handler(ctx: JobContext) -> tuple[dict[str, int], str]:
+        params = ctx.params
+        glossary = load_user_glossary(Path(params["glossary"])) if params.get("glossary") else None
+        done = translate_corpus(services.store, services.translator, target=params["to"], limit=params.get("limit"),
+                                abstracts=bool(params.get("abstracts")), glossary=glossary, progress=ctx.report)
+        return {"translated": done.translated, "flagged": done.flagged}, \
+            f"{done.translated} record(s) translated, {done.flagged} with flagged passages"
+
+    return JobRunner(services.store, CORPUS_JOB_KIND, handler, label="corpus translation", queue=queue,
+                     lease_s=services.settings.jobs.lease_s)
 
 
 class _Flight:
