@@ -275,7 +275,7 @@ def worker(
     ctx: typer.Context,
     concurrency: Annotated[Optional[int], typer.Option(min=1, help="Jobs run at once (default: jobs.concurrency).")] = None,
 ) -> None:
-    """Run queued jobs of every kind (documents, research, fetch) until stopped; resumes jobs whose worker died."""
+    """Run queued jobs of every kind (documents, research, fetch, corpus translations) until stopped; resumes jobs whose worker died."""
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
