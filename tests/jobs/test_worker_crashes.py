@@ -33,6 +33,8 @@ def settings_at(home: Path, **sections) -> MedbridgeSettings:
 
 def worker_env(settings: MedbridgeSettings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDBRIDGE_")}
+    if settings.store.backend == "postgresql":  # the queue then lives in the same database
+        env.update(MEDBRIDGE_STORE__BACKEND="postgresql", MEDBRIDGE_STORE__DSN=settings.store.dsn)
     env.update(MEDBRIDGE_HOME=str(settings.home), MEDBRIDGE_LLM__BACKEND="none",
                **{f"MEDBRIDGE_JOBS__{k.upper()}": str(v) for k, v in JOB_SETTINGS.items()}, **extra)
     return env
@@ -81,10 +83,11 @@ def kill_mid_job(services: Services, job_id: str, env: dict[str, str], log: Path
     return at_kill, final
 
 
-def test_document_job_survives_its_worker_killed(tmp_path, sample_store):
+def test_document_job_survives_its_worker_killed(backend_settings, tmp_path, sample_store):
+    """On both store backends: SQLite with the queue in a file beside it, PostgreSQL with the queue inside."""
     from docx import Document
 
-    settings = settings_at(tmp_path / "home")
+    settings = settings_at(backend_settings.home)
     services = Services(settings)
     paragraphs = [s.text for r in sample_store.iter_records() for s in r.abstract if len(s.text) > 200][:240]
     document = Document()
