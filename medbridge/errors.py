@@ -35,7 +35,7 @@ class SignInRequired(MedbridgeError):
 
 
 class Forbidden(MedbridgeError):
-    """A signed-in user asked for what only an administrator may do, or a form came without its CSRF token."""
+    """A request refused as it stands: a form without its CSRF token, a cross-site post."""
 
     status = 403
 

@@ -18,12 +18,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from medbridge.accounts import SINGLE_USER, Principal
 from medbridge.documents.intake import DocumentLimits
-from medbridge.errors import Forbidden, NotFoundError, SignInRequired
+from medbridge.errors import Forbidden, LimitExceeded, NotFoundError, SignInRequired
 from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Job
 from medbridge.web.deps import get_services
 from medbridge.web.i18n import translator_for, ui_lang
+from medbridge.web.templating import render
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_FIELD = "csrf_token"
@@ -39,6 +40,13 @@ def install(app: FastAPI, services: Services) -> None:
                            max_age=int(settings.auth.session_hours * 3600), same_site="lax")
     limits = DocumentLimits.from_settings(settings.documents)
     app.add_middleware(UploadLimit, max_bytes=limits.max_file_bytes + FORM_OVERHEAD_BYTES, limit_mb=settings.documents.max_file_mb)
+
+    @app.exception_handler(LimitExceeded)
+    async def limited(request: Request, exc: LimitExceeded):
+        message = translator_for(ui_lang(request))(exc.key, **exc.values)
+        if request.url.path.startswith("/api/"):  # "message" in the UI language, for a page's script to show
+            return JSONResponse({"error": str(exc), "message": message}, status_code=429)
+        return render(request, "error.html", {"message": message, "status": 429}, status_code=429)
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, exc: SignInRequired):
@@ -157,8 +165,6 @@ class UploadLimit:
         if scope["type"] == "http":
             length = dict(scope["headers"]).get(b"content-length", b"0")
             if length.isdigit() and int(length) > self.max_bytes:
-                from medbridge.web.templating import render
-
                 request = Request(scope)
                 message = translator_for(ui_lang(request))("upload_too_large", limit=f"{self.limit_mb:g}")
                 response = (JSONResponse({"error": message}, status_code=413) if scope["path"].startswith("/api/")

@@ -13,6 +13,7 @@ import pytest
 from docx import Document
 from lxml import html
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from typer.testing import CliRunner
 
 from medbridge.cli.main import app as cli
@@ -21,7 +22,8 @@ from medbridge.settings import load_settings
 from medbridge.web.app import create_app
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password", "root": "root-password",
-             "erin": "erin-password", "frank": "frank-password", "gina": "gina-password"}
+             "erin": "erin-password", "frank": "frank-password", "gina": "gina-password",
+             "hana": "hana-password"}
 runner = CliRunner()
 
 
@@ -202,6 +204,7 @@ def test_rate_limit_per_minute(home, serve_app):
         api.post(f"/api/research/{created.json()['id']}/cancel")
     refused = api.post("/api/research", json={"question": "neuroinflammation"})
     assert refused.status_code == 429 and "at most 2 model requests a minute" in refused.json()["error"]
+    assert refused.json()["message"] == "请求过于频繁：每分钟最多 2 次模型请求，请稍后再试"  # for the page's script
 
 
 def test_upload_size_limit(server, home):
@@ -259,6 +262,24 @@ def test_browser_signs_in_and_sees_only_its_own_reviews(server, home, browser):
     assert "当前用户：erin" in browser.find_element(By.CLASS_NAME, "topbar").text
     browser.find_element(By.ID, "sign-out").click()
     assert "/login?signed_out=true" in browser.current_url and "您已退出登录" in browser.page_source
+
+
+def test_browser_shows_why_a_translation_was_refused(home, serve_app, browser):
+    """Past the rate limit the record page's translation stream is refused (429); the page says why, in Chinese."""
+    settings = settings_for(home, mode="local").model_copy(update={
+        "llm": load_settings(home=home, llm={"backend": "openai", "base_url": "http://127.0.0.1:9/v1", "max_retries": 0}).llm,
+        "limits": load_settings(home=home, limits={"model_requests_per_minute": 1}).limits})
+    server = serve_app(create_app(Services(settings)))
+    browser.get(f"{server}/login?lang=zh")
+    browser.find_element(By.ID, "name").send_keys("hana")
+    browser.find_element(By.ID, "password").send_keys(PASSWORDS["hana"])
+    browser.find_element(By.ID, "sign-in").click()
+    browser.get(f"{server}/records/19622817")  # its one request this minute: the (unreachable) model is asked
+    WebDriverWait(browser, 30).until(lambda b: "127.0.0.1:9" in b.find_element(By.ID, "translation-status").text)
+    browser.get(f"{server}/records/19622817")
+    WebDriverWait(browser, 30).until(
+        lambda b: "请求过于频繁：每分钟最多 1 次模型请求" in b.find_element(By.ID, "translation-status").text)
+    browser.find_element(By.ID, "sign-out").click()
 
 
 def test_serve_refuses_single_user_mode_off_loopback(tmp_path):

@@ -4,8 +4,11 @@
   if (!bar) return;
   const status = document.getElementById("translation-status");
   const progress = document.getElementById("translation-progress");
-  const source = new EventSource(`/api/records/${bar.dataset.pmid}/translation?to=${encodeURIComponent(bar.dataset.target)}`);
+  const url = `/api/records/${bar.dataset.pmid}/translation?to=${encodeURIComponent(bar.dataset.target)}`;
+  const source = new EventSource(url);
+  let started = false;
   source.onmessage = (message) => {
+    started = true;
     const event = JSON.parse(message.data);
     if (event.type === "start" || event.type === "unit") {
       progress.max = event.total;
@@ -29,5 +32,16 @@
       source.close();
     }
   };
-  source.onerror = () => { source.close(); };
+  source.onerror = async () => {
+    source.close();
+    if (started) return;
+    // The stream was refused (e.g. 429 past the rate limit): EventSource cannot read why, so ask once more and
+    // show the answer's message, in the UI language. A stream that would start is not wanted here: abort it.
+    const controller = new AbortController();
+    try {
+      const response = await fetch(url, { signal: controller.signal });
+      if (!response.ok) status.textContent = (await response.json()).message;
+    } catch (error) { /* offline: leave the status as it is */ }
+    controller.abort();
+  };
 })();
