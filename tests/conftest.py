@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable
 
 import pytest
-from pgcluster import PostgresCluster, free_port
+from loopback_app import serve_app
+from pgcluster import PostgresCluster
 
 from medbridge.corpus.sample import ensure_sample
 from medbridge.llm.models import MODELS, ensure_model
@@ -90,39 +90,18 @@ def sample_copy_settings(sample_settings, tmp_path, monkeypatch) -> MedbridgeSet
 
 
 @pytest.fixture(scope="session")
-def serve_app():
-    """``serve_app(app)`` serves an app with uvicorn on a free loopback port and returns its base URL; the
-    servers stop at the end of the session."""
-    import uvicorn
-
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def serve(app) -> str:
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                pytest.fail("web app did not start")
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{port}"
-
-    yield serve
-    for server, thread in running:
-        server.should_exit = True
-    for server, thread in running:
-        thread.join(timeout=10)
+def serve_for_session():
+    """``serve_for_session(app)`` serves an app on a free loopback port until the session ends; returns its base URL."""
+    with ExitStack() as servers:
+        yield lambda app: servers.enter_context(serve_app(app))
 
 
 @pytest.fixture(scope="session")
-def live_server(sample_settings, serve_app):
+def live_server(sample_settings, serve_for_session):
     """The real web app served by uvicorn on a loopback port; yields its base URL."""
     from medbridge.web.app import create_app
 
-    return serve_app(create_app(sample_settings))
+    return serve_for_session(create_app(sample_settings))
 
 
 @pytest.fixture(scope="session")

@@ -46,8 +46,8 @@ def settings_for(home, **auth):
 
 
 @pytest.fixture(scope="module")
-def server(home, serve_app):
-    return serve_app(create_app(Services(settings_for(home, mode="local"))))
+def server(home, serve_for_session):
+    return serve_for_session(create_app(Services(settings_for(home, mode="local"))))
 
 
 def token_for(home, user: str) -> str:
@@ -193,10 +193,10 @@ def test_daily_quota_answers_429_in_the_ui_language(server, home):
     assert len(carol_api.get("/api/research").json()) == 2
 
 
-def test_rate_limit_per_minute(home, serve_app):
+def test_rate_limit_per_minute(home, serve_for_session):
     limited = settings_for(home, mode="local").model_copy(update={"limits": load_settings(
         home=home, limits={"model_requests_per_minute": 2, "jobs_per_day": 50}).limits})
-    server = serve_app(create_app(Services(limited)))
+    server = serve_for_session(create_app(Services(limited)))
     api = httpx.Client(base_url=server, timeout=60, headers={"Authorization": f"Bearer {token_for(home, 'gina')}"})
     for _ in range(2):
         created = api.post("/api/research", json={"question": "neuroinflammation", "max_sources": 3})
@@ -219,9 +219,9 @@ def test_upload_size_limit(server, home):
     assert [j["name"] for j in api.get("/api/documents/jobs").json()] == []
 
 
-def test_proxy_header_believed_only_from_the_proxy(home, serve_app):
-    trusted = serve_app(create_app(Services(settings_for(home, mode="proxy", proxy_addresses=["127.0.0.0/8"]))))
-    elsewhere = serve_app(create_app(Services(settings_for(home, mode="proxy", proxy_addresses=["10.1.2.3"]))))
+def test_proxy_header_believed_only_from_the_proxy(home, serve_for_session):
+    trusted = serve_for_session(create_app(Services(settings_for(home, mode="proxy", proxy_addresses=["127.0.0.0/8"]))))
+    elsewhere = serve_for_session(create_app(Services(settings_for(home, mode="proxy", proxy_addresses=["10.1.2.3"]))))
     header = {"X-Remote-User": "dana"}
     assert httpx.get(f"{trusted}/api/research", headers=header).status_code == 200
     page = httpx.get(f"{trusted}/research", headers=header)
@@ -264,12 +264,12 @@ def test_browser_signs_in_and_sees_only_its_own_reviews(server, home, browser):
     assert "/login?signed_out=true" in browser.current_url and "您已退出登录" in browser.page_source
 
 
-def test_browser_shows_why_a_translation_was_refused(home, serve_app, browser):
+def test_browser_shows_why_a_translation_was_refused(home, serve_for_session, browser):
     """Past the rate limit the record page's translation stream is refused (429); the page says why, in Chinese."""
     settings = settings_for(home, mode="local").model_copy(update={
         "llm": load_settings(home=home, llm={"backend": "openai", "base_url": "http://127.0.0.1:9/v1", "max_retries": 0}).llm,
         "limits": load_settings(home=home, limits={"model_requests_per_minute": 1}).limits})
-    server = serve_app(create_app(Services(settings)))
+    server = serve_for_session(create_app(Services(settings)))
     browser.get(f"{server}/login?lang=zh")
     browser.find_element(By.ID, "name").send_keys("hana")
     browser.find_element(By.ID, "password").send_keys(PASSWORDS["hana"])
