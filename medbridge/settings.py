@@ -150,6 +150,7 @@ class AuthSettings(_Section):
     session_secret: str | None = Field(
         None, description="Key signing session cookies; default: a random key kept in MEDBRIDGE_HOME/session.key.")
     session_hours: float = Field(12.0, gt=0, description="How long a sign-in lasts.")
+    secure_cookie: bool = Field(False, description="Send the session cookie over HTTPS only (set it when served behind TLS).")
 
 
 class LimitSettings(_Section):

@@ -4,6 +4,7 @@ one rule for someone else's job or conversation (404)."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import secrets
@@ -37,7 +38,8 @@ def install(app: FastAPI, services: Services) -> None:
     settings = services.settings
     if settings.auth.mode != "none":
         app.add_middleware(SessionMiddleware, secret_key=session_secret(settings), session_cookie="medbridge_session",
-                           max_age=int(settings.auth.session_hours * 3600), same_site="lax")
+                           max_age=int(settings.auth.session_hours * 3600), same_site="lax",
+                           https_only=settings.auth.secure_cookie)
     limits = DocumentLimits.from_settings(settings.documents)
     app.add_middleware(UploadLimit, max_bytes=limits.max_file_bytes + FORM_OVERHEAD_BYTES, limit_mb=settings.documents.max_file_mb)
 
@@ -96,7 +98,8 @@ def current_user(request: Request) -> Principal:
     else:
         name = request.session.get("user")
         stored = services.store.get_user(name) if name else None
-        if stored is None:  # never signed in, signed out, or removed since
+        if stored is None or request.session.get("password") != password_mark(stored.password_hash):
+            # never signed in, signed out, removed since, or the password changed since (every session ends)
             raise SignInRequired("sign in first, or send an API token", key="sign_in_required")
         user = Principal(stored.name, stored.is_admin)
     request.state.user = user
@@ -104,6 +107,11 @@ def current_user(request: Request) -> Principal:
 
 
 UserDep = Annotated[Principal, Depends(current_user)]
+
+
+def password_mark(password_hash: str | None) -> str:
+    """What a session keeps of the password it was opened with: a new password ends the sessions of the old one."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
 
 
 def from_proxy(request: Request, proxies: list[str]) -> bool:

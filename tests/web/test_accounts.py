@@ -23,7 +23,7 @@ from medbridge.web.app import create_app
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password", "root": "root-password",
              "erin": "erin-password", "frank": "frank-password", "gina": "gina-password",
-             "hana": "hana-password"}
+             "hana": "hana-password", "ivan": "ivan-password"}
 runner = CliRunner()
 
 
@@ -60,10 +60,10 @@ def csrf_of(page: str) -> str:
     return html.fromstring(page).xpath("//input[@name='csrf_token']/@value")[0]
 
 
-def signed_in(server: str, name: str) -> httpx.Client:
+def signed_in(server: str, name: str, password: str | None = None) -> httpx.Client:
     client = httpx.Client(base_url=server, timeout=60)
     form = client.get("/login", params={"next": "/research"})
-    response = client.post("/login", data={"name": name, "password": PASSWORDS[name], "csrf_token": csrf_of(form.text),
+    response = client.post("/login", data={"name": name, "password": password or PASSWORDS[name], "csrf_token": csrf_of(form.text),
                                            "next": "/research"})
     assert response.status_code == 303 and response.headers["location"] == "/research"
     return client
@@ -280,6 +280,16 @@ def test_browser_shows_why_a_translation_was_refused(home, serve_for_session, br
     WebDriverWait(browser, 30).until(
         lambda b: "请求过于频繁：每分钟最多 1 次模型请求" in b.find_element(By.ID, "translation-status").text)
     browser.find_element(By.ID, "sign-out").click()
+
+
+def test_a_new_password_ends_the_old_sessions(server, home):
+    ivan = signed_in(server, "ivan")
+    assert ivan.get("/research").status_code == 200
+    changed = runner.invoke(cli, ["users", "set-password", "ivan", "--password-stdin"], input="ivan-new-password\n",
+                            env={"MEDBRIDGE_HOME": str(home)})
+    assert changed.exit_code == 0
+    assert ivan.get("/research").status_code == 303  # signed out everywhere: sign in with the new password
+    assert signed_in(server, "ivan", "ivan-new-password").get("/research").status_code == 200
 
 
 def test_serve_refuses_single_user_mode_off_loopback(tmp_path):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from medbridge.errors import Forbidden, NotFoundError
-from medbridge.web.auth import UserDep, csrf_token
+from medbridge.web.auth import UserDep, csrf_token, password_mark
 from medbridge.web.deps import ServicesDep
 from medbridge.web.i18n import translator_for, ui_lang
 from medbridge.web.templating import render
@@ -60,6 +60,7 @@ def login(
                                                        "notice": None}, status_code=401)
     request.session.clear()  # a fresh session: nothing from before signing in carries over
     request.session["user"] = user.name
+    request.session["password"] = password_mark(services.store.get_user(user.name).password_hash)
     request.session["csrf"] = secrets.token_urlsafe(32)
     return RedirectResponse(_safe_next(next), status_code=303)
 
