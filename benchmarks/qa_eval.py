@@ -222,7 +222,7 @@ def variant_term_transliteration(doc: Document, ctx: QAContext, rng: random.Rand
 
 def _number_matches(text: str) -> list[re.Match[str]]:
     # Data numbers: not digits glued to letters or hyphen-joined chemical locants.
-    return list(re.finditer(r"(?<![A-Za-z0-9_.\-α-ωΑ-Ω])\d+(?:\.\d+)?(?![A-Za-z0-9_\-])", text))
+    return list(re.finditer(r"(?<![A-Za-z0-9_.\-α-ωΑ-Ω])\d+(?:\.\d+)?(?![A-Za-z0-9_\-]|\.\d)", text))
 
 
 def changed_number(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:
@@ -293,7 +293,7 @@ def renamed_statistic(doc: Document, ctx: QAContext, rng: random.Random) -> Gene
 
 
 def number_moved(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:
-    # Two values of one sentence swapped: each number now belongs to the other quantity.
+    # Two values of one sentence swapped: each number now belongs to the other quantity (one case per sentence).
     for seg in range(len(doc.targets)):
         target = doc.targets[seg]
         for s, e in _zh_sentence_bounds(target):
@@ -304,7 +304,6 @@ def number_moved(doc: Document, ctx: QAContext, rng: random.Random) -> Generated
                 a, b = rng.choice(pairs)
                 text = target[:a.start()] + b.group() + target[a.end():b.start()] + a.group() + target[b.end():]
                 yield seg, text, (a.start(), b.end()), f"{a.group()} ⇄ {b.group()}"
-                break
 
 
 def dropped_dose(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:

@@ -683,7 +683,16 @@ def _unrelated_sentences(source: str, target: str, ctx: QAContext) -> list[str]:
 
 
 def _stems(text: str) -> set[str]:
-    return {w.lower()[:5] for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in lex.GLOSS_STOPWORDS}
+    return {_stem(w.lower()) for w in re.findall(r"[A-Za-z]{3,}", text) if w.lower() not in lex.GLOSS_STOPWORDS}
+
+
+_SUFFIX = re.compile(r"(?:ing|ed|es|s|ly)$")
+
+
+def _stem(word: str) -> str:
+    """A crude stem, enough to meet a dictionary gloss: "taking"/"take", "recruited"/"recruit", "dementias"/"dementia"."""
+    bare = _SUFFIX.sub("", word)
+    return (bare if len(bare) >= 3 else word).rstrip("e")[:5]
 
 
 def _word_glosses(terminology: Terminology, word: str) -> set[str]:
@@ -1092,6 +1101,183 @@ class StatisticCheck(_SentenceMeaningCheck):
         return problems
 
 
+# ---- numbers attached to their quantities ---------------------------------------------------------------------
+
+_OPEN, _CLOSE = "([（【", ")]）】"
+_CONTEXT_TOKEN = re.compile(
+    rf"(?P<number>(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)|\d+)(?:\.\d+)?|\.\d+)|(?P<clause>[,;，；、:：])"
+    rf"|[%％‰]|[A-Za-zα-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω'’\-/]*|[{HAN}]+"
+)
+_NEAR = 5                  # words either side of a number, within its clause, that may describe it
+_LEAD = 4                  # words before a bracket that describe the numbers inside it
+_CONTEXT_STOPWORDS = lex.GLOSS_STOPWORDS | frozenset("had has have than who did not all each both per total vs versus".split())
+
+
+@dataclass(slots=True)
+class _Token:
+    text: str
+    start: int
+    number: str | None = None        # canonical value when the token is a number
+    keys: frozenset[str] = frozenset()
+    clause: int = 0
+
+
+def _bracket_groups(text: str) -> tuple[list[int], dict[int, tuple[int, int]]]:
+    """For each character the bracket group it belongs to (0: outside any), and per group its parent and where
+    it opens: "HR = 0.78" inside "(…)" is described by its bracket and by the words before it."""
+    owner, stack, groups = [], [0], {}
+    for i, char in enumerate(text):
+        if char in _OPEN:
+            owner.append(stack[-1])
+            groups[len(groups) + 1] = (stack[-1], i)
+            stack.append(len(groups))
+        elif char in _CLOSE and len(stack) > 1:
+            owner.append(stack.pop())
+        else:
+            owner.append(stack[-1])
+    return owner, groups
+
+
+class NumberAttachmentCheck(_PairCheck):
+    """A number attached to another quantity: two numbers of a sentence that each stand, in the translation, beside
+    what the other one describes in the source ("750 individuals with MCI … 12 centers" → "750个中心…12名MCI患者").
+    What describes a number is the words nearest it in its clause and bracket (inside brackets, also the words
+    before them), compared across languages through shared symbols, glossary terms and dictionary glosses."""
+
+    name = "number_attachment"
+
+    def check_pair(self, source: str, target: str, ctx: QAContext) -> list[QAProblem]:
+        if ctx.terminology is None or ctx.source_lang.code != "en" or not is_chinese(ctx.target_lang):
+            return []
+        problems = []
+        for pair in ctx.sentence_pairs(source, target):
+            problems.extend(self._check_sentence(pair, ctx))
+        return problems
+
+    def _check_sentence(self, pair: SentencePair, ctx: QAContext) -> list[QAProblem]:
+        source_numbers = numbers_in(pair.source, ctx.source_lang, locants=False)
+        target_numbers = numbers_in(pair.target, ctx.target_lang, locants=False)
+        shared = {n for n, c in source_numbers.items() if c == target_numbers[n]}
+        if sum(source_numbers[n] for n in shared) < 2:
+            return []
+        terms = ctx.terms(pair.source)
+        source_context = _number_contexts(pair.source, shared, lambda t: _english_keys(t, terms))
+        target_context = _number_contexts(pair.target, shared, lambda t: _chinese_keys(t, ctx, terms))
+        numbers = [n for n in source_context if n in target_context]
+
+        def fit(a: tuple[str, int], b: tuple[str, int]) -> int:
+            return len(source_context[a][0] & target_context[b][0])
+
+        problems: list[QAProblem] = []
+        reported: set[tuple[str, int]] = set()
+        for i, a in enumerate(numbers):
+            for b in numbers[i + 1:]:
+                if a[0] != b[0] and not {a, b} & reported and fit(a, b) > fit(a, a) and fit(b, a) > fit(b, b):
+                    reported |= {a, b}
+                    start, end = target_context[a][1]
+                    problems.append(_problem(
+                        self.name, "number_moved", source_span=pair.source, start=pair.target_start + start, end=pair.target_start + end,
+                        number=a[0], other=b[0], quantity=source_context[a][2], other_quantity=source_context[b][2],
+                    ))
+        return problems
+
+
+def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[str, int], tuple[set[str], tuple[int, int], str]]:
+    """For each occurrence of a wanted number of a sentence, (value, how many came before it): the keys of the words
+    describing it, its span, and those words."""
+    plain = _LOCANT.sub(lambda m: " " * len(m.group()), text.translate(_WIDE))
+    owner, groups = _bracket_groups(plain)
+    layers: dict[int, list[_Token]] = {}
+    clause: dict[int, int] = {}
+    for match in _CONTEXT_TOKEN.finditer(plain):
+        group = owner[match.start()]
+        if match.group("clause"):
+            clause[group] = clause.get(group, 0) + 1
+            continue
+        token = _Token(text[match.start():match.end()], match.start(), clause=clause.get(group, 0))
+        if match.group("number"):
+            if match.start() and plain[match.start() - 1].isalpha() and not CJK.match(plain[match.start() - 1]):
+                continue  # digits of a symbol (Abeta42)
+            token.number = _canonical_number(match.group())
+            layers.setdefault(group, []).append(token)
+        else:
+            layers.setdefault(group, []).extend(keys_of(token))
+    for tokens in layers.values():
+        _join_bare_clauses(tokens)
+    seen: Counter[str] = Counter()
+    occurrence = {}
+    for token in sorted((t for tokens in layers.values() for t in tokens if t.number), key=lambda t: t.start):
+        occurrence[token.start] = seen[token.number]
+        seen[token.number] += 1
+    contexts: dict[tuple[str, int], tuple[set[str], tuple[int, int], str]] = {}
+    for group, tokens in layers.items():
+        for i, token in enumerate(tokens):
+            if token.number not in wanted:
+                continue
+            near = _nearest_words(tokens, i)
+            if group:  # inside brackets: also what stands before them, back to the bracket before
+                parent, opening = groups[group]
+                after = max((k for k in range(opening) if owner[k] != parent), default=-1)
+                before = [t for t in layers.get(parent, []) if after < t.start < opening]
+                near += [t for t in before if t.keys and t.clause == before[-1].clause][-_LEAD:] if before else []
+            keys = set().union(*(t.keys for t in near)) if near else set()
+            contexts[(token.number, occurrence[token.start])] = (
+                keys, (token.start, token.start + len(token.text)), " ".join(dict.fromkeys(t.text for t in near)))
+    return contexts
+
+
+def _join_bare_clauses(tokens: list[_Token]) -> None:
+    """A clause of numbers alone ("positive LR, 3.0") belongs with the clause before it."""
+    for clause in sorted({t.clause for t in tokens}):
+        members = [t for t in tokens if t.clause == clause]
+        if clause and not any(t.keys for t in members):
+            for t in members:
+                t.clause = clause - 1
+
+
+def _nearest_words(tokens: list[_Token], i: int) -> list[_Token]:
+    """Words of number ``i``'s clause within ``_NEAR`` tokens of it and no nearer another number."""
+    clause = [k for k, t in enumerate(tokens) if t.clause == tokens[i].clause and (t.number or t.keys)]
+    position = {k: n for n, k in enumerate(clause)}  # words without meaning (的, 了, the) do not count
+    numbers = [position[k] for k in clause if tokens[k].number]
+    here = position[i]
+    return [
+        tokens[k] for k in clause
+        if tokens[k].keys and abs(position[k] - here) <= _NEAR and all(abs(position[k] - n) >= abs(position[k] - here) for n in numbers)
+    ]
+
+
+def _english_keys(token: _Token, terms: Sequence[tuple[int, int, GlossaryEntry]]) -> list[_Token]:
+    word = token.text
+    if word.lower() in _CONTEXT_STOPWORDS or (len(word) < 2 and word not in "%％‰"):
+        return [token]
+    keys = {_symbol_key(word)} if is_symbol(word) or word in "%％‰" else _stems(word)
+    keys |= {"G:" + entry.en for s, e, entry in terms if s <= token.start < e}
+    token.keys = frozenset(keys)
+    return [token]
+
+
+def _chinese_keys(token: _Token, ctx: QAContext, terms: Sequence[tuple[int, int, GlossaryEntry]]) -> list[_Token]:
+    if not CJK.match(token.text):
+        return _english_keys(token, ())
+    assert ctx.terminology is not None
+    forms = [(entry, f) for _, _, entry in terms for f in (*renderings(entry, "zh"), *(z for _, z in entry.senses)) if f]
+    tokens, position = [], token.start
+    for word in ctx.terminology.segment(token.text):
+        keys: set[str] = {_stem(unit) for unit, forms in _ZH_TIME.items() if word in forms.split("|")}  # 周: week
+        if len(word) >= 2:
+            keys = _word_glosses(ctx.terminology, word) | {"G:" + entry.en for entry in ctx.terminology.lookup_zh(word)}
+            keys |= {"G:" + entry.en for entry, f in forms if f in word or word in f}
+        tokens.append(_Token(word, position, keys=frozenset(keys), clause=token.clause))
+        position += len(word)
+    return tokens
+
+
+def _symbol_key(token: str) -> str:
+    """A symbol as either side may write it: "Aβ" and "Abeta", "ε4" and "e4", "PPIs" and "PPI"."""
+    token = token.replace("β", "beta").replace("ε", "e").replace("％", "%")
+    return "L:" + (token[:-1] if token.endswith("s") and token[:-1].isupper() else token).casefold()
+
 DEFAULT_CHECKS: tuple[QACheck, ...] = (
     UntranslatedCheck(),
     GlossaryCheck(),
@@ -1109,6 +1295,7 @@ DEFAULT_CHECKS: tuple[QACheck, ...] = (
     DirectionCheck(),
     NegationCheck(),
     StatisticCheck(),
+    NumberAttachmentCheck(),
 )
 
 

@@ -43,6 +43,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "negation_lost": {"en": "negation lost: the source says {cues}, the translation has no negation", "zh": "否定丢失：原文有“{cues}”，译文没有否定"},
     "statistic_renamed": {"en": "statistic renamed: the translation names the {statistic} where the source has the {source_statistic}",
                           "zh": "统计量被改名：原文为 {source_statistic}，译文写成了 {statistic}"},
+    "number_moved": {"en": "number attached to another quantity? the source gives {number} for {quantity!r} and {other} for {other_quantity!r}; the translation has them the other way round",
+                     "zh": "数字可能对应到了别的量：原文中 {number} 对应“{quantity}”，{other} 对应“{other_quantity}”，译文将两者对调了"},
     "statistic_added": {"en": "the translation names the {statistic}, which this sentence of the source does not",
                         "zh": "译文提到了原句没有的统计量：{statistic}"},
 }
