@@ -68,6 +68,9 @@ _EN_NUMBER_WORDS = {
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
 
 
+_EN_MONTHS = "January February March April May June July August September October November December".split()
+
+
 def _canonical_number(raw: str) -> str:
     raw = raw.replace(",", "")
     if raw.startswith("."):
@@ -98,6 +101,7 @@ def numbers_in(text: str, lang: Language, *, locants: bool = True) -> Counter[st
 def spelled_numbers_in(text: str) -> set[str]:
     """Numbers written as words ("two", "十二"): they may stand for a digit on the other side, never required."""
     found = {str(_EN_NUMBER_WORDS[w]) for w in re.findall(r"[a-z]+", text.lower()) if w in _EN_NUMBER_WORDS}
+    found |= {str(_EN_MONTHS.index(w) + 1) for w in re.findall(r"[A-Z][a-z]+", text) if w in _EN_MONTHS}  # December 2013 → 2013年12月
     for match in ZH_NUMERAL.finditer(text):
         value = zh_numeral_value(match.group())
         if value is not None:
@@ -473,6 +477,7 @@ class NumbersCheck(_PairCheck):
         for start, end, entry in reversed(ctx.terms(source)) if pair else ():
             forms = [f for f in sorted(renderings(entry, pair[1]), key=len, reverse=True) if any(c.isdigit() for c in f)]
             if forms and any(c.isdigit() for c in source[start:end]):
+                target = target.replace(source[start:end], " ")  # kept as written ("SF-36")
                 source = source[:start] + " " + source[end:]
             for form in forms:
                 target = target.replace(form, " ")
@@ -892,6 +897,9 @@ _SPAN_CANDIDATE = re.compile(
 )
 
 
+_WORD_PREFIX = re.compile(r"^(?:no|non|anti|pre|post|pro)-(?=[A-Z])")
+
+
 def _kept_spans(source: str, ctx: QAContext, defined: Collection[str] = ()) -> list[tuple[str, GlossaryEntry | None]]:
     """Spans of a source sentence its translation keeps, once per occurrence: links and identifiers, symbols and
     defined abbreviations;
@@ -901,7 +909,7 @@ def _kept_spans(source: str, ctx: QAContext, defined: Collection[str] = ()) -> l
     defined = ctx.abbreviations | defined_abbreviations(source) | set(defined)
     spans: list[tuple[str, GlossaryEntry | None]] = []
     for match in _SPAN_CANDIDATE.finditer(source):
-        token = match.group()
+        token = _WORD_PREFIX.sub("", match.group())  # "no-PPM" → 无PPM: the prefix is a word, translated
         if not any(c.isalpha() for c in token) or re.search(r"-[A-Z][a-z]{3,}(?![A-Za-z0-9])", token):  # "β-Amyloid" is a word
             continue
         term = next(((s, e, entry) for s, e, entry in terms if s < match.end() and match.start() < e), None)
@@ -1165,8 +1173,9 @@ class NumberAttachmentCheck(_PairCheck):
         target_context = _number_contexts(pair.target, shared, lambda t: _chinese_keys(t, ctx, terms))
         numbers = [n for n in source_context if n in target_context]
 
-        def fit(a: tuple[str, int], b: tuple[str, int]) -> int:
-            return len(source_context[a][0] & target_context[b][0])
+        def fit(a: tuple[str, int], b: tuple[str, int]) -> float:
+            said, written = source_context[a][0], target_context[b][0]
+            return sum(min(weight, written[key]) for key, weight in said.items() if key in written)
 
         problems: list[QAProblem] = []
         reported: set[tuple[str, int]] = set()
@@ -1182,9 +1191,9 @@ class NumberAttachmentCheck(_PairCheck):
         return problems
 
 
-def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[str, int], tuple[set[str], tuple[int, int], str]]:
+def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[str, int], tuple[dict[str, float], tuple[int, int], str]]:
     """For each occurrence of a wanted number of a sentence, (value, how many came before it): the keys of the words
-    describing it, its span, and those words."""
+    describing it with their weight (words before its bracket weigh half), its span, and those words."""
     plain = _LOCANT.sub(lambda m: " " * len(m.group()), text.translate(_WIDE))
     owner, groups = _bracket_groups(plain)
     layers: dict[int, list[_Token]] = {}
@@ -1209,20 +1218,21 @@ def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[
     for token in sorted((t for tokens in layers.values() for t in tokens if t.number), key=lambda t: t.start):
         occurrence[token.start] = seen[token.number]
         seen[token.number] += 1
-    contexts: dict[tuple[str, int], tuple[set[str], tuple[int, int], str]] = {}
+    contexts: dict[tuple[str, int], tuple[dict[str, float], tuple[int, int], str]] = {}
     for group, tokens in layers.items():
         for i, token in enumerate(tokens):
             if token.number not in wanted:
                 continue
             near = _nearest_words(tokens, i)
+            lead: list[_Token] = []
             if group:  # inside brackets: also what stands before them, back to the bracket before
                 parent, opening = groups[group]
                 after = max((k for k in range(opening) if owner[k] != parent), default=-1)
                 before = [t for t in layers.get(parent, []) if after < t.start < opening]
-                near += [t for t in before if t.keys and t.clause == before[-1].clause][-_LEAD:] if before else []
-            keys = set().union(*(t.keys for t in near)) if near else set()
+                lead = [t for t in before if t.keys and t.clause == before[-1].clause][-_LEAD:] if before else []
+            keys = {key: 0.5 for t in lead for key in t.keys} | {key: 1.0 for t in near for key in t.keys}
             contexts[(token.number, occurrence[token.start])] = (
-                keys, (token.start, token.start + len(token.text)), " ".join(dict.fromkeys(t.text for t in near)))
+                keys, (token.start, token.start + len(token.text)), " ".join(dict.fromkeys(t.text for t in near + lead)))
     return contexts
 
 
@@ -1230,7 +1240,7 @@ def _join_bare_clauses(tokens: list[_Token]) -> None:
     """A clause of numbers alone ("positive LR, 3.0") belongs with the clause before it."""
     for clause in sorted({t.clause for t in tokens}):
         members = [t for t in tokens if t.clause == clause]
-        if clause and not any(t.keys for t in members):
+        if clause and all(t.number for t in members):
             for t in members:
                 t.clause = clause - 1
 
@@ -1267,6 +1277,8 @@ def _chinese_keys(token: _Token, ctx: QAContext, terms: Sequence[tuple[int, int,
         keys: set[str] = {_stem(unit) for unit, forms in _ZH_TIME.items() if word in forms.split("|")}  # 周: week
         if len(word) >= 2:
             keys = _word_glosses(ctx.terminology, word) | {"G:" + entry.en for entry in ctx.terminology.lookup_zh(word)}
+            if not keys:  # a compound the dictionary lacks (男女比例): its two-character parts
+                keys = set().union(*(_word_glosses(ctx.terminology, word[k:k + 2]) for k in range(0, len(word) - 1, 2)))
             keys |= {"G:" + entry.en for entry, f in forms if f in word or word in f}
         tokens.append(_Token(word, position, keys=frozenset(keys), clause=token.clause))
         position += len(word)

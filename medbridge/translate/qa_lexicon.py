@@ -33,7 +33,7 @@ ZH_DOWN = re.compile(
 # "neither … nor" is one negation (均未): "nor" is not counted.
 EN_NEGATION = re.compile(
     r"\b(?:not(?! only)|no|neither|never|none|without|cannot|unclear|unknown|unlikely|unable|unaffected|unchanged|"
-    r"lack\w*|absen\w*|fail\w*)\b|n't\b|\bnon-?(?=[a-z])",
+    r"lack\w*|absen\w*|fail(?:s|ed)?(?= to)|mismatch\w*)\b|n't\b|\bnon-?(?=[a-z])",
     re.IGNORECASE,
 )
 # 不/未/无/非/没有 …, less the words they only spell ("不同" different, "未来" future, "无论" whatever).
@@ -45,7 +45,7 @@ ZH_NEGATION = re.compile(r"(?:不|未|无|没有|非|否|缺乏|缺少|尚无|�
 STATISTICS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "likelihood ratio": (re.compile(r"likelihood ratios?|\bLRs?\b"), re.compile(r"似然比|(?<![A-Za-z])LR(?![A-Za-z])")),
     "predictive value": (re.compile(r"predictive values?|\b[PN]PVs?\b"), re.compile(r"预测值|预测价值|(?<![A-Za-z])[PN]PV(?![A-Za-z])")),
-    "odds ratio": (re.compile(r"odds ratios?|\baORs?\b|\bORs?\b(?=\s*[=,:(]|\s*\d|\s*of)"), re.compile(r"比值比|优势比|(?<![A-Za-z])a?OR(?![A-Za-z])")),
+    "odds ratio": (re.compile(r"odds ratios?|\baORs?\b|\bORs?\b(?=\s*[=,:()\]]|\s*\d|\s*of)"), re.compile(r"比值比|优势比|(?<![A-Za-z])a?OR(?![A-Za-z])")),
     "hazard ratio": (re.compile(r"hazard ratios?|\baHRs?\b|\bHRs?\b"), re.compile(r"风险比|危险比|(?<![A-Za-z])a?HR(?![A-Za-z])")),
     "relative risk": (re.compile(r"relative risks?|risk ratios?|\bRRs?\b"), re.compile(r"相对危险度|相对风险|(?<![A-Za-z])RR(?![A-Za-z])")),
     "sensitivity": (re.compile(r"sensitivit(?:y|ies)", re.IGNORECASE), re.compile(r"敏感性|敏感度|灵敏度|灵敏性")),
