@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 from medbridge.terms.glossary import read_glossary_dir  # noqa: E402
 from medbridge.terms.terminology import GLOSSARY_DIR  # noqa: E402
 from medbridge.text import HAN, is_cjk, split_sentences  # noqa: E402
+from medbridge.translate.protect import is_symbol  # noqa: E402
 from medbridge.translate.qa import QAContext, run_checks  # noqa: E402
 
 DATA = [REPO / "benchmarks" / "data" / "qa_eval" / name for name in ("clean.jsonl", "heldout.jsonl")]
@@ -317,11 +318,12 @@ def dropped_dose(doc: Document, ctx: QAContext, rng: random.Random) -> Generated
 
 
 def dropped_qualifier(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:
-    # "APOE ε4 homozygotes" → "纯合子": a qualifying symbol before a word vanishes.
+    # "APOE ε4 homozygotes" → "纯合子": a qualifying symbol (APOE, ε4, Aβ, MCI, PPM…) before a word vanishes.
     for seg in range(len(doc.targets)):
         target = doc.targets[seg]
-        for m in re.finditer(r"(?<![A-Za-z0-9\-])(APOE|e4|ε4|Aβ|Abeta42|Abeta|P-tau|T-tau|CSF|PNN|PPI|MCI|AD|ABB|APP/PS1|NMDA|AMPA)(?=[" + HAN + "])", target):
-            if m.group() in doc.sources[seg]:
+        for m in re.finditer(r"(?<![A-Za-z0-9\-])[A-Za-zα-ω][A-Za-z0-9α-ω\-/]*[A-Za-z0-9α-ω](?=[" + HAN + "])", target):
+            whole_in_source = re.search(rf"(?<![\w\-]){re.escape(m.group())}(?![\w\-])", doc.sources[seg])
+            if whole_in_source and (is_symbol(m.group()) or re.search("[α-ω]", m.group())):
                 text, _ = _replace(target, m.start(), m.end(), "")
                 yield seg, text, (max(0, m.start() - 1), m.start() + 1), f"dropped {m.group()!r}"
                 break

@@ -913,7 +913,8 @@ def _kept_spans(source: str, ctx: QAContext, defined: Collection[str] = ()) -> l
         if not any(c.isalpha() for c in token) or re.search(r"-[A-Z][a-z]{3,}(?![A-Za-z0-9])", token):  # "β-Amyloid" is a word
             continue
         term = next(((s, e, entry) for s, e, entry in terms if s < match.end() and match.start() < e), None)
-        if "/" in token[:8] or "@" in token or token[:4] in ("www.", "10.") or is_symbol(token) or token in defined:
+        greek_symbol = bool(re.search("[α-ωΑ-Ω]", token) and re.search("[A-Za-z0-9]", token)) and not re.search("[a-z]{4,}", token)  # Aβ, TNF-α
+        if "/" in token[:8] or "@" in token or token[:4] in ("www.", "10.") or is_symbol(token) or greek_symbol or token in defined:
             spans.append((token, term[2] if term else None))
     return spans
 
