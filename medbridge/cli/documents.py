@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from medbridge.cli.common import console, err_console, print_json, progress_bar, state
+from medbridge.cli.translate import FindingsLanguage, LangOption, _print_problems
 
 if TYPE_CHECKING:  # the document pipeline (PyMuPDF, OCR) loads when a command runs
     from medbridge.documents.jobs import DocumentJobs
@@ -41,6 +42,7 @@ def translate_doc(
     source_lang: Annotated[str, typer.Option("--from", help="Source language code, or auto.")] = "auto",
     resume: Annotated[Optional[str], typer.Option("--resume", help="Continue an interrupted job by its id.")] = None,
     debug_ir: Annotated[bool, typer.Option("--debug-ir", help="Write the document's IR after every stage into the job folder.")] = False,
+    lang: LangOption = FindingsLanguage.en,
 ) -> None:
     """Translate a document keeping its layout; runs as a resumable job."""
     from medbridge.documents.jobs import output_names
@@ -75,7 +77,26 @@ def translate_doc(
     for path in written:
         console.print(str(path), highlight=False, markup=False)
     if not st.quiet:
+        _print_findings(job.result, lang.value)
         err_console.print(job.message, highlight=False, markup=False)
+
+
+def _print_findings(result: dict, lang: str) -> None:
+    """The job's QA findings page by page (slide, part), each in context, in ``lang``."""
+    from medbridge.documents.pipeline import problem_from_dict
+    from medbridge.web.i18n import translator_for
+
+    ui = translator_for(lang, "documents")
+    findings = result.get("findings", [])
+    part = None
+    for finding in findings:
+        if finding["part"] != part:
+            part = finding["part"]
+            err_console.print(ui(f"part_{finding.get('kind', 'page')}", n=part), highlight=False, markup=False)
+        _print_problems([problem_from_dict(finding)], lang)
+    more = result.get("findings_total", len(findings)) - len(findings)
+    if more > 0:
+        err_console.print(ui("findings_more", n=more), highlight=False, markup=False)
 
 
 def _run_with_progress(jobs: DocumentJobs, job: Job, *, quiet: bool) -> Job:

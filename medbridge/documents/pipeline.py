@@ -9,7 +9,7 @@ a bad page can be traced to the stage that broke it.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Callable, ClassVar, Protocol
 
@@ -24,6 +24,17 @@ from medbridge.translate.base import QAProblem, TextTranslator
 from medbridge.translate.languages import get_language
 
 BATCH_SIZE = 8  # segments per translator call: the granularity of checkpoints and cancellation
+MAX_FINDINGS = 500  # QA findings kept on a job's result; the count by check (``qa``) covers them all
+_PROBLEM_FIELDS = {f.name for f in fields(QAProblem)}
+
+
+def problem_to_dict(problem: QAProblem) -> dict:
+    """A finding as checkpoints and job results keep it (its message id and values, for the reader's language)."""
+    return {k: v for k, v in asdict(problem).items() if v not in (None, "", {}) and k != "segment"}
+
+
+def problem_from_dict(data: dict) -> QAProblem:
+    return QAProblem(**{k: v for k, v in data.items() if k in _PROBLEM_FIELDS})
 
 
 
@@ -67,6 +78,8 @@ class DocumentResult:
     ocr_parts: list[int]          # 0-based pages read by OCR
     qa: dict[str, int]            # QA problems by check
     flagged: int                  # segments still failing QA after retries
+    findings: list[dict] = field(default_factory=list)  # QA errors with their part (page, slide) and block, in order
+    findings_total: int = 0       # before the list was cut at MAX_FINDINGS
     document: Document | None = field(default=None, repr=False)  # the final IR, for fidelity measures
 
     def to_dict(self) -> dict:
@@ -81,6 +94,8 @@ class DocumentResult:
             "ocr_parts": self.ocr_parts,
             "qa": self.qa,
             "flagged": self.flagged,
+            "findings": self.findings,
+            "findings_total": self.findings_total,
         }
 
 
@@ -189,7 +204,7 @@ class Translate:
             segment = run.checkpoint[runs_to_markup(block.runs)]
             block.translation = segment.target
             block.flagged = segment.flagged
-            block.problems = [QAProblem(p["check"], p["message"], severity=p.get("severity", "error")) for p in segment.problems]
+            block.problems = [problem_from_dict(p) for p in segment.problems]
 
     def _translate(self, run: PipelineRun, texts: list[str], is_markup: bool, offset: int, total: int) -> None:
         def progress(event: ProgressEvent) -> None:  # the batch's progress, as the document's
@@ -206,7 +221,7 @@ class Translate:
         for text, result in zip(texts, results, strict=True):
             run.checkpoint[text] = SegmentResult(
                 result.target,
-                [{"check": p.check, "message": p.message, "severity": p.severity} for p in result.problems],
+                [problem_to_dict(p) for p in result.problems],
                 result.flagged,
             )
 
@@ -219,7 +234,7 @@ class CheckQuality:
     def process(self, run: PipelineRun) -> None:
         for block in run.doc.translatable_blocks():
             if block.translation is not None and not block.translation.strip():
-                block.problems.append(QAProblem("omission", "the translation is empty; the original is kept"))
+                block.problems.append(QAProblem("omission", "the translation is empty; the original is kept", key="empty_kept"))
                 block.translation = None
 
 
@@ -272,6 +287,7 @@ def translate_document(
             (task.debug_dir / f"{index + 1:02d}-{stage.name}.json").write_text(run.doc.to_json(), encoding="utf-8")
     doc = run.doc
     blocks = doc.blocks()
+    findings = findings_by_part(doc)
     return DocumentResult(
         output=task.output,
         dual_output=task.dual_output,
@@ -283,8 +299,23 @@ def translate_document(
         ocr_parts=doc.ocr_parts,
         qa=dict(Counter(p.check for b in blocks for p in b.problems)),
         flagged=sum(1 for b in blocks if b.flagged),
+        findings=findings[:MAX_FINDINGS],
+        findings_total=len(findings),
         document=doc,
     )
+
+
+def findings_by_part(doc: Document) -> list[dict]:
+    """Each QA error of the document with where it is: the part (page, slide) numbered from 1 as a reader counts,
+    its kind, the block and the start of its source text."""
+    found = []
+    for part in doc.parts:
+        for block in part.blocks:
+            for problem in block.problems:
+                if problem.severity == "error":
+                    found.append({"part": part.index + 1, "kind": part.kind, "block": block.id, "source": block.text[:160],
+                                  "flagged": block.flagged, **problem_to_dict(problem)})
+    return found
 
 
 def detect_source_lang(texts) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Collection
 
 from medbridge.translate.base import QAProblem
+from medbridge.translate.qa_messages import problem
 
 _TAG = re.compile(r"</?(?:i|b|u|em|strong|sup|sub)>", re.IGNORECASE)
 _TAG_SENTINEL = "\ue000"  # stands for one tag inside the plain text while spans are found
@@ -147,11 +148,11 @@ class ProtectedText:
             span = self.spans[number - 1]
             shown = span.text or span.render(True)
             if got == 0:
-                problems.append(QAProblem("placeholder", f"protected span {shown!r} was dropped", source_span=shown))
+                problems.append(problem("placeholder", "marker_dropped", source_span=shown, span=shown))
             elif got > expected:
-                problems.append(QAProblem("placeholder", f"protected span {shown!r} appears {got} times, source has {expected}", source_span=shown))
+                problems.append(problem("placeholder", "marker_repeated", source_span=shown, span=shown, count=got, expected=expected))
         for number in found.keys() - self.source_counts.keys():
-            problems.append(QAProblem("placeholder", f"invented marker {self.style.make(number)}", target_span=self.style.make(number)))
+            problems.append(problem("placeholder", "marker_invented", target_span=self.style.make(number), marker=self.style.make(number)))
         return problems
 
     def restore(self, translated: str) -> str:

@@ -24,10 +24,10 @@ from rapidfuzz.distance import Levenshtein
 from medbridge.terms import GlossaryEntry, Terminology, get_terminology
 from medbridge.text import CJK, CJK_RUN, HAN, KANA, ZH_NUMERAL, sentence_texts, weighted_length, zh_numeral_value
 from medbridge.translate import qa_lexicon as lex
-from medbridge.translate.base import QAProblem, Severity
+from medbridge.translate.base import QAProblem
 from medbridge.translate.languages import Language, get_language, is_chinese
 from medbridge.translate.protect import MEASURE, defined_abbreviations, is_symbol, protect
-from medbridge.translate.qa_messages import message
+from medbridge.translate.qa_messages import problem as _problem
 
 _t2s = OpenCC("t2s")
 
@@ -38,25 +38,6 @@ _WIDE = str.maketrans("０１２３４５６７８９．％－，：", "01234567
 
 def _sentences(text: str, lang: Language) -> list[str]:
     return sentence_texts(text, lang, clause_marks=False)
-
-
-def _problem(
-    check: str,
-    key: str,
-    *,
-    severity: Severity = "error",
-    source_span: str | None = None,
-    target_span: str | None = None,
-    start: int | None = None,
-    end: int | None = None,
-    **params: object,
-) -> QAProblem:
-    """A finding whose message comes from the string table (English here; ``qa_messages.localise`` for the UI)."""
-    values = {k: str(v) for k, v in params.items()}
-    return QAProblem(
-        check, message(key, "en", values), source_span=source_span, target_span=target_span, severity=severity,
-        target_start=start, target_end=end, key=key, params=values,
-    )
 
 
 _NUMBER = re.compile(r"(?<![A-Za-z0-9_.])(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?|(?<![A-Za-z0-9_])\.\d+")

@@ -3,7 +3,7 @@ Chinese (the web UI's default). ``localise(problem, lang)`` gives a finding in t
 
 from __future__ import annotations
 
-from medbridge.translate.base import QAProblem
+from medbridge.translate.base import QAProblem, Severity
 
 MESSAGES: dict[str, dict[str, str]] = {
     "source_script_left": {"en": "source-script text left untranslated: {text!r}", "zh": "原文文字未翻译：“{text}”"},
@@ -19,6 +19,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unit_changed": {"en": "{number} {unit} of the source has another unit in the translation", "zh": "原文的 {number} {unit} 在译文中单位不同"},
     "sign_changed": {"en": "comparison changed: the source has {expected!r}, the translation {found!r}", "zh": "比较符号被改动：原文为“{expected}”，译文为“{found}”"},
     "empty": {"en": "translation is empty", "zh": "译文为空"},
+    "marker_dropped": {"en": "protected span {span!r} was dropped", "zh": "受保护的内容“{span}”在译文中丢失"},
+    "marker_repeated": {"en": "protected span {span!r} appears {count} times, source has {expected}", "zh": "受保护的内容“{span}”出现了 {count} 次，原文只有 {expected} 次"},
+    "marker_invented": {"en": "invented marker {marker}", "zh": "译文中出现了原文没有的占位标记 {marker}"},
+    "empty_kept": {"en": "the translation is empty; the original is kept", "zh": "译文为空，保留原文"},
     "sentence_omitted": {"en": "sentence not translated: {sentence!r}", "zh": "句子未翻译：“{sentence}”"},
     "too_short": {"en": "translation is {ratio} of the expected length: part is missing", "zh": "译文长度仅为预期的 {ratio}：有内容缺失"},
     "sentence_short": {"en": "translation of a sentence is {ratio} of the expected length: a clause is missing? {sentence!r}",
@@ -59,6 +63,14 @@ def message(key: str, lang: str, params: dict[str, str]) -> str:
     if lang != "en":
         params = {k: _ZH_NAMES.get(v, v) for k, v in params.items()}
     return template.format(**params)
+
+
+def problem(check: str, key: str, *, severity: Severity = "error", source_span: str | None = None, target_span: str | None = None,
+            start: int | None = None, end: int | None = None, **params: object) -> QAProblem:
+    """A finding whose message comes from the string table (English on the problem; ``localise`` for the UI)."""
+    values = {k: str(v) for k, v in params.items()}
+    return QAProblem(check, message(key, "en", values), source_span=source_span, target_span=target_span, severity=severity,
+                     target_start=start, target_end=end, key=key, params=values)
 
 
 def localise(problem: QAProblem, lang: str) -> str:

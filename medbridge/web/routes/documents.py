@@ -12,12 +12,13 @@ from fastapi.responses import FileResponse, RedirectResponse
 from medbridge.accounts import Principal
 from medbridge.documents.errors import UploadTooLarge
 from medbridge.documents.jobs import DocumentJobs
-from medbridge.documents.pipeline import PIPELINE
+from medbridge.documents.pipeline import PIPELINE, problem_from_dict
 from medbridge.store import Job
 from medbridge.translate.languages import LANGUAGES
+from medbridge.translate.qa_messages import localise
 from medbridge.web.auth import UserDep, owned
 from medbridge.web.deps import ServicesDep, get_services
-from medbridge.web.i18n import strings_for
+from medbridge.web.i18n import strings_for, ui_lang
 from medbridge.web.templating import render
 
 router = APIRouter()
@@ -55,6 +56,9 @@ def job_public(job: Job) -> dict:
         "total": job.progress_total,
         "message": job.message,
         "qa": result.get("qa", {}),
+        "findings": result.get("findings", []),  # QA errors, each with its part (page, slide) numbered from 1
+        "findings_total": result.get("findings_total", len(result.get("findings", []))),
+        "source": job.params.get("source"),
         "ocr_pages": [p + 1 for p in result.get("ocr_parts", [])],
         "skipped": result.get("skipped", {}),
         "files": files,
@@ -115,7 +119,21 @@ async def documents_upload(
 def job_page(request: Request, job_id: str, jobs: JobsDep, user: UserDep):
     ui = _ui(request)
     stage_labels = {stage.name: ui(stage.name) for stage in PIPELINE}
-    return render(request, "documents/job.html", {"ui": ui, "job": job_public(owned(jobs.get(job_id), user)), "stage_labels": stage_labels})
+    job = owned(jobs.get(job_id), user)
+    return render(request, "documents/job.html", {
+        "ui": ui, "job": job_public(job), "stage_labels": stage_labels, "pages": findings_by_page(job, ui_lang(request)),
+    })
+
+
+def findings_by_page(job: Job, lang: str) -> list[dict]:
+    """The job's QA findings grouped by page (slide, part), each in the reader's language with the text it is in."""
+    pages: dict[int, dict] = {}
+    for finding in job.result.get("findings", []):
+        page = pages.setdefault(finding["part"], {"number": finding["part"], "kind": finding.get("kind", "page"), "findings": []})
+        problem = problem_from_dict(finding)
+        page["findings"].append({"message": localise(problem, lang), "check": problem.check, "flagged": finding.get("flagged", False),
+                                 "sentence": problem.target_sentence or "", "source": problem.source_sentence or finding.get("source", "")})
+    return [pages[n] for n in sorted(pages)]
 
 
 @router.post("/documents/{job_id}/cancel")
