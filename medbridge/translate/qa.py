@@ -912,12 +912,13 @@ _ZH_UNITS = {"mg": "毫克", "g": "克", "kg": "千克|公斤", "ng": "纳克", 
 _EN_TIME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[ -](weeks?|months?|days?|hours?|years?)\b")
 _EN_TIME_BEFORE = re.compile(r"\b(week|month|day|year) (\d+)\b", re.IGNORECASE)  # "by week 16" → 第16周
 _ZH_TIME = {"week": "周|星期", "month": "个月|月", "day": "天|日", "hour": "小时", "year": "年|岁"}
-_COMPARISON = re.compile(r"([<>≤≥=])\s?((?:\d+(?:\.\d+)?|\.\d+))")
+_EN_DATE = re.compile(rf"\b({'|'.join(_EN_MONTHS)}),? (\d{{4}})\b")  # "December 2013" → 2013年12月
+_COMPARISON = re.compile(r"([<>≤≥=])\s?((?:\d+(?:\.\d+)?|\.\d+)|NS\b)")  # "P = NS": not significant
 
 
 class UnitsCheck(_PairCheck):
     """A number of the source with another unit or comparison sign in the target ("5-10 mg" → "5-10 g",
-    "P < .001" → "P > .001", "16 weeks" → "16个月")."""
+    "P < .001" → "P > .001", "16 weeks" → "16个月"), or a date with another month ("December 2013" → 2013年11月)."""
 
     name = "units"
 
@@ -940,13 +941,30 @@ class UnitsCheck(_PairCheck):
         target_signs = Counter((sign, _canonical_number(n)) for sign, n in _COMPARISON.findall(_numbers_canonical(plain)))
         source_signs = Counter((sign, _canonical_number(n)) for sign, n in _COMPARISON.findall(unicodedata.normalize("NFKC", source)))
         for (sign, value), count in source_signs.items():
-            other = next((f"{s}{v}" for s, v in target_signs if v == value and s != sign), None)
+            other = next(((s, v) for s, v in target_signs if v == value and s != sign), None)
             if target_signs[(sign, value)] < count and other:
-                at = target.find(value)
+                found = re.search(rf"{re.escape(other[0])}\s?{re.escape(value)}", plain)  # where the changed sign stands
+                at = found.start() if found and len(plain) == len(target) else target.find(value)
+                other = "".join(other)
                 problems.append(_problem(self.name, "sign_changed", source_span=f"{sign} {value}", target_span=other, start=at if at >= 0 else None,
                                          end=at + len(value) if at >= 0 else None, expected=f"{sign} {value}", found=other))
+        if is_chinese(ctx.target_lang):
+            problems.extend(_dates_changed(source, target))
         return problems
 
+
+
+def _dates_changed(source: str, target: str) -> list[QAProblem]:
+    """Months of the source's dates ("December 2013") that the Chinese translation writes as another month."""
+    problems = []
+    for match in _EN_DATE.finditer(source):
+        month, year = _EN_MONTHS.index(match.group(1)) + 1, match.group(2)
+        written = list(re.finditer(rf"{year}\s?年\s?(\d{{1,2}})\s?月", target))
+        if written and all(int(w.group(1)) != month for w in written):
+            wrong = written[0]
+            problems.append(_problem("units", "date_changed", source_span=match.group(), target_span=wrong.group(), start=wrong.start(1),
+                                     end=wrong.end(1), date=match.group(), found=wrong.group()))
+    return problems
 
 def _numbers_canonical(text: str) -> str:
     return _NUMBER.sub(lambda m: _canonical_number(m.group()), text)
@@ -1219,12 +1237,15 @@ def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[
 
 
 def _join_bare_clauses(tokens: list[_Token]) -> None:
-    """A clause of numbers alone ("positive LR, 3.0") belongs with the clause before it."""
+    """A clause of numbers and function words alone ("positive LR, 3.0", "1, 5, 10, and 15") belongs with the
+    clause before it."""
+    joined: dict[int, int] = {}
     for clause in sorted({t.clause for t in tokens}):
         members = [t for t in tokens if t.clause == clause]
-        if clause and all(t.number for t in members):
-            for t in members:
-                t.clause = clause - 1
+        bare = not any(t.keys or CJK.match(t.text) for t in members if not t.number)
+        joined[clause] = joined.get(clause - 1, clause - 1) if clause and bare else clause
+        for t in members:
+            t.clause = joined[clause]
 
 
 def _nearest_words(tokens: list[_Token], i: int) -> list[_Token]:
@@ -1241,9 +1262,9 @@ def _nearest_words(tokens: list[_Token], i: int) -> list[_Token]:
 
 def _english_keys(token: _Token, terms: Sequence[tuple[int, int, GlossaryEntry]]) -> list[_Token]:
     word = token.text
-    if word.lower() in _CONTEXT_STOPWORDS or (len(word) < 2 and word not in "%％‰"):
+    if (word.lower() in _CONTEXT_STOPWORDS and not is_symbol(word)) or (len(word) < 2 and word not in "%％‰Pp"):  # P of "P = .03" names a value
         return [token]
-    keys = {_symbol_key(word)} if is_symbol(word) or word in "%％‰" else _stems(word)
+    keys = {_symbol_key(word)} if is_symbol(word) or len(word) < 2 else _stems(word)
     keys |= {"G:" + entry.en for s, e, entry in terms if s <= token.start < e}
     token.keys = frozenset(keys)
     return [token]

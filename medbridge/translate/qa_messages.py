@@ -18,6 +18,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "number_added": {"en": "number {number} is not in the source", "zh": "译文中的数字 {number} 不在原文中"},
     "unit_changed": {"en": "{number} {unit} of the source has another unit in the translation", "zh": "原文的 {number} {unit} 在译文中单位不同"},
     "sign_changed": {"en": "comparison changed: the source has {expected!r}, the translation {found!r}", "zh": "比较符号被改动：原文为“{expected}”，译文为“{found}”"},
+    "date_changed": {"en": "the date {date!r} of the source is written {found!r} in the translation", "zh": "原文日期“{date}”在译文中写成了“{found}”"},
     "empty": {"en": "translation is empty", "zh": "译文为空"},
     "marker_dropped": {"en": "protected span {span!r} was dropped", "zh": "受保护的内容“{span}”在译文中丢失"},
     "marker_repeated": {"en": "protected span {span!r} appears {count} times, source has {expected}", "zh": "受保护的内容“{span}”出现了 {count} 次，原文只有 {expected} 次"},
