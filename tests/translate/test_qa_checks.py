@@ -4,6 +4,7 @@ passes the careful human translation; the false alarms the issue reports stay si
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from medbridge.translate.qa import (
     InconsistentTermCheck,
     NamesCheck,
     NegationCheck,
+    NumberAttachmentCheck,
     NumbersCheck,
     OmissionCheck,
     QAContext,
@@ -34,6 +36,7 @@ from medbridge.translate.qa import (
 from medbridge.translate.qa_messages import localise
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "qa_eval" / "clean.jsonl"
+HELD_OUT = EVAL_SET.with_name("heldout.jsonl")
 
 # PMID 19622817 (JAMA 2009), RESULTS, the sentence the issue saw reversed, with its reference translation.
 JAMA_EN = ("Patients who developed AD had lower median Abeta42 (356; range, 96-1075 ng/L) and higher P-tau (81; range, 15-183 ng/L) "
@@ -110,13 +113,13 @@ def test_people_and_journals_kept_as_written_are_not_untranslated(ctx):
 
 
 def test_clean_human_translations_stay_within_one_false_error_per_20_sentences(ctx):
-    documents = [json.loads(line) for line in EVAL_SET.read_text(encoding="utf-8").splitlines()]
+    documents = [json.loads(line) for path in (EVAL_SET, HELD_OUT) for line in path.read_text(encoding="utf-8").splitlines()]
     sentences = found = 0
     for doc in documents:
         sources, targets = [t["en"] for t in doc["texts"]], [t["zh"] for t in doc["texts"]]
         sentences += sum(len(split_sentences(s, "en")) for s in sources)
         found += len(errors(run_checks(sources, targets, ctx)))
-    assert sentences >= 100 and found / sentences * 20 <= 1.0
+    assert sentences >= 140 and found / sentences * 20 <= 1.0
 
 
 # ---- injected content ------------------------------------------------------------------------------------------
@@ -252,3 +255,48 @@ def test_glossary_senses_are_checked_when_read(tmp_path):
     path.write_text("en\tzh\tcategory\tmesh_ui\tzh_variants\ten_variants\tsenses\nmood\t心境\t\t\t\t\tslang=情绪\n", encoding="utf-8")
     with pytest.raises(GlossaryFormatError, match="g.tsv:2"):
         read_glossary_tsv(path)
+
+
+# ---- numbers attached to their quantities ------------------------------------------------------------------------
+# PMID 19622817 (JAMA 2009), DESIGN: who was recruited where.
+RECRUITED_EN = "A total of 750 individuals with MCI, 529 with AD, and 304 controls were recruited by 12 centers in Europe and the United States."
+RECRUITED_ZH = "欧洲和美国的12个中心共招募了750名MCI患者、529名AD患者和304名对照者。"
+# PMID 28590010 (J Am Geriatr Soc 2017), RESULTS: one hazard ratio per outcome.
+HAZARD_EN = ("Continuous (always vs never) PPI use was associated with lower risk of decline in cognitive function (hazard ratio (HR) = 0.78, "
+             "95% confidence interval (CI) =0.66-0.93, P = .005) and lower risk of conversion to MCI or AD (HR = 0.82, 95% CI = 0.69-0.98, P = .03).")
+HAZARD_ZH = ("持续使用PPI(始终使用 vs 从不使用)与较低的认知功能下降风险(风险比(HR)=0.78，95%置信区间(CI)=0.66-0.93，P=.005)以及较低的转化为MCI或AD的风险"
+             "(HR=0.82，95% CI=0.69-0.98，P=.03)相关。")
+# PMID 26237424 (PubMedQA), METHODS: median age and mean follow-up — the issue's "medians attached to the wrong quantities".
+FOLLOW_UP_EN = "Median age was 82 years (range 75-93 years). Mean follow-up was 56 months (range 1-82 months) and was 98% complete."
+FOLLOW_UP_ZH = "中位年龄为82岁(范围75-93岁)。平均随访56个月(范围1-82个月)，随访完成率为98%。"
+
+
+def _number(text: str) -> str:
+    return re.search(r"\d+(?:\.\d+)?", text).group()
+
+
+@pytest.mark.parametrize(("source", "target", "a", "b"), [
+    (RECRUITED_EN, RECRUITED_ZH, "12个中心", "750名MCI"),
+    (HAZARD_EN, HAZARD_ZH, "=0.78", "=0.82"),
+    (FOLLOW_UP_EN, FOLLOW_UP_ZH, "随访56个月", "完成率为98%"),
+    (JAMA_EN, JAMA_ZH, "(81；", "(582；"),
+])
+def test_numbers_swapped_between_quantities_are_caught(ctx, source, target, a, b):
+    """Each number of ``a`` and ``b`` (two quantities of one sentence) moved to the other quantity."""
+    assert NumberAttachmentCheck().check([source], [target], ctx) == []
+    na, nb = _number(a), _number(b)
+    swapped = target.replace(a, "\0").replace(b, b.replace(nb, na)).replace("\0", a.replace(na, nb))
+    found = errors(NumberAttachmentCheck().check([source], [swapped], ctx))
+    assert len(found) == 1 and found[0].key == "number_moved"
+    assert {found[0].params["number"], found[0].params["other"]} == {na, nb}
+    assert spans(found, swapped)[0] in (na, nb)  # the number itself is marked
+    assert localise(found[0], "zh").startswith("数字可能对应到了别的量")
+
+
+def test_the_month_of_a_date_is_checked(ctx):
+    source = "Between January 2005 and December 2013, 152 patients with pure aortic stenosis underwent AVR."
+    target = "2005年1月至2013年12月，152例单纯主动脉瓣狭窄患者接受了AVR。"
+    assert errors(run_checks([source], [target], ctx)) == []
+    wrong = target.replace("2013年12月", "2013年11月")
+    found = errors(UnitsCheck().check([source], [wrong], ctx))
+    assert [p.key for p in found] == ["date_changed"] and spans(found, wrong) == ["11"]
