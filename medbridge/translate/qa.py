@@ -878,6 +878,7 @@ _SPAN_CANDIDATE = re.compile(
 )
 
 
+_NAME_WITH_PREFIX = re.compile(r"(?:Mc|Mac|De|La|Le|Di|Van|Von)[A-Z][a-z]{2,}")
 _WORD_PREFIX = re.compile(r"^(?:no|non|anti|pre|post|pro)-(?=[A-Z])")
 
 
@@ -891,7 +892,8 @@ def _kept_spans(source: str, ctx: QAContext, defined: Collection[str] = ()) -> l
     spans: list[tuple[str, GlossaryEntry | None]] = []
     for match in _SPAN_CANDIDATE.finditer(source):
         token = _WORD_PREFIX.sub("", match.group())  # "no-PPM" → 无PPM: the prefix is a word, translated
-        if not any(c.isalpha() for c in token) or re.search(r"-[A-Z][a-z]{3,}(?![A-Za-z0-9])", token):  # "β-Amyloid" is a word
+        if not any(c.isalpha() for c in token) or re.search(r"-[A-Z][a-z]{3,}(?![A-Za-z0-9])", token) or _NAME_WITH_PREFIX.fullmatch(token):
+            # "β-Amyloid" is a word; "McGill", "MacArthur" are names, which a translation may transliterate
             continue
         term = next(((s, e, entry) for s, e, entry in terms if s < match.end() and match.start() < e), None)
         greek_symbol = bool(re.search("[α-ωΑ-Ω]", token) and re.search("[A-Za-z0-9]", token)) and not re.search("[a-z]{4,}", token)  # Aβ, TNF-α
