@@ -1055,9 +1055,10 @@ class DirectionCheck(_SentenceMeaningCheck):
             return []
         s_up, s_down = source_up.findall(source), source_down.findall(source)
         t_up, t_down = list(target_up.finditer(target)), list(target_down.finditer(target))
-        if len(t_up) > len(s_up) and len(t_down) < len(s_down):
+        # Also a direction the source never takes, where it takes the other ("a greater BMI at Y1 …, at Y15" → 较高…较低).
+        if len(t_up) > len(s_up) and (len(t_down) < len(s_down) or (not s_up and s_down)):
             excess, said = t_up, s_down
-        elif len(t_down) > len(s_down) and len(t_up) < len(s_up):
+        elif len(t_down) > len(s_down) and (len(t_up) < len(s_up) or (not s_down and s_up)):
             excess, said = t_down, s_up
         else:
             return []

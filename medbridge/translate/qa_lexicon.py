@@ -20,7 +20,7 @@ EN_DOWN = re.compile(
     r"\b(?:decreas\w*|lower|lowest|less|fewer|reduc\w*|declin\w*|diminish\w*|suppress\w*|inhibit\w*|slow\w*|"
     r"impair\w*|worsen\w*|downregulat\w*|down-regulat\w*|inverse(?:ly)?|negative(?:ly)?(?= correlat| associat)|"
     r"drop\w*|fall\w*|fell|smaller|attenuat\w*|arrest\w*|loss|lost|deplet\w*|harm\w*|adverse|detrimental|"
-    r"deteriorat\w*|block\w*|abolish\w*|disrupt\w*)\b",
+    r"deteriorat\w*|block\w*|abolish\w*|disrupt\w*|perturb\w*|disturb\w*)\b",
     re.IGNORECASE,
 )
 ZH_UP = re.compile(r"升高|增加|增高|增多|增强|增大|较高|更高|最高|高于|更多|较多|提高|上升|促进|改善|上调|加快|加速|正相关|较大|超过|有益|保护性|好转")

@@ -300,3 +300,15 @@ def test_the_month_of_a_date_is_checked(ctx):
     wrong = target.replace("2013年12月", "2013年11月")
     found = errors(UnitsCheck().check([source], [wrong], ctx))
     assert [p.key for p in found] == ["date_changed"] and spans(found, wrong) == ["11"]
+
+
+def test_a_direction_the_source_never_takes_is_caught(ctx):
+    # PMID 21739621 (PubMedQA): "a greater BMI" once in English, 较高的BMI twice in the translation.
+    source = ("A greater BMI at Y1 (odds ratio [OR] 1.34, 95% confidence interval [95% CI]1.05-1.69), at Y15 (OR 1.34, 95% CI 1.10-1.61), "
+              "and change in BMI over 15 years (OR 1.40, 95% CI 1.00-1.93) were significant predictors of knee pain at Y15 (P<0.05).")
+    target = ("Y1时较高的BMI(比值比[OR] 1.34，95%置信区间[95% CI] 1.05-1.69)、Y15时较高的BMI(OR 1.34，95% CI 1.10-1.61)以及15年间BMI的变化"
+              "(OR 1.40，95% CI 1.00-1.93)均为Y15时膝关节疼痛的显著预测因素(P<0.05)。")
+    assert errors(run_checks([source], [target], ctx)) == []
+    reversed_ = target.replace("Y15时较高", "Y15时较低")
+    found = errors(DirectionCheck().check([source], [reversed_], ctx))
+    assert [p.key for p in found] == ["direction_reversed"] and spans(found, reversed_) == ["较低"]
