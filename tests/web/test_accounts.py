@@ -227,6 +227,9 @@ def test_proxy_header_believed_only_from_the_proxy(home, serve_for_session):
     page = httpx.get(f"{trusted}/research", headers=header)
     assert page.status_code == 200 and "当前用户：dana" in page.text
     assert httpx.get(f"{trusted}/api/research").status_code == 401
+    dana = httpx.Client(base_url=trusted, timeout=60, headers=header)  # forms behind the proxy carry CSRF tokens too
+    assert dana.post("/chat", data={"text": "tau"}).status_code == 403
+    assert post_form(dana, "/chat", "/chat", {"text": "tau"}).status_code == 303
     ignored = httpx.get(f"{elsewhere}/api/research", headers=header)
     assert ignored.status_code == 401 and "登录代理" in ignored.json()["error"]
     # an API token still works from anywhere
