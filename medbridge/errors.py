@@ -3,7 +3,7 @@
 
 class MedbridgeError(Exception):
     """An error explained to the user in one line (no traceback unless --debug). ``key`` and ``values`` name
-    its entry in the UI's string table (medbridge/web/i18n.py), so a page says it in the reader's language.
+    its entry in the UI's string table (medbridge/i18n.py), so a page says it in the reader's language.
     ``status`` is the HTTP status the web answers it with."""
 
     status = 400

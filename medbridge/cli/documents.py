@@ -84,7 +84,7 @@ def translate_doc(
 def _print_findings(result: dict, lang: str) -> None:
     """The job's QA findings page by page (slide, part), each in context, in ``lang``."""
     from medbridge.documents.pipeline import problem_from_dict
-    from medbridge.web.i18n import translator_for
+    from medbridge.i18n import translator_for
 
     ui = translator_for(lang, "documents")
     findings = result.get("findings", [])

@@ -1,7 +1,7 @@
 """Chinese names of NLM's controlled values: publication types and MEDLINE language codes.
 
 One table for every place that shows them (search facets and record pages, conversation chips); the web UI's
-string table (web/i18n.py) is built from it.
+string table (medbridge/i18n.py) is built from it.
 """
 
 from __future__ import annotations

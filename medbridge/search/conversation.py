@@ -22,6 +22,7 @@ import msgspec
 
 from medbridge.corpus.names import LANGUAGE_NAMES, PUBLICATION_TYPES_ZH
 from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.i18n import translator_for
 from medbridge.search.engine import Hit, SearchEngine, SearchOptions, Sort, TitleTranslations
 from medbridge.search.query import And, Node, Not, Or
 from medbridge.search.recommend import AbstractTranslations, Recommendation, Recommender, summarize
@@ -45,45 +46,11 @@ SIMILAR_CANDIDATES = 200
 RECOMMENDED = 10  # hits of a turn that get reasons and a quoted sentence
 MAX_TEXT = 500
 
-# Labels of chips and replies; the web page's own strings sit in web/routes/chat.py.
-STRINGS: dict[str, dict[str, str]] = {
-    "added": {"zh": "添加：{items}", "en": "Added: {items}"},
-    "removed": {"zh": "去掉：{items}", "en": "Removed: {items}"},
-    "excluded": {"zh": "排除：{items}", "en": "Excluded: {items}"},
-    "filters_set": {"zh": "筛选：{items}", "en": "Filters: {items}"},
-    "filters_cleared": {"zh": "取消筛选：{items}", "en": "Filters removed: {items}"},
-    "sorted": {"zh": "排序：{sort}", "en": "Sorted: {sort}"},
-    "similar": {"zh": "显示与第 {n} 篇（PMID {pmid}）相似的文献", "en": "Showing records similar to #{n} (PMID {pmid})"},
-    "similar_off": {"zh": "回到按概念检索", "en": "Back to the concept search"},
-    "undone": {"zh": "已撤销上一步", "en": "Undid the last step"},
-    "nothing_to_undo": {"zh": "没有可以撤销的步骤", "en": "Nothing to undo"},
-    "reset": {"zh": "已重新开始", "en": "Started over"},
-    "not_understood": {
-        "zh": "没有从“{text}”中识别出新的条件。可以说：再加上炎症、不要痴呆换成淀粉样蛋白、只看近五年、只要RCT、排除动物实验、按被引次数排序、第2篇讲了什么、第3篇的类似文章、撤销",
-        "en": "Nothing new understood in “{text}”. Try: add inflammation, replace dementia with amyloid, last 5 years, only RCTs, exclude animal studies, sort by citations, what is #2 about, similar to #3, undo",
-    },
-    "no_such_result": {"zh": "当前结果中没有第 {n} 篇", "en": "There is no result #{n} among the current results"},
-    "summary_of": {"zh": "第 {n} 篇（PMID {pmid}）", "en": "#{n} (PMID {pmid})"},
-    "relevance": {"zh": "相关性", "en": "relevance"},
-    "date": {"zh": "日期（最新在前）", "en": "date (newest first)"},
-    "cited_by": {"zh": "被引次数", "en": "cited-by count"},
-    "chip_excluded": {"zh": "排除 {label}", "en": "NOT {label}"},
-    "chip_years": {"zh": "{start}–{end} 年", "en": "{start}–{end}"},
-    "chip_since": {"zh": "{start} 年以来", "en": "since {start}"},
-    "chip_until": {"zh": "{end} 年以前", "en": "until {end}"},
-    "chip_humans": {"zh": "仅人类研究", "en": "Humans only"},
-    "chip_not_animals": {"zh": "排除动物实验", "en": "No animal-only studies"},
-    "chip_language": {"zh": "语种：{value}", "en": "Language: {value}"},
-    "chip_abstract": {"zh": "有摘要", "en": "Has abstract"},
-    "chip_journal": {"zh": "期刊：{value}", "en": "Journal: {value}"},
-    "chip_sort": {"zh": "按{sort}排序", "en": "Sorted by {sort}"},
-    "chip_similar": {"zh": "与 PMID {pmid} 相似", "en": "Similar to PMID {pmid}"},
-}
 
 
 def text_for(lang: str, key: str, **values) -> str:
-    entry = STRINGS[key]
-    return (entry.get(lang) or entry["zh"]).format(**values)
+    """A conversation reply or chip label in ``lang`` from the string table."""
+    return translator_for(lang, "conversation")(key, **values)
 
 
 # --- state ----------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from medbridge.search import refresh_index, start_background_embedding
 from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings
 from medbridge.web import auth
-from medbridge.web.i18n import STRINGS, translator_for, ui_lang
+from medbridge.i18n import STRINGS, translator_for
+from medbridge.web.i18n import ui_lang
 from medbridge.web.routes import accounts, chat, documents, fetch, home, records, research, search, translations
 from medbridge.web.templating import render
 

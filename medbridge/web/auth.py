@@ -24,7 +24,8 @@ from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Job
 from medbridge.web.deps import get_services
-from medbridge.web.i18n import translator_for, ui_lang
+from medbridge.i18n import translator_for
+from medbridge.web.i18n import ui_lang
 from medbridge.web.templating import render
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -14,7 +14,8 @@ from markupsafe import Markup
 from medbridge.corpus.pubmed import sanitize_inline_markup
 from medbridge.translate.base import TranslatedText
 from medbridge.translate.qa_messages import localise
-from medbridge.web.i18n import named, translator_for, ui_lang
+from medbridge.i18n import named, translator_for
+from medbridge.web.i18n import ui_lang
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Title/abstract markup is built by medbridge.corpus.pubmed.text_and_markup: all text escaped,

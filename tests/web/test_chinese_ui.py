@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from lxml import html
 
 from medbridge.web.app import create_app
-from medbridge.web.i18n import STRINGS
+from medbridge.i18n import STRINGS
 
 # Every page and route a reader reaches, with the status it answers.
 PAGES = [

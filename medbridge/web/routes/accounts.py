@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse
 from medbridge.errors import Forbidden, NotFoundError
 from medbridge.web.auth import UserDep, csrf_token, password_mark
 from medbridge.web.deps import ServicesDep
-from medbridge.web.i18n import translator_for, ui_lang
+from medbridge.i18n import translator_for
+from medbridge.web.i18n import ui_lang
 from medbridge.web.templating import render
 
 public = APIRouter()  # reachable before signing in

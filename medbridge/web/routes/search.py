@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
 from medbridge.search.engine import fetch_command
 from medbridge.web.deps import ServicesDep
-from medbridge.web.i18n import is_genre_type, strings_for, syntax_error_text, ui_lang
+from medbridge.i18n import is_genre_type, syntax_error_text
+from medbridge.web.i18n import strings_for, ui_lang
 from medbridge.web.routes.translations import title_translations_for
 from medbridge.web.templating import render
 

@@ -19,7 +19,8 @@ from medbridge.store import Store
 from medbridge.translate.qa_messages import localise
 from medbridge.web.auth import UserDep
 from medbridge.web.deps import StoreDep, get_services
-from medbridge.web.i18n import translator_for, ui_lang
+from medbridge.i18n import translator_for
+from medbridge.web.i18n import ui_lang
 from medbridge.web.templating import marked_translation
 
 router = APIRouter()
