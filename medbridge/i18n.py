@@ -330,6 +330,34 @@ def named(lang: str, kind: str, value: str) -> str:
     return entry.get(lang, value) if entry else value
 
 
+def _concepts_text(s, sources: list[str]) -> str:
+    """“A”和“B” / “A” and “B”."""
+    return s("concept_joiner").join(s("quote", text=source) for source in sources)
+
+
+def few_results_notice(s, result) -> str | None:
+    """The honest line above a short result set (a search.SearchResult): how many records mention what was asked,
+    or none. ``s``: the "search" part in the reader's language. The search page, chat and both CLIs say it."""
+    if not result.few:
+        return None
+    interp = result.interpretation
+    sources = [c.source for c in interp.required_concepts]
+    if result.total == 0:
+        if result.absent:
+            text = s("none_about", concepts=_concepts_text(s, [c.source for c in result.absent]))
+        elif sources:
+            text = s("none_all_concepts", concepts=_concepts_text(s, sources))
+        else:
+            text = s("none_query")
+    elif len(sources) == 1:
+        text = s("only_one_concept", total=result.total, concepts=_concepts_text(s, sources))
+    elif sources:
+        text = s("only_all_concepts", total=result.total, concepts=_concepts_text(s, sources))
+    else:
+        text = s("only_query", total=result.total)
+    return text + (s("with_filters") if not interp.filters.is_empty() else "")
+
+
 def _pattern(template: str) -> re.Pattern[str]:
     """"unexpected {token}" → a regular expression capturing ``token``."""
     parts = re.split(r"\{(\w+)\}", template)

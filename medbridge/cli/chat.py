@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from medbridge.cli.common import CLIState, console, err_console, print_json, state
+from medbridge.cli.search import print_related, print_short_set_notice
 
 if TYPE_CHECKING:  # the search package loads when a command runs
     from medbridge.search.conversation import Conversations, TurnResult
@@ -39,6 +40,9 @@ def _print_turn(result: TurnResult) -> None:
             console.print("   " + escape("；".join(recommendation["reasons"]) if lang == "zh" else escape("; ".join(recommendation["reasons"]))), highlight=False)
             if recommendation["quote"]:
                 console.print(f"   “{escape(recommendation['quote'])}”", highlight=False, style="italic")
+    if result.search is not None:  # a short set: say so, offer the fetch, list related records apart
+        print_short_set_notice(result.search, lang)
+        print_related(result.search, lang)
     console.print()
 
 
@@ -82,6 +86,9 @@ def _last_state(result: TurnResult) -> dict:
             {key: hit.get(key) for key in ("pmid", "title", "year", "journal", "publication_types", "cited_by", "recommendation")}
             for hit in data["hits"]
         ],
+        "relaxed": [{key: hit.get(key) for key in ("pmid", "title", "year", "journal", "missing")} for hit in data["relaxed"]],
+        "absent": data["absent"],
+        "fetch": data["fetch"],
     }
 
 

@@ -32,36 +32,38 @@ def _print_hit(number: int | None, hit: Hit) -> None:
     console.print()
 
 
-def few_results_line(result: SearchResult) -> str | None:
-    """The honest summary of a short result set (the web page says the same in the UI language)."""
-    if not result.few:
-        return None
-    concepts = " and ".join(f"“{c.source}”" for c in result.interpretation.required_concepts)
-    if result.total == 0:
-        if result.absent:
-            return "The local corpus has no record about " + " and ".join(f"“{c.source}”" for c in result.absent)
-        return f"No record in the local corpus mentions {concepts}" if concepts else "No record in the local corpus matches the query"
-    what = f"mention {concepts}" if concepts else "match the query"
-    return f"Only {result.total} record(s) in the local corpus {what}"
-
-
 def _print_result(result: SearchResult) -> None:
     console.print(f"[dim]searched for:[/dim] {escape(result.interpretation.pubmed_query)}", highlight=False)
     ranking = result.interpretation.ranking_concepts
     if ranking:
         console.print(f"[dim]ranked by, not required:[/dim] {escape(', '.join(c.en for c in ranking))}", highlight=False)
-    if line := few_results_line(result):
-        console.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
-        from medbridge.search.engine import fetch_command  # the engine loads only when a search runs
-
-        for concept in result.absent:
-            console.print(f"[dim]fetch it:[/dim] {escape(fetch_command(concept.mesh_name or concept.en))}", highlight=False)
+    print_short_set_notice(result, "en")
     shown = f"{result.offset + 1}–{result.offset + len(result.hits)}" if result.hits else "0"
     console.print(f"[dim]{shown} of {result.total:,}[/dim]\n", highlight=False)
     for number, hit in enumerate(result.hits, start=result.offset + 1):
         _print_hit(number, hit)
+    print_related(result, "en")
+
+
+def print_short_set_notice(result: SearchResult, lang: str) -> None:
+    """The honest line above a short result set and the fetch command of each concept the corpus lacks."""
+    from medbridge.i18n import few_results_notice, translator_for
+    from medbridge.search.engine import fetch_command  # the engine loads only when a search runs
+
+    s = translator_for(lang, "search")
+    if line := few_results_notice(s, result):
+        console.print(f"[yellow]{escape(line)}[/yellow]", highlight=False)
+        for concept in result.absent:
+            console.print(f"[dim]{escape(s('fetch_concept', concept=s('quote', text=concept.source)))}[/dim] "
+                          f"{escape(fetch_command(concept.mesh_name or concept.en))}", highlight=False)
+
+
+def print_related(result: SearchResult, lang: str) -> None:
+    """Related records outside a short result set, apart and labelled."""
+    from medbridge.i18n import translator_for
+
     if result.relaxed:
-        console.print("[bold]Related records (not containing every search term)[/bold]\n", highlight=False)
+        console.print(f"[bold]{escape(translator_for(lang, 'search')('related'))}[/bold]\n", highlight=False)
         for hit in result.relaxed:
             _print_hit(None, hit)
 

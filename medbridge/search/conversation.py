@@ -23,7 +23,7 @@ import msgspec
 from medbridge.corpus.names import LANGUAGE_NAMES, PUBLICATION_TYPES_ZH
 from medbridge.errors import MedbridgeError, NotFoundError
 from medbridge.i18n import translator_for
-from medbridge.search.engine import Hit, SearchEngine, SearchOptions, Sort, TitleTranslations
+from medbridge.search.engine import Hit, SearchEngine, SearchOptions, SearchResult, Sort, TitleTranslations
 from medbridge.search.query import And, Node, Not, Or
 from medbridge.search.recommend import AbstractTranslations, Recommendation, Recommender, summarize
 from medbridge.search.similar import find_similar
@@ -501,6 +501,7 @@ class TurnResult:
     hits: list[Hit]
     total: int
     recommendations: dict[int, Recommendation]
+    search: SearchResult | None = None  # the concept search behind the hits (None for similar-to and empty states)
 
     def to_dict(self, lang: str | None = None) -> dict:
         lang = lang or self.turn.language
@@ -515,6 +516,9 @@ class TurnResult:
             "total": self.total,
             "hits": [self._hit(hit, lang) for hit in self.hits],
             "can_undo": len(self.conversation.stack) > 1,
+            # a short set, as on the search page: related records apart, and how to fetch what the corpus lacks
+            **({k: v for k, v in self.search.to_dict().items() if k in ("relaxed", "absent", "fetch")} if self.search else
+               {"relaxed": [], "absent": [], "fetch": None}),
         }
 
     def _hit(self, hit: Hit, lang: str) -> dict:
@@ -598,9 +602,9 @@ class Conversations:
 
     def results(self, conversation: Conversation) -> TurnResult:
         """The current state's results (reopening a thread)."""
-        hits, total = self.search(conversation.state)
+        hits, total, found = self.search(conversation.state)
         turn = conversation.turns[-1] if conversation.turns else Turn("", "", "zh", conversation.state, [])
-        return TurnResult(conversation, turn, hits, total, self.recommend(conversation.state, hits))
+        return TurnResult(conversation, turn, hits, total, self.recommend(conversation.state, hits), found)
 
     def _refer(self, conversation: Conversation, reference: ResultReference, lang: str) -> tuple[str, dict | None]:
         shown = conversation.shown
@@ -620,11 +624,11 @@ class Conversations:
         return text_for(lang, "summary_of", n=reference.position, pmid=pmid), summary
 
     def _finish(self, conversation: Conversation, text: str, reply: str, lang: Language, summary: dict | None) -> TurnResult:
-        hits, total = self.search(conversation.state)
+        hits, total, found = self.search(conversation.state)
         turn = Turn(text, reply, lang, conversation.state, [h.pmid for h in hits], summary)
         conversation.turns.append(turn)
         self.store.save_conversation(conversation.id, conversation.to_dict())
-        return TurnResult(conversation, turn, hits, total, self.recommend(conversation.state, hits))
+        return TurnResult(conversation, turn, hits, total, self.recommend(conversation.state, hits), found)
 
     def recommend(self, state: SearchState, hits: list[Hit]) -> dict[int, Recommendation]:
         top = hits[:RECOMMENDED]
@@ -632,14 +636,16 @@ class Conversations:
         found = self.recommender.recommend(list(records.values()), state.concepts, {h.pmid: h.cited_by for h in top})
         return {r.pmid: r for r in found}
 
-    def search(self, state: SearchState) -> tuple[list[Hit], int]:
+    def search(self, state: SearchState) -> tuple[list[Hit], int, SearchResult | None]:
+        """The state's hits and total, with the concept search behind them (for its related records and absent
+        concepts when the set is short)."""
         if state.similar_to is not None:
-            return self._similar(state)
+            return (*self._similar(state), None)
         if not state.concepts and state.filters.is_empty():
-            return [], 0
+            return [], 0, None
         result = self.engine.run(state.interpretation(), SearchOptions(limit=self.page_size, sort=state.sort),
                                  title_translations=self.title_translations)
-        return result.hits, result.total
+        return result.hits, result.total, result
 
     def _similar(self, state: SearchState) -> tuple[list[Hit], int]:
         """Similar records of one record (e5, MeSH, citations), within the state's filters and exclusions."""

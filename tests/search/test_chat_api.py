@@ -62,6 +62,23 @@ def test_chat_form_flow_and_share_url(client):
     assert "Sorted by cited-by count" in shared and "Why recommended" in shared
 
 
+def test_a_short_set_in_chat_is_told_honestly_with_related_records_and_the_fetch(client):
+    """As on the search page: a concept few records name, and one the corpus lacks altogether."""
+    few = client.post("/api/conversations", json={"text": "氯胺酮为什么起效快"}).json()
+    assert few["total"] == 2 and len(few["hits"]) == 2
+    assert len(few["relaxed"]) == 18 and all(h["missing"] == ["氯胺酮"] for h in few["relaxed"])
+    assert not {h["pmid"] for h in few["relaxed"]} & {h["pmid"] for h in few["hits"]}
+    page = client.get(f"/chat/{few['conversation']}?lang=zh").text
+    assert "本地文献库中仅有 2 篇文献提到“氯胺酮”" in page and "相关文献（未包含全部检索词）" in page
+    assert page.count('class="lacks"') == 18
+
+    none = client.post("/api/conversations", json={"text": "利妥昔单抗"}).json()
+    assert none["total"] == 0 and [a["concept"] for a in none["absent"]] == ["利妥昔单抗"]
+    page = client.get(f"/chat/{none['conversation']}?lang=zh").text
+    assert "本地文献库中没有关于“利妥昔单抗”的文献" in page and none["absent"][0]["fetch"] in page.replace("&#34;", '"')
+    assert "没有结果。试试撤销或去掉一个条件。" not in page  # the honest line replaces the bare "no results"
+
+
 def test_record_page_lists_references_and_cited_by_in_the_corpus(client, sample_store):
     cited = next(p for p, n in sample_store.cited_by_counts(sample_store.all_pmids()).items() if n >= 2)
     citing = [p for p in sample_store.citing(cited) if sample_store.get_record(p)]

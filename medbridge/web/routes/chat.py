@@ -22,6 +22,7 @@ from medbridge.search.conversation import Conversations, TurnResult
 from medbridge.services import Services
 from medbridge.web.auth import UserDep
 from medbridge.web.deps import ServicesDep
+from medbridge.i18n import few_results_notice
 from medbridge.web.i18n import strings_for, ui_lang
 from medbridge.web.routes.translations import cached_record_translation, get_translator, title_translations_for
 from medbridge.web.templating import render
@@ -138,11 +139,14 @@ def chat_thread(conversation_id: str, request: Request, services: ServicesDep, u
     conversations = _conversations(request, services)
     conversation = _own(conversations, conversation_id, user)
     result = conversations.results(conversation)
+    search_strings = strings_for(request, "search")
     return render(request, "chat/chat.html", {
         "s": strings_for(request, "chat"),
+        "ss": search_strings,  # a short set is told as on the search page
         "conversation": conversation,
         "result": result,
         "view": result.to_dict(ui_lang(request)),
+        "notice": few_results_notice(search_strings, result.search) if result.search else None,
         "answer_available": services.has_llm,
     })
 

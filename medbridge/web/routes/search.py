@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from medbridge.search import Filters, QuerySyntaxError, SearchOptions, search, similar_articles
 from medbridge.search.engine import fetch_command
 from medbridge.web.deps import ServicesDep
-from medbridge.i18n import is_genre_type, syntax_error_text
+from medbridge.i18n import few_results_notice, is_genre_type, syntax_error_text
 from medbridge.web.i18n import strings_for, ui_lang
 from medbridge.web.routes.translations import title_translations_for
 from medbridge.web.templating import render
@@ -75,33 +75,6 @@ def read_form(
 
 def _page_number(raw: str) -> int:
     return int(raw) if raw.strip().isdigit() and int(raw) >= 1 else 1
-
-
-def _concepts_text(s, sources: list[str]) -> str:
-    """“A”和“B” / “A” and “B”."""
-    return s("concept_joiner").join(s("quote", text=source) for source in sources)
-
-
-def few_results_notice(s, result) -> str | None:
-    """The honest line above a short result set: how many records mention what was asked, or none."""
-    if not result.few:
-        return None
-    interp = result.interpretation
-    sources = [c.source for c in interp.required_concepts]
-    if result.total == 0:
-        if result.absent:
-            text = s("none_about", concepts=_concepts_text(s, [c.source for c in result.absent]))
-        elif sources:
-            text = s("none_all_concepts", concepts=_concepts_text(s, sources))
-        else:
-            text = s("none_query")
-    elif len(sources) == 1:
-        text = s("only_one_concept", total=result.total, concepts=_concepts_text(s, sources))
-    elif sources:
-        text = s("only_all_concepts", total=result.total, concepts=_concepts_text(s, sources))
-    else:
-        text = s("only_query", total=result.total)
-    return text + (s("with_filters") if not interp.filters.is_empty() else "")
 
 
 def publication_type_facets(buckets: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
