@@ -16,8 +16,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp): each loads when first built
+if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp, ray): each loads when first built
     from medbridge.accounts import Accounts, UsageLimits
+    from medbridge.cluster import RayEmbedder
     from medbridge.documents.jobs import DocumentJobs
     from medbridge.jobs import JobRunner
     from medbridge.jobs.queue import HueyJobQueue, JobQueue
@@ -104,13 +105,31 @@ class Services:
         return self._part("embedder", Embedder)
 
     @property
+    def batch_embedder(self) -> Embedder | RayEmbedder:
+        """The e5 model for the corpus' passages: Ray tasks over the cluster when ``ray.address`` is set,
+        otherwise the embedder above."""
+        if self.settings.ray.address is None:
+            return self.embedder
+        from medbridge.cluster import RayEmbedder
+
+        return self._part("batch_embedder", lambda: RayEmbedder(self.settings.ray.address))
+
+    @property
     def translator(self) -> Translator:
         """The translator over the configured model: cache, segments, glossary, protected spans, QA, retries.
         Without a model it still answers cache lookups; translating says that no model is configured."""
+        return self._part("translator", lambda: self._translator(self.store))
+
+    @property
+    def model_translator(self) -> Translator:
+        """The same translator without the store (a cluster worker: the process that sent it the texts writes
+        the cache entries it hands back)."""
+        return self._part("model_translator", lambda: self._translator(None))
+
+    def _translator(self, store: Store | None) -> Translator:
         from medbridge.translate.translator import Translator
 
-        return self._part("translator", lambda: Translator(
-            self.llm, self.store, terminology=self.terminology, max_retries=self.settings.translation.max_retries))
+        return Translator(self.llm, store, terminology=self.terminology, max_retries=self.settings.translation.max_retries)
 
     @property
     def record_translations(self) -> RecordTranslations:
@@ -136,7 +155,7 @@ class Services:
 
         def build() -> SearchEngine:
             rewriter = self.llm if self.settings.search.llm_rewrite and self.has_llm else None
-            index = SearchIndex(self.settings, self.store, self.terminology, self.embedder)
+            index = SearchIndex(self.settings, self.store, self.terminology, self.embedder, self.batch_embedder)
             return SearchEngine(index, rewriter=rewriter)
 
         return self._part("search_engine", build)

@@ -160,6 +160,13 @@ class LimitSettings(_Section):
     jobs_per_day: int = Field(50, ge=1, description="Research and document jobs one user may start per 24 hours.")
 
 
+class RaySettings(_Section):
+    address: str | None = Field(
+        None,
+        description="Ray cluster to use (e.g. 10.0.0.5:6379): shards become Ray actors and embedding runs as Ray tasks. Unset: this machine only.",
+    )
+
+
 def default_home() -> Path:
     return Path(os.environ.get("MEDBRIDGE_HOME") or Path.home() / ".medbridge").expanduser()
 
@@ -196,6 +203,7 @@ class MedbridgeSettings(BaseSettings):
     jobs: JobSettings = JobSettings()
     auth: AuthSettings = AuthSettings()
     limits: LimitSettings = LimitSettings()
+    ray: RaySettings = RaySettings()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):

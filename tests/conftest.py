@@ -1,6 +1,7 @@
 """Shared fixtures: real data from ../shared, a temporary MEDBRIDGE_HOME per test, the sample corpus
 ingested once per session, the web app on a real loopback port, headless Chromium from Debian, and a
-throwaway PostgreSQL cluster (tests/pgcluster.py) for the store suites that run on both backends."""
+throwaway PostgreSQL cluster (tests/pgcluster.py) for the store suites that run on both backends, and a local
+Ray cluster (tests/raycluster.py) for the cluster paths."""
 
 from __future__ import annotations
 
@@ -167,6 +168,20 @@ def postgres_cluster():
     cluster = PostgresCluster().init().start()
     yield cluster
     cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A real Ray cluster on this machine (tests/raycluster.py), started the first time a test needs it; this
+    process is connected to it as a driver."""
+    from raycluster import LocalRayCluster
+
+    from medbridge.cluster import connect
+
+    cluster = LocalRayCluster()
+    connect(cluster.address)
+    yield cluster
+    cluster.shutdown()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # each command imports what it uses, so `medbridge --help` lo
     from medbridge.services import Services
     from medbridge.settings import MedbridgeSettings
     from medbridge.store import Store
+
+RayOption = Annotated[Optional[str], typer.Option(
+    "--ray", metavar="ADDRESS", help="Run on this Ray cluster (overrides ray.address; `ray start --head` prints it).")]
 
 console = Console()                  # results
 err_console = Console(stderr=True)   # messages, progress
@@ -44,6 +47,14 @@ class CLIState:
     @property
     def settings(self) -> MedbridgeSettings:
         return self.services.settings
+
+    def use_ray(self, address: str | None) -> None:
+        """Run this invocation's batch work on the Ray cluster at ``address`` (``--ray``) instead of ``ray.address``."""
+        if address:
+            from medbridge.services import Services
+
+            settings = self.settings
+            self._services = Services(settings.model_copy(update={"ray": settings.ray.model_copy(update={"address": address})}))
 
     @property
     def store(self) -> Store:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.markup import escape
 
-from medbridge.cli.common import CLIState, console, err_console, print_json, progress_bar, state
+from medbridge.cli.common import CLIState, RayOption, console, err_console, print_json, progress_bar, state
 
 if TYPE_CHECKING:
     from medbridge.progress import ProgressEvent
@@ -147,9 +147,12 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-index every record from scratch.")] = False,
         no_embed: Annotated[bool, typer.Option("--no-embed", help="Only the lexical index; leave embeddings for later.")] = False,
+        ray_address: RayOption = None,
     ) -> None:
-        """Bring the search index up to date with the corpus (resumable: interrupt and run again)."""
+        """Bring the search index up to date with the corpus (resumable: interrupt and run again). On a Ray
+        cluster the shards are actors on its nodes and passages are embedded by tasks spread over it."""
         st = state(ctx)
+        st.use_ray(ray_address)
         index = st.services.search_engine.index
         with progress_bar(st.quiet) as progress:
             tasks: dict[str, int] = {}

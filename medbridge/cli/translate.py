@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from medbridge.cli.common import console, err_console, print_json, progress_bar, state
+from medbridge.cli.common import RayOption, console, err_console, print_json, progress_bar, state
 from medbridge.errors import MedbridgeError, NotFoundError
 
 if TYPE_CHECKING:  # the translation package loads when a command runs
@@ -136,12 +136,15 @@ def translate_corpus_command(
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Translate at most this many records (cached ones are skipped, not counted).")] = None,
     abstracts: Annotated[bool, typer.Option("--abstracts", help="Translate abstract sections too, not only titles.")] = False,
     glossary: GlossaryOption = None,
+    ray_address: RayOption = None,
 ) -> None:
     """Translate the corpus' titles (and abstracts) into the cache that article pages read. Safe to interrupt
-    and re-run: records already translated are skipped. Runs fine in the background (nohup … &)."""
+    and re-run: records already translated are skipped. Runs fine in the background (nohup … &). On a Ray
+    cluster a model worker on each node translates."""
     from medbridge.translate import get_language
 
     st = state(ctx)
+    st.use_ray(ray_address)
     target = get_language(to).code
     _glossary(glossary)  # a bad file is an error now, not a failed job
     runner = st.services.translate_corpus_runner

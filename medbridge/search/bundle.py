@@ -17,16 +17,7 @@ from rich.progress import Progress
 from medbridge.corpus.models import Record
 from medbridge.corpus.pubmed import iter_pubmed
 from medbridge.corpus.sample import SAMPLE_PATH
-from medbridge.search.dense import BUNDLED_VECTORS, Embedder, passage_text, save_bundled_vectors, text_hash
-
-_worker_embedder: Embedder | None = None
-
-
-def _embed_chunk(texts: list[str]) -> np.ndarray:
-    global _worker_embedder
-    if _worker_embedder is None:
-        _worker_embedder = Embedder(num_threads=1)
-    return _worker_embedder.embed_passages(texts)
+from medbridge.search.dense import BUNDLED_VECTORS, embed_in_worker, passage_text, save_bundled_vectors, text_hash
 
 
 def sample_records() -> dict[int, Record]:
@@ -58,7 +49,7 @@ def main() -> None:
     vectors: list[np.ndarray] = []
     with Progress() as progress, ProcessPoolExecutor(args.workers) as pool:
         task = progress.add_task("embedding sample", total=len(texts))
-        for block in pool.map(_embed_chunk, chunks):
+        for block in pool.map(embed_in_worker, chunks):
             vectors.append(block)
             progress.advance(task, len(block))
     save_bundled_vectors(

@@ -87,6 +87,18 @@ class Embedder:
             return self._get().passage(texts).astype(np.float16)
 
 
+_worker_embedder: Embedder | None = None
+
+
+def embed_in_worker(texts: list[str]) -> np.ndarray:
+    """Passage vectors from a worker process's own model, loaded on its first chunk and kept for the next
+    (a process pool's or a Ray worker's)."""
+    global _worker_embedder
+    if _worker_embedder is None:
+        _worker_embedder = Embedder(num_threads=1)
+    return _worker_embedder.embed_passages(texts)
+
+
 def load_bundled_vectors(path: Path = BUNDLED_VECTORS) -> dict[int, tuple[int, np.ndarray]]:
     """pmid → (text hash, float16 vector) precomputed for the bundled sample; empty if not shipped."""
     if not path.exists():

@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -29,8 +29,11 @@ from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
 from medbridge.search.dense import Embedder, VectorStore, load_bundled_vectors, passage_text, text_hash
 from medbridge.search.lexical import IndexBusyError, write_changes
-from medbridge.search.shards import LocalShards, build_shard, open_lexical
+from medbridge.search.shards import LocalShards, ShardedLexical, build_shard, open_lexical
 from medbridge.terms import Terminology, get_terminology
+
+if TYPE_CHECKING:
+    from medbridge.cluster import RayEmbedder
 
 CHANGE_BATCH = 2_000
 COMPACT_WHEN_DEAD = 0.3
@@ -50,14 +53,16 @@ class UpdateReport:
 class SearchIndex:
     """Lexical index + vectors under ``settings.index_dir``, following ``store``'s change feed."""
 
-    def __init__(self, settings: MedbridgeSettings, store: Store, terms: Terminology | None = None, embedder: Embedder | None = None):
+    def __init__(self, settings: MedbridgeSettings, store: Store, terms: Terminology | None = None, embedder: Embedder | None = None,
+                 batch_embedder: "Embedder | RayEmbedder | None" = None):
         self.settings = settings
         self.store = store
         self.terms = terms or get_terminology()
         self.embedder = embedder or Embedder()  # loads the model on first use only
+        self.batch_embedder = batch_embedder or self.embedder  # the corpus' passages: here, or Ray tasks
         self.folder = settings.index_dir
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.lexical = open_lexical(self.folder, self.terms, settings.search.shards)
+        self.lexical = open_lexical(self.folder, self.terms, settings.search.shards, settings.ray.address)
         self.vectors = VectorStore(self.folder / "dense", ann_min_vectors=settings.search.ann_min_vectors)
         self._state_path = self.folder / "state.json"
         self._pending_path = self.folder / "dense" / "pending.npy"
@@ -130,6 +135,8 @@ class SearchIndex:
         report = UpdateReport()
         with self._exclusive():
             self.vectors.refresh()
+            if self.applied_seq and isinstance(self.lexical, ShardedLexical) and self.lexical.lost():
+                self._save_state(0, self.vectors_seq)  # a shard lost since (its Ray node died): start over
             lexical_seq = self.applied_seq
             vectors_seq = self.vectors_seq  # with dense search off it stays put, to catch up once switched on
             seq = self._followed_seq()
@@ -226,7 +233,7 @@ class SearchIndex:
         should_stop: Callable[[], bool] = lambda: False,
     ) -> int:
         """Embed records waiting for a vector, saving after every small batch (safe to interrupt)."""
-        batch = self.embedder.batch_size()
+        batch = self.batch_embedder.batch_size()
         todo = self.pending()
         if limit is not None:
             todo = todo[:limit]
@@ -241,7 +248,7 @@ class SearchIndex:
                 if not self.vectors.has(pmid, text_hash(passage_text(record)))  # embedded meanwhile
             }
             texts = [passage_text(r) for r in records.values()]
-            vectors = self.embedder.embed_passages(texts) if texts else None  # slow part: outside the lock
+            vectors = self.batch_embedder.embed_passages(texts) if texts else None  # slow part: outside the lock
             with self._exclusive():
                 self.vectors.refresh()
                 if texts:

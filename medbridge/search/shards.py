@@ -37,18 +37,23 @@ def shard_of(pmid: int, shards: int) -> int:
     return pmid % shards
 
 
-def open_lexical(index_dir: Path, terms: Terminology, shards: int) -> "LexicalIndex | ShardedLexical":
+def open_lexical(index_dir: Path, terms: Terminology, shards: int, ray_address: str | None = None) -> "LexicalIndex | ShardedLexical":
     """The lexical index of ``search.shards``: one tantivy index, or N of them in their own folder (a new
-    shard count starts a new index, filled from the change feed)."""
-    if shards == 1:
+    shard count starts a new index, filled from the change feed), as threads here or as Ray actors."""
+    if shards == 1 and ray_address is None:
         return LexicalIndex(index_dir / "lexical", terms)
     folder = index_dir / f"lexical-{shards}-shards"
+    if ray_address is not None:
+        from medbridge.cluster import RayShards, connect
+
+        connect(ray_address)
+        return ShardedLexical(RayShards(folder, shards), terms)
     return ShardedLexical(LocalShards(folder, terms, shards), terms)
 
 
 @dataclass(frozen=True, slots=True)
 class ShardedQuery:
-    """A query as plain data (it can travel to another process): each shard compiles it with the corpus-wide
+    """A query as plain data (it travels to Ray actors): each shard compiles it with the corpus-wide
     ``statistics``."""
 
     node: Node | None
@@ -60,8 +65,8 @@ class ShardedQuery:
 
 
 class Shard:
-    """One shard's operations on plain data (arguments and results pickle, so a shard can live in another
-    process); run in a thread of this process by ``LocalShards``."""
+    """One shard's operations on plain data; run in a thread of this process, or as a Ray actor
+    (``medbridge.cluster``) on the node that holds the shard's folder."""
 
     def __init__(self, folder: Path, terms: Terminology | None = None):
         if terms is None:
@@ -72,6 +77,10 @@ class Shard:
 
     def created_empty(self) -> bool:
         return self.index.created_empty
+
+    def lost(self) -> bool:
+        """Whether the records written to this shard are gone (never here: the folder is this machine's)."""
+        return False
 
     def num_docs(self) -> int:
         return self.index.num_docs()
@@ -107,7 +116,7 @@ class Shard:
         return self.index.matching(node, pmids)
 
     def apply(self, puts: list[Record], deletes: list[int]) -> None:
-        """Write a batch of changes with the shard's own writer."""
+        """Write a batch of changes (the shard's own writer: on a Ray node, the process that holds it)."""
         writer = self.index.writer()
         try:
             for pmid in deletes:
@@ -143,7 +152,7 @@ class LocalShards:
 
 class ShardedLexical:
     """N shards with the interface of one ``LexicalIndex``: fan out, merge with corpus-wide statistics.
-    ``shards`` is any fan-out with ``call(method, args per shard)`` (``LocalShards``: threads)."""
+    ``shards`` is any fan-out with ``call(method, args per shard)``: threads here, Ray actors on a cluster."""
 
     def __init__(self, shards, terms: Terminology):
         self.shards = shards
@@ -151,7 +160,15 @@ class ShardedLexical:
         self._compiler = LexicalIndex(None, terms)  # lists a query's terms; holds no records
         self.schema = self._compiler.schema
         self.analyzer = self._compiler.analyzer
-        self.created_empty = any(self._each("created_empty"))
+
+    @property
+    def created_empty(self) -> bool:
+        """A shard started empty: the indexer fills the shards from the change feed."""
+        return any(self._each("created_empty"))
+
+    def lost(self) -> bool:
+        """A shard lost its records since the shards were filled (a Ray actor restarted after its node died)."""
+        return any(self._each("lost"))
 
     def _each(self, method: str, *args) -> list:
         return self.shards.call(method, [args] * len(self.shards))

@@ -24,11 +24,13 @@ CLAIM_STALE_S = 300
 CACHE_POLL_S = 0.5
 
 CORPUS_JOB_KIND = "translate-corpus"
+CLUSTER_CHUNK = 4  # records per task sent to a model worker on the cluster
 
 if TYPE_CHECKING:
     from medbridge.jobs import JobContext, JobRunner
     from medbridge.jobs.queue import JobQueue
     from medbridge.services import Services
+    from medbridge.settings import MedbridgeSettings
     from medbridge.translate.base import TranslatedText
     from medbridge.translate.translator import Translator
 
@@ -59,9 +61,11 @@ def translate_corpus(
     abstracts: bool = False,
     glossary: Sequence[GlossaryEntry] | None = None,
     progress: ProgressSink | None = None,
+    settings: MedbridgeSettings | None = None,
 ) -> CorpusTranslation:
     """Translate the corpus' titles (and abstracts) into the cache that article pages read. Safe to interrupt
-    and run again: records already translated are skipped."""
+    and run again: records already translated are skipped. With ``settings`` naming a Ray cluster
+    (``ray.address``) the records are translated by model workers on its nodes and cached here."""
     todo = []
     if progress:
         progress(ProgressEvent("scanning", 0, 0))
@@ -74,6 +78,9 @@ def translate_corpus(
     done = CorpusTranslation(0, 0)
     if progress:
         progress(ProgressEvent("translating", 0, len(todo)))
+    if settings is not None and settings.ray.address is not None:
+        _translate_on_cluster(store, settings, todo, target, abstracts, glossary, done, progress)
+        return done
     for pmid in todo:
         record = store.get_record(pmid)
         if record is None:  # deleted since the scan
@@ -87,6 +94,25 @@ def translate_corpus(
     return done
 
 
+def _translate_on_cluster(store: Store, settings: MedbridgeSettings, todo: list[int], target: str, abstracts: bool,
+                          glossary: Sequence[GlossaryEntry] | None, done: CorpusTranslation, progress: ProgressSink | None) -> None:
+    """Chunks of records to the cluster's model workers (read from the store only as they are sent); each
+    chunk's translations are cached as it comes back, so an interrupted run keeps every finished chunk."""
+    from medbridge.cluster import translate_on_cluster
+    from medbridge.translate.translator import CACHE_NAMESPACE
+
+    chunks = [todo[i : i + CLUSTER_CHUNK] for i in range(0, len(todo), CLUSTER_CHUNK)]
+    texts = ([record_texts(record, abstracts) for record in store.get_records(chunk).values()] for chunk in chunks)
+    for position, results in translate_on_cluster(settings, texts, len(chunks), target, glossary):
+        for entries, flagged in results:
+            for key, value in entries:
+                store.cache_put(CACHE_NAMESPACE, key, value)
+            done.translated += 1
+            done.flagged += flagged
+        if progress:
+            progress(ProgressEvent("translating", done.translated, len(todo), f"PMID {chunks[position][-1]}"))
+
+
 def translate_corpus_runner(services: Services, *, queue: JobQueue | None = None) -> JobRunner:
     """The corpus translation as jobs (params ``to``, ``limit``, ``abstracts``, ``glossary``: a CSV path): run in
     the foreground by the CLI, or queued for a worker; a cancelled or interrupted job continues where it stopped,
@@ -98,7 +124,8 @@ def translate_corpus_runner(services: Services, *, queue: JobQueue | None = None
         params = ctx.params
         glossary = load_user_glossary(Path(params["glossary"])) if params.get("glossary") else None
         done = translate_corpus(services.store, services.translator, target=params["to"], limit=params.get("limit"),
-                                abstracts=bool(params.get("abstracts")), glossary=glossary, progress=ctx.report)
+                                abstracts=bool(params.get("abstracts")), glossary=glossary, progress=ctx.report,
+                                settings=services.settings)
         return {"translated": done.translated, "flagged": done.flagged}, \
             f"{done.translated} record(s) translated, {done.flagged} with flagged passages"
 

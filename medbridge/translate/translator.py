@@ -203,13 +203,25 @@ class Translator:
         parts = [PROMPT_VERSION, text, source.code, target.code, self.llm.model_id, terminology.version, markup, self.style.open, self.inject_glossary]
         return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
+    def _cache_keys(self, texts: Sequence[str], source: str, target: str, glossary: Sequence[GlossaryEntry] | None, markup: bool) -> list[str]:
+        src, tgt = get_language(source), get_language(target)
+        terms = self.terminology.with_user_entries(glossary) if glossary else self.terminology
+        return [self.cache_key(t, src, tgt, terms, markup) for t in texts]
+
+    def cache_entries(self, texts: Sequence[str], results: Sequence[TranslatedText], *, source: str, target: str,
+                      glossary: Sequence[GlossaryEntry] | None = None, markup: bool = False) -> list[tuple[str, str]]:
+        """(cache key, cache value) of each translation the model made, as ``translate_batch`` caches them: a
+        cluster worker without the store hands these to the process that writes them."""
+        keys = self._cache_keys(texts, source, target, glossary, markup)
+        same = _same_language(get_language(source), get_language(target))
+        return [(key, _to_cache(result)) for key, text, result in zip(keys, texts, results)
+                if not result.from_cache and text.strip() and not same]
+
     def lookup(self, texts: Sequence[str], *, source: str, target: str, glossary: Sequence[GlossaryEntry] | None = None, markup: bool = False) -> list[TranslatedText | None]:
         """The cached translation of each text, or None (article pages show what is ready, then stream the rest)."""
         if not self.store:
             return [None] * len(texts)
-        src, tgt = get_language(source), get_language(target)
-        terms = self.terminology.with_user_entries(glossary) if glossary else self.terminology
-        keys = [self.cache_key(t, src, tgt, terms, markup) for t in texts]
+        keys = self._cache_keys(texts, source, target, glossary, markup)
         hits = self.store.cache_get_many(CACHE_NAMESPACE, keys)
         return [_from_cache(t, hits[k]) if k in hits else None for t, k in zip(texts, keys)]
 
