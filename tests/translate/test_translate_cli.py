@@ -104,3 +104,28 @@ def test_translate_corpus_translates_then_resumes_without_model_calls(app, setti
     assert len(openai_env.requests) == calls
     job = store.list_jobs("translate-corpus")[0]
     assert job.state == "done"
+
+
+@pytest.mark.slow
+def test_translate_corpus_on_a_ray_cluster_fills_this_stores_cache(app, settings, openai_env, fixtures_dir, ray_cluster):
+    """Model workers on the cluster's two nodes translate chunks of records (the scripted endpoint stands in
+    for the model each worker would load); their cache entries land in this process's store, so article
+    pages find the translations and a second run has nothing left to do."""
+    store = open_store(settings)
+    ingest_paths(store, [fixtures_dir / "efetch_106_records.xml"])
+    openai_env.reply = lambda messages: "\n".join(f"{i}. 译文" for i in range(1, 9)) if "\n2. " in messages[-1]["content"] else "译文"
+    result = runner.invoke(app, ["translate-corpus", "--to", "zh", "--limit", "8", "--ray", ray_cluster.address])
+    assert result.exit_code == 0, result.output
+    assert "8 record(s) translated" in result.stderr
+    calls = len(openai_env.requests)
+    translator = Services(load_settings(home=settings.home), store=store).translator
+    translated = [record for record in store.iter_records()
+                  if all(translator.cached(record_texts(record, abstracts=False), source="en", target="zh", markup=True))]
+    assert len(translated) == 8
+    assert translator.lookup(record_texts(translated[0], abstracts=False), source="en", target="zh", markup=True)[0].target == "译文"
+
+    again = runner.invoke(app, ["translate-corpus", "--to", "zh", "--limit", "8"])  # here, without the cluster
+    assert again.exit_code == 0 and "8 record(s) translated" in again.stderr
+    assert len(openai_env.requests) > calls  # the next 8: the first 8 were skipped as cached
+    jobs = store.list_jobs("translate-corpus")
+    assert [job.state for job in jobs] == ["done", "done"] and all(job.result["translated"] == 8 for job in jobs)
