@@ -8,6 +8,8 @@
 - Embedding as Ray tasks: passages go out in chunks, one task per chunk, each worker keeping its e5 model
   between tasks. A task on a node that dies is run again elsewhere (Ray retries it), and the indexer saves
   vectors and the pending list after every batch, so a lost node or an interrupted run loses no work.
+- Ingest: files are parsed by tasks on the nodes (the bytes travel, no shared disk); this process stays the
+  one writer and stores them in file order.
 - ``translate-corpus`` on model workers: one actor per worker slot loads the model on its node and
   translates records sent to it; the cache entries come back to this process, which writes them to the
   store (the workers never open it), so a run interrupted anywhere resumes from what the store holds.
@@ -19,6 +21,7 @@ that scales with the corpus.
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
@@ -149,6 +152,40 @@ class RayEmbedder:
         import ray
 
         return np.concatenate(ray.get(self.submit(texts)))
+
+
+class RayFileParser:
+    """PubMed files parsed by tasks spread over the cluster; each file's bytes travel with its task, so the
+    nodes need no shared disk. A task on a lost node is run again elsewhere."""
+
+    def __init__(self, address: str):
+        connect(address)
+        import ray
+
+        from medbridge.corpus.ingest import parse_file_bytes
+
+        self._task = ray.remote(num_cpus=1, max_retries=TASK_RETRIES)(parse_file_bytes)
+
+    def slots(self) -> int:
+        return cluster_cpus()
+
+    def submit(self, path: Path) -> Future:
+        """The file's items, msgpack-encoded, as ``_parse_encoded`` returns them; a bad file fails the future
+        with the task's own error (``PubmedParseError``), not Ray's wrapper."""
+        from ray.exceptions import RayTaskError
+
+        parsed: Future = Future()
+
+        def settle(done: Future) -> None:
+            try:
+                parsed.set_result(done.result())
+            except RayTaskError as exc:
+                parsed.set_exception(exc.cause)
+            except Exception as exc:  # the task could not run at all (retries spent): the file fails with why
+                parsed.set_exception(exc)
+
+        self._task.remote(str(path), path.read_bytes()).future().add_done_callback(settle)
+        return parsed
 
 
 class TranslationWorker:

@@ -19,7 +19,7 @@ from medbridge.cli import llm as llm_cli
 from medbridge.cli import research as research_cli
 from medbridge.cli import search as search_cli
 from medbridge.cli import translate as translate_cli
-from medbridge.cli.common import CLIState, MedbridgeGroup, console, err_console, print_json, progress_bar, state
+from medbridge.cli.common import CLIState, MedbridgeGroup, RayOption, console, err_console, print_json, progress_bar, state
 from medbridge.corpus.export import CitationFormat
 from medbridge.errors import NotFoundError
 
@@ -53,11 +53,14 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="PubMed/MEDLINE XML files (.xml, .xml.gz) or folders.")],
     keep_going: Annotated[bool, typer.Option("--keep-going", help="Continue after a bad file; report failures at the end.")] = False,
+    ray_address: RayOption = None,
 ) -> None:
-    """Ingest PubMed/MEDLINE XML (baseline, update files, efetch output, 2016 MedlineCitationSet)."""
+    """Ingest PubMed/MEDLINE XML (baseline, update files, efetch output, 2016 MedlineCitationSet). On a Ray
+    cluster the files are parsed on its nodes; this process stores them."""
     from medbridge.corpus.ingest import IngestError, expand_paths, ingest_paths
 
     st = state(ctx)
+    st.use_ray(ray_address)
     files = expand_paths(paths)
     with progress_bar(st.quiet) as progress:
         task = progress.add_task("ingesting", total=len(files))
@@ -67,7 +70,7 @@ def ingest(
 
         try:
             report = ingest_paths(st.store, files, keep_going=keep_going, progress=on_file,
-                                  workers=st.settings.ingest.workers)
+                                  workers=st.settings.ingest.workers, cluster=st.settings.ray.address)
         except IngestError as exc:
             progress.stop()
             err_console.print(f"error: {exc}", markup=False, highlight=False)

@@ -1,12 +1,14 @@
 """Ingest PubMed XML files into a Store: one transaction per file, files tracked by name and checksum.
 
 With several files and ``workers`` > 1, files are parsed ahead in worker processes (parsing is CPU-bound)
-while this process, the one writer, stores them in file order; records come back msgpack-encoded.
+while this process, the one writer, stores them in file order; records come back msgpack-encoded. With
+``ray.address`` set the parsing is spread over the Ray cluster's nodes instead (the file's bytes travel).
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
@@ -111,6 +113,18 @@ def _parse_encoded(path: str) -> list[bytes]:
     return [encode(item.pmid if isinstance(item, DeletedCitation) else item) for item in iter_pubmed(path)]
 
 
+def parse_file_bytes(path: str, data: bytes) -> list[bytes]:
+    """``_parse_encoded`` of a file sent as bytes (a cluster node need not see this machine's disk); a bad
+    file's error names ``path``, as parsing it here would."""
+    with tempfile.TemporaryDirectory(prefix="medbridge-parse-") as folder:
+        copy = Path(folder) / Path(path).name
+        copy.write_bytes(data)
+        try:
+            return _parse_encoded(str(copy))
+        except PubmedParseError as exc:
+            raise PubmedParseError(path, exc.reason, pmid=exc.pmid, line=exc.line) from None
+
+
 _decode_item = msgspec.msgpack.Decoder(Record | int).decode
 
 
@@ -124,16 +138,30 @@ def _raise(error: Exception) -> FileResult:
     raise error
 
 
-def ingest_steps(store: Store, files: Iterable[Path], workers: int) -> Iterator[tuple[Path, Callable[[], FileResult]]]:
+def ingest_steps(store: Store, files: Iterable[Path], workers: int, cluster: str | None = None) -> Iterator[tuple[Path, Callable[[], FileResult]]]:
     """Each file with a callable that stores it, in file order. In parallel, each file's parse is started
     ``workers`` files ahead of its storing, so no more than that many parsed files wait in memory. ``files``
-    may be a generator that waits for each file (a download): parsing starts as each one arrives."""
+    may be a generator that waits for each file (a download): parsing starts as each one arrives. With
+    ``cluster`` (a Ray address) files are parsed by tasks spread over its nodes, one file ahead per CPU."""
+    if cluster is not None:
+        from medbridge.cluster import RayFileParser
+
+        parser = RayFileParser(cluster)
+        yield from _parsed_ahead(store, files, parser.slots(), parser.submit)
+        return
     if workers <= 1:
         for path in files:
             yield path, partial(ingest_file, store, path)
         return
-
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+    try:
+        yield from _parsed_ahead(store, files, workers, lambda path: pool.submit(_parse_encoded, str(path)))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parsed_ahead(store: Store, files: Iterable[Path], ahead_count: int,
+                  submit: Callable[[Path], Future]) -> Iterator[tuple[Path, Callable[[], FileResult]]]:
 
     def start(path: Path) -> tuple[Path, Callable[[], FileResult]]:
         try:
@@ -142,18 +170,15 @@ def ingest_steps(store: Store, files: Iterable[Path], workers: int) -> Iterator[
             return path, partial(_raise, exc)
         if store.file_ingested(path.name, sha):
             return path, partial(FileResult, path, "unchanged")  # not worth a worker
-        return path, partial(_write_file, store, path, sha, _decoded(pool.submit(_parse_encoded, str(path))))
+        return path, partial(_write_file, store, path, sha, _decoded(submit(path)))
 
-    try:
-        ahead: deque[tuple[Path, Callable[[], FileResult]]] = deque()
-        for path in files:
-            ahead.append(start(path))
-            if len(ahead) > workers:
-                yield ahead.popleft()
-        while ahead:
+    ahead: deque[tuple[Path, Callable[[], FileResult]]] = deque()
+    for path in files:
+        ahead.append(start(path))
+        if len(ahead) > ahead_count:
             yield ahead.popleft()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    while ahead:
+        yield ahead.popleft()
 
 
 def ingest_paths(
@@ -163,15 +188,16 @@ def ingest_paths(
     keep_going: bool = False,
     progress: ProgressSink | None = None,
     workers: int = 1,
+    cluster: str | None = None,
 ) -> IngestReport:
     """Ingest every file; a failed file leaves nothing behind. Without ``keep_going`` the first failure raises.
     A store that fails (database down or lost) stops the run whatever ``keep_going`` says: no later file could
     be written either; the file in progress rolled back, so a re-run completes the work. ``workers`` > 1
-    parses that many files at a time in worker processes. ``progress`` hears of each file done (its name as the
-    message)."""
+    parses that many files at a time in worker processes; ``cluster`` (a Ray address) parses them on its nodes.
+    ``progress`` hears of each file done (its name as the message)."""
     report = IngestReport()
     files = expand_paths(paths)
-    with closing(ingest_steps(store, files, workers if len(files) > 1 else 1)) as steps:
+    with closing(ingest_steps(store, files, workers if len(files) > 1 else 1, cluster if len(files) > 1 else None)) as steps:
         for path, step in steps:
             try:
                 result = step()

@@ -288,7 +288,7 @@ class Syncer:
                 yield path
 
         try:
-            with closing(ingest_steps(self.store, verified_paths(), self.settings.ingest.workers)) as steps:
+            with closing(ingest_steps(self.store, verified_paths(), self.settings.ingest.workers, self.settings.ray.address)) as steps:
                 for number, (path, step) in enumerate(steps):
                     file = ready[number]
                     self.on_progress(SyncProgress("ingest", file.name, number, total))

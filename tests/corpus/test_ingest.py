@@ -169,3 +169,22 @@ def test_parallel_parsing_names_bad_files_like_one_process(store, bad_files, fix
     assert store.stats().records == 1 and store.stats().files == 1
     with pytest.raises(IngestError, match="malformed XML"):
         ingest_paths(store, paths, workers=2)
+
+
+@pytest.mark.slow
+def test_parsing_spread_over_a_ray_cluster_stores_the_same_as_one_process(ray_cluster, alzheimer_dir, fixtures_dir, bad_files, tmp_path):
+    """Files parsed by tasks on the local cluster's two nodes (their bytes sent along), stored here in file
+    order: the same records and change feed as one process, and bad files reported in the same words."""
+    paths = [*sorted(alzheimer_dir.glob("*.xml.gz"))[:4], fixtures_dir / "pubmed26n1334.xml.gz", fixtures_dir / "pubmed26n1335.xml.gz"]
+    reference = SQLiteStore(tmp_path / "one-process.db")
+    ingest_paths(reference, paths)
+    store = SQLiteStore(tmp_path / "cluster.db")
+    report = ingest_paths(store, paths, cluster=ray_cluster.address)
+    assert len(report.files) == 6 and not report.failures and report.records > 400
+    assert _contents(store) == _contents(reference)
+
+    bad = [bad_files / "malformed.xml", fixtures_dir / ONE_RECORD, bad_files / "truncated.xml.gz"]
+    one = ingest_paths(SQLiteStore(tmp_path / "bad-one-process.db"), bad, keep_going=True)
+    spread = ingest_paths(SQLiteStore(tmp_path / "bad-cluster.db"), bad, keep_going=True, cluster=ray_cluster.address)
+    assert [f.status for f in spread.files] == ["failed", "ingested", "failed"]
+    assert [(f.status, f.error) for f in spread.files] == [(f.status, f.error) for f in one.files]
