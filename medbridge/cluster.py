@@ -10,7 +10,7 @@
   vectors and the pending list after every batch, so a lost node or an interrupted run loses no work.
 - Ingest: files are parsed by tasks on the nodes (the bytes travel, no shared disk); this process stays the
   one writer and stores them in file order.
-- ``translate-corpus`` on model workers: one actor per worker slot loads the model on its node and
+- ``translate-corpus`` on model workers: one actor per node loads the model there and
   translates records sent to it; the cache entries come back to this process, which writes them to the
   store (the workers never open it), so a run interrupted anywhere resumes from what the store holds.
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from medbridge.errors import ConfigError
+from medbridge.errors import ConfigError, MedbridgeError
 from medbridge.search.dense import PASSAGES_PER_BATCH, embed_in_worker
 from medbridge.search.shards import Shard
 
@@ -64,6 +64,13 @@ def alive_nodes() -> list[str]:
     import ray
 
     return sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+
+
+def on_node(node_id: str):
+    """Placement on that node (Ray's SPREAD is best effort), or elsewhere when it is gone (soft)."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return NodeAffinitySchedulingStrategy(node_id, soft=True)
 
 
 class ShardActor(Shard):
@@ -106,15 +113,13 @@ class RayShards:
 
     def __init__(self, folder: Path, count: int):
         import ray
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         actor = ray.remote(ShardActor)
         nodes = alive_nodes()
         self.actors = [
             actor.options(
                 name=f"shard-{i}-of-{count}:{folder}", get_if_exists=True, lifetime="detached",
-                # shards dealt round the nodes (Ray's SPREAD is best effort); soft: a lost node's shard moves
-                scheduling_strategy=NodeAffinitySchedulingStrategy(nodes[i % len(nodes)], soft=True),
+                scheduling_strategy=on_node(nodes[i % len(nodes)]),  # dealt round the nodes
                 max_restarts=-1, max_task_retries=-1,  # calls wait for a restarted actor instead of failing
                 max_concurrency=SHARD_CONCURRENCY,
                 num_cpus=0,  # a shard mostly waits for queries: it holds no CPU slot that tasks could use
@@ -172,7 +177,7 @@ class RayFileParser:
     def submit(self, path: Path) -> Future:
         """The file's items, msgpack-encoded, as ``_parse_encoded`` returns them; a bad file fails the future
         with the task's own error (``PubmedParseError``), not Ray's wrapper."""
-        from ray.exceptions import RayTaskError
+        from ray.exceptions import RayError, RayTaskError
 
         parsed: Future = Future()
 
@@ -181,8 +186,8 @@ class RayFileParser:
                 parsed.set_result(done.result())
             except RayTaskError as exc:
                 parsed.set_exception(exc.cause)
-            except Exception as exc:  # the task could not run at all (retries spent): the file fails with why
-                parsed.set_exception(exc)
+            except RayError as exc:  # the task could not run at all (its retries spent): the file fails, saying why
+                parsed.set_exception(MedbridgeError(f"{path}: not parsed on the Ray cluster: {str(exc).splitlines()[0]}"))
 
         self._task.remote(str(path), path.read_bytes()).future().add_done_callback(settle)
         return parsed
@@ -208,8 +213,6 @@ class TranslationWorker:
         return chunk, out
 
 
-
-
 def translate_on_cluster(settings: MedbridgeSettings, chunks: Iterable[list[list[str]]], total: int, target: str,
                          glossary: Sequence[GlossaryEntry] | None) -> Iterator[tuple[int, list[tuple[list[tuple[str, str]], bool]]]]:
     """Spread ``chunks`` (``total`` of them, each a list of records' texts) over model workers, one per node
@@ -220,7 +223,7 @@ def translate_on_cluster(settings: MedbridgeSettings, chunks: Iterable[list[list
 
     connect(settings.ray.address)
     actor = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=TASK_RETRIES)(TranslationWorker)
-    workers = [actor.options(scheduling_strategy="SPREAD").remote(settings) for _ in range(max(1, min(total, len(alive_nodes()))))]
+    workers = [actor.options(scheduling_strategy=on_node(node)).remote(settings) for node in alive_nodes()[: max(1, total)]]
     pool, jobs = ActorPool(workers), enumerate(chunks)
 
     def submit_next() -> None:
