@@ -170,6 +170,12 @@ def postgres_cluster():
     cluster.remove()
 
 
+def pytest_collection_modifyitems(items):
+    """Tests on the Ray cluster run last, together: the cluster starts once, late, and no other test runs
+    beside its processes (or forks a process connected to it)."""
+    items.sort(key=lambda item: "ray_cluster" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session")
 def ray_cluster():
     """A real Ray cluster on this machine (tests/raycluster.py), started the first time a test needs it; this
@@ -180,6 +186,7 @@ def ray_cluster():
 
     cluster = LocalRayCluster()
     connect(cluster.address)
+    cluster.wait_until_every_node_takes_work()
     yield cluster
     cluster.shutdown()
 

@@ -16,6 +16,7 @@ os.environ.setdefault("RAY_worker_register_timeout_seconds", "180")
 
 import ray  # noqa: E402
 from ray.cluster_utils import Cluster  # noqa: E402
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy  # noqa: E402
 
 NODE = {"num_cpus": 1, "object_store_memory": 96 * 1024 * 1024}
 # A lost node is noticed within ~20 s; a busy one is not taken for lost.
@@ -28,6 +29,25 @@ class LocalRayCluster:
         self.worker = self.cluster.add_node(**NODE)
         self.cluster.wait_for_nodes()
         self.address = self.cluster.address
+
+    def wait_until_every_node_takes_work(self) -> None:
+        """Run a task pinned to each live node: a node the head has only just heard of is not yet offered
+        work (a shard meant for it would go elsewhere). Needs this process connected as a driver."""
+        @ray.remote(num_cpus=0)
+        def node_id() -> str:
+            return ray.get_runtime_context().get_node_id()
+
+        deadline = time.monotonic() + 180
+        for node in self.node_ids():
+            while True:
+                try:
+                    pinned = NodeAffinitySchedulingStrategy(node, soft=False)
+                    assert ray.get(node_id.options(scheduling_strategy=pinned).remote(), timeout=60) == node
+                    break
+                except (ray.exceptions.RayError, AssertionError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1)
 
     def node_ids(self) -> set[str]:
         return {node["NodeID"] for node in ray.nodes() if node["Alive"]}
@@ -47,6 +67,7 @@ class LocalRayCluster:
         """A fresh second node, as an operator would add after losing one."""
         self.worker = self.cluster.add_node(**NODE)
         self.cluster.wait_for_nodes()
+        self.wait_until_every_node_takes_work()
 
     def shutdown(self) -> None:
         ray.shutdown()
