@@ -163,7 +163,7 @@ class LimitSettings(_Section):
 class RaySettings(_Section):
     address: str | None = Field(
         None,
-        description="Ray cluster to use (e.g. 10.0.0.5:6379): shards become Ray actors and embedding runs as Ray tasks. Unset: this machine only.",
+        description="Ray cluster to use (e.g. 10.0.0.5:6379; run medbridge on one of its nodes): lexical shards become Ray actors; embedding, file parsing and translate-corpus run on its nodes. Unset: this machine only.",
     )
 
 
