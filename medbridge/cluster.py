@@ -3,8 +3,8 @@
 - Shards as Ray actors: each ``Shard`` (medbridge.search.shards) runs as a named, detached actor spread over
   the nodes, holding its tantivy folder on its node. It outlives the process that created it, so
   ``medbridge index --ray`` fills the shards and a search process later finds the same actors by name. An
-  actor whose node is lost is restarted elsewhere with an empty folder and says so (``lost``); the
-  indexer's next update fills the shards again from the store's change feed.
+  actor whose node is lost is started again on a live node with an empty folder and says so (``lost``);
+  the indexer's next update fills the shards again from the store's change feed.
 - Embedding as Ray tasks: passages go out in chunks, one task per chunk, each worker keeping its e5 model
   between tasks. A task on a node that dies is run again elsewhere (Ray retries it), and the indexer saves
   vectors and the pending list after every batch, so a lost node or an interrupted run loses no work.
@@ -66,22 +66,22 @@ def alive_nodes() -> list[str]:
     return sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
 
 
-def on_node(node_id: str):
-    """Placement on that node (Ray's SPREAD is best effort), or elsewhere when it is gone (soft)."""
+def on_node(node_id: str, soft: bool = True):
+    """Placement on that node (Ray's SPREAD is best effort); ``soft``: elsewhere when it is gone."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    return NodeAffinitySchedulingStrategy(node_id, soft=True)
+    return NodeAffinitySchedulingStrategy(node_id, soft=soft)
 
 
 class ShardActor(Shard):
-    """A shard held by a Ray actor, which outlives the process that created it. Restarted after its node was
-    lost, it starts from an empty folder (what the new node holds there may be stale) and reports itself
-    ``lost`` until the indexer fills the shards again from the start of the change feed."""
+    """A shard held by a Ray actor, which outlives the process that created it. Started again after its node
+    or process was lost, it starts from an empty folder (what the node holds there may be stale) and reports
+    itself ``lost`` until the indexer fills the shards again from the start of the change feed."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, lost: bool = False):
         import ray
 
-        self._lost = ray.get_runtime_context().was_current_actor_reconstructed
+        self._lost = lost or ray.get_runtime_context().was_current_actor_reconstructed
         if self._lost:
             shutil.rmtree(folder, ignore_errors=True)
         super().__init__(folder)
@@ -109,31 +109,46 @@ class ShardActor(Shard):
 
 
 class RayShards:
-    """One ``ShardActor`` per shard, spread over the nodes; ``call`` runs a method on all of them at once."""
+    """One ``ShardActor`` per shard, dealt round the nodes; ``call`` runs a method on all of them at once. A
+    shard whose node died is started anew on a live node (``lost``), and the call goes to it."""
 
     def __init__(self, folder: Path, count: int):
         import ray
 
-        actor = ray.remote(ShardActor)
+        self._actor = ray.remote(ShardActor)
+        self._folder, self._count = folder, count
         nodes = alive_nodes()
-        self.actors = [
-            actor.options(
-                name=f"shard-{i}-of-{count}:{folder}", get_if_exists=True, lifetime="detached",
-                scheduling_strategy=on_node(nodes[i % len(nodes)]),  # dealt round the nodes
-                max_restarts=-1, max_task_retries=-1,  # calls wait for a restarted actor instead of failing
-                max_concurrency=SHARD_CONCURRENCY,
-                num_cpus=0,  # a shard mostly waits for queries: it holds no CPU slot that tasks could use
-            ).remote(folder / f"shard-{i}")
-            for i in range(count)
-        ]
+        self.actors = [self._start(i, nodes[i % len(nodes)]) for i in range(count)]
+
+    def _start(self, shard: int, node: str, lost: bool = False):
+        """The shard's actor (found by name if it runs), pinned to ``node``: Ray's SPREAD and soft affinity
+        are best effort, and two shards on one node halve the cluster's search and indexing capacity."""
+        return self._actor.options(
+            name=f"shard-{shard}-of-{self._count}:{self._folder}",
+            get_if_exists=True, lifetime="detached",
+            scheduling_strategy=on_node(node, soft=False),
+            max_restarts=-1, max_task_retries=-1,  # a crashed process restarts in place; calls wait for it
+            max_concurrency=SHARD_CONCURRENCY,
+            num_cpus=0,  # a shard mostly waits for queries: it holds no CPU slot that tasks could use
+        ).remote(self._folder / f"shard-{shard}", lost)
 
     def __len__(self) -> int:
         return len(self.actors)
 
     def call(self, method: str, args_per_shard: Sequence[tuple]) -> list:
         import ray
+        from ray.exceptions import ActorDiedError, ActorUnschedulableError
 
-        return ray.get([getattr(actor, method).remote(*args) for actor, args in zip(self.actors, args_per_shard)])
+        refs = [getattr(actor, method).remote(*args) for actor, args in zip(self.actors, args_per_shard)]
+        results = []
+        for shard, (ref, args) in enumerate(zip(refs, args_per_shard)):
+            try:
+                results.append(ray.get(ref))
+            except (ActorDiedError, ActorUnschedulableError):  # its node is gone: the shard starts again, empty
+                nodes = alive_nodes()
+                self.actors[shard] = self._start(shard, nodes[shard % len(nodes)], lost=True)
+                results.append(ray.get(getattr(self.actors[shard], method).remote(*args)))
+        return results
 
 
 class RayEmbedder:
