@@ -44,6 +44,7 @@ LIMITATION = re.compile(
     re.I,
 )
 MAX_FINDINGS = 3
+FINDING_SECTIONS = ("RESULTS", "CONCLUSIONS")
 # Shorter pieces are labels, not statements: "VIDEO ABSTRACT.", "None.", "ClinicalTrials.gov Identifier: NCT01206062."
 MIN_STATEMENT_WORDS = 5
 
@@ -68,6 +69,12 @@ def abstract_sentences(record: Record) -> list[_Sentence]:
         for s in sentences[1:]:
             s.section = "CONCLUSIONS" if CONCLUSION_CUE.search(s.text) or s is sentences[-1] else "RESULTS"
     return sentences
+
+
+def result_sentences(record: Record) -> list[EvidenceField]:
+    """Every sentence of the abstract's results and conclusions: what the record itself found, each a possible
+    backing for a finding of another record that states the same thing."""
+    return [_field(s) for s in abstract_sentences(record) if s.section in FINDING_SECTIONS]
 
 
 def _field(sentence: _Sentence, match: re.Match[str] | None = None) -> EvidenceField:

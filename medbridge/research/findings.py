@@ -96,7 +96,8 @@ class Finding:
 
 @dataclass(slots=True)
 class Group:
-    """Findings of different records that state the same thing; ``members[0]`` is the clearest."""
+    """Findings of different records that state the same thing: ``members[0]``, the anchor, is quoted; each other
+    member states the same thing as it."""
 
     members: list[Finding] = field(default_factory=list)
 
@@ -135,20 +136,33 @@ class FindingAnalyser:
         vectors = self.embed([f.quote for f in findings])
         return vectors @ vectors.T
 
-    def groups(self, findings: Sequence[Finding], similarity: np.ndarray) -> list[Group]:
-        """Greedy, in the given order (best-ranked record first): a finding joins the first group all of whose
-        members state the same thing as it, from a record the group does not have yet; else it starts one."""
-        groups: list[list[int]] = []
-        for i, finding in enumerate(findings):
-            for members in groups:
-                if finding.pmid in {findings[j].pmid for j in members}:
-                    continue
-                if all(self.same(findings[j], finding, float(similarity[i, j])) for j in members):
-                    members.append(i)
-                    break
-            else:
-                groups.append([i])
-        return [Group(self._clearest([findings[j] for j in members], similarity, members)) for members in groups]
+    def groups(self, findings: Sequence[Finding], similarity: np.ndarray, anchors: int | None = None) -> list[Group]:
+        """Statements around anchors: ``findings[:anchors]`` may each head a statement (the record's chosen findings
+        and conclusion); the rest (its other result sentences) may only back one. The finding most other records
+        agree with heads the first statement, and from each other record its closest finding stating the same
+        thing *as the anchor* joins it — exactly the pair Verify checks, so a statement cites no record its quote
+        does not match; a finding backs one statement at most. Anchors nobody agrees with stay single."""
+        anchors = len(findings) if anchors is None else anchors
+        agreeing = [[j for j in range(len(findings)) if self.same(findings[i], findings[j], float(similarity[i, j]))]
+                    for i in range(anchors)]
+        order = sorted(range(anchors), key=lambda i: (-len({findings[j].pmid for j in agreeing[i]}), findings[i].rank, i))
+        used: set[int] = set()
+        groups: list[tuple[int, list[int]]] = []
+        for i in order:
+            if i in used:
+                continue
+            used.add(i)
+            members = [i]
+            best: dict[int, int] = {}  # record -> its finding closest to the anchor
+            for j in agreeing[i]:
+                pmid = findings[j].pmid
+                if j not in used and (pmid not in best or similarity[i, j] > similarity[i, best[pmid]]):
+                    best[pmid] = j
+            for j in sorted(best.values(), key=lambda j: (findings[j].rank, j)):
+                used.add(j)
+                members.append(j)
+            groups.append((i, members))
+        return [Group([findings[j] for j in members]) for i, members in sorted(groups, key=lambda g: (findings[g[0]].rank, g[0]))]
 
     @staticmethod
     def same(a: Finding, b: Finding, similarity: float) -> bool:
@@ -183,13 +197,3 @@ class FindingAnalyser:
             used |= {i, j}
             pairs.append(Contrary(findings[i], findings[j], round(score, 3)))
         return pairs, compared
-
-    @staticmethod
-    def _clearest(members: list[Finding], similarity: np.ndarray, index: list[int]) -> list[Finding]:
-        """The member closest to all the others first (it says what they share), ties to the better-ranked;
-        the rest in rank order."""
-        if len(members) < 2:
-            return members
-        centrality = [float(np.mean([similarity[i, j] for j in index if j != i])) for i in index]
-        best = max(range(len(members)), key=lambda k: (centrality[k], -members[k].rank))
-        return [members[best]] + sorted((m for k, m in enumerate(members) if k != best), key=lambda m: m.rank)

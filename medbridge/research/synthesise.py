@@ -28,6 +28,7 @@ from medbridge.corpus.models import Record
 from medbridge.llm.base import LLM, ChatMessage, ChatRequest, LLMError
 from medbridge.research.citations import CITATION_MARK, first_author_label
 from medbridge.research.evidence import profile, rank, support_note
+from medbridge.research.extract import result_sentences
 from medbridge.research.findings import Contrary, Finding, FindingAnalyser, Group
 from medbridge.research.models import (Draft, EvidenceCard, EvidenceField, EvidenceLevel, Paragraph, Plan, Section,
                                        Sentence, Support)
@@ -238,7 +239,7 @@ class Synthesiser:
     # -- draft --------------------------------------------------------------------------------------------
     def process(self, plan: Plan, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme]) -> Draft:
         """The longest draft the evidence gives, trimmed until it fits ``max_words`` (or nothing is left to trim)."""
-        selection = self._select(cards, themes)
+        selection = self._select(cards, records, themes)
         draft = self._write(plan, cards, records, themes, selection)
         if self.delivered_words(draft, records) > self.max_words:
             for _ in trimming(selection):
@@ -264,9 +265,10 @@ class Synthesiser:
 
         return draft.word_count(words)
 
-    def _select(self, cards: Sequence[EvidenceCard], themes: Sequence[Theme]) -> Selection:
+    def _select(self, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme]) -> Selection:
         """Every quote the draft may use, each once: background, every record's findings and conclusion (merged
-        into statements, contrary pairs set aside for the disagreements), then the authors' limitations."""
+        into statements, contrary pairs set aside for the disagreements), then the authors' limitations. Any
+        other sentence of a record's results or conclusions may back another record's finding that it states."""
         record_rank = {c.pmid: i for i, c in enumerate(cards)}
         used: set[str] = set()
         background = [(c.pmid, c.background) for c in cards if c.background and quotable(c.background)][:MAX_BACKGROUND]
@@ -277,11 +279,14 @@ class Synthesiser:
                 if quotable(field) and field.quote not in used:
                     used.add(field.quote)
                     findings.append(self.analyser.finding(card.pmid, field, record_rank[card.pmid]))
-        similarity = self.analyser.similarities(findings)
+        backing = [self.analyser.finding(card.pmid, field, record_rank[card.pmid]) for card in cards
+                   for field in result_sentences(records[card.pmid]) if quotable(field) and field.quote not in used]
+        similarity = self.analyser.similarities([*findings, *backing])
         contraries, compared = self.analyser.contraries(findings, similarity)
         in_pairs = {id(f) for pair in contraries for f in (pair.first, pair.second)}
         keep = [i for i, f in enumerate(findings) if id(f) not in in_pairs]
-        groups = self.analyser.groups([findings[i] for i in keep], similarity[np.ix_(keep, keep)])
+        pool = [*keep, *range(len(findings), len(findings) + len(backing))]
+        groups = self.analyser.groups([*(findings[i] for i in keep), *backing], similarity[np.ix_(pool, pool)], anchors=len(keep))
 
         levels = {c.pmid: c.level for c in cards}
         theme_of = {pmid: t for t, theme in enumerate(themes) for pmid in theme.pmids}
