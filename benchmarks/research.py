@@ -19,7 +19,7 @@ Runs in a fresh MEDBRIDGE_HOME holding the bundled sample (or $MEDBRIDGE_HOME if
 - pair support: share of (statement, record) citation pairs the verifier found supported as drafted, and of the
   final pairs passing the strict check (a quote verbatim in its record; a "consistent with" record's own
   finding verbatim in its abstract, not opposite in direction, e5 ≥ 0.915 and ≥ 2 shared glossary concepts
-  besides statistics and method terms; a model sentence lexical overlap ≥ 0.8 with its record) — ≥ 95 %;
+  besides the question's own and statistics and method terms; a model sentence lexical overlap ≥ 0.8 with its record) — ≥ 95 %;
 - evidence-level accuracy on every cited record against what MeSH check tags and publication types say
   (Humans only → human; Animals only → animal or cell model; trial, meta-analysis, review or case-report types
   → human with that design; records tagged both or neither are not decidable and only counted), for the
@@ -84,8 +84,8 @@ def strict_pair(sentence, record, verifier: Verifier) -> bool:
     abstract = " ".join(sec.text for sec in record.abstract)
     if record.pmid in sentence.consistent:
         quote = next((s.quote for s in sentence.supports if s.pmid == record.pmid), "")
-        shared = verifier.analyser.finding(0, EvidenceField(quote, quote), 0).terms & \
-            verifier.analyser.finding(0, EvidenceField(sentence.checked_text, sentence.checked_text), 0).terms
+        shared = verifier.analyser.shared_terms(verifier.analyser.finding(0, EvidenceField(quote, quote), 0),
+                                                verifier.analyser.finding(0, EvidenceField(sentence.checked_text, sentence.checked_text), 0))
         return (quote in abstract and not opposite(direction(quote), direction(sentence.checked_text)) and len(shared) >= 2
                 and verifier.embeddings.similarity(sentence.checked_text, quote) >= SAME_MIN)
     if sentence.origin in ("quote", "rewritten"):
@@ -198,6 +198,7 @@ def main() -> None:
         cited = list(store.get_records(refs).values())
         good, decidable, undecidable = level_accuracy(cited, classifier, True)
         good_abstract, _, _ = level_accuracy(cited, classifier, False)
+        verifier.analyser.about(review.plan.question, review.plan.lang)  # the strict check sets the question's terms aside too
         figures = statement_figures(review, store, verifier)
         contrary = sum(1 for sec in review.draft.sections if sec.key == "disagreements" for p in sec.paragraphs
                        if sum(1 for s in p.sentences if s.kind == "finding") == 2)

@@ -1,8 +1,8 @@
 """Extract: one evidence card per record, every field a verbatim span of a verbatim abstract sentence.
 
 Rule-based on purpose: it is instant, deterministic and cannot invent a quote. Sentences come from the
-abstract's NlmCategory sections (an unstructured abstract is read by position: opening = background,
-closing = conclusion); regular expressions find study designs, sample sizes, interventions, comparators,
+abstract's NlmCategory sections, or their labels where PubMed gives none (an unstructured abstract is read by
+position: opening = background, closing = conclusion); regular expressions find study designs, sample sizes, interventions, comparators,
 outcomes and statistical results (n=, %, CI, p, HR/OR/RR, AUC). A field with no matching sentence stays empty.
 """
 
@@ -56,14 +56,35 @@ class _Sentence:
     position: int         # index in the abstract
 
 
+# A section's label read as the NlmCategory PubMed leaves out of many labelled abstracts (JAMA's "IMPORTANCE",
+# "DESIGN, SETTING, AND PARTICIPANTS", "CONCLUSIONS AND RELEVANCE"): first match wins.
+LABEL_CATEGORIES = (
+    (re.compile(r"CONCLUSION|INTERPRETATION|DISCUSSION|RELEVANCE"), "CONCLUSIONS"),
+    (re.compile(r"RESULT|FINDINGS"), "RESULTS"),
+    (re.compile(r"BACKGROUND|IMPORTANCE|CONTEXT|INTRODUCTION|RATIONALE"), "BACKGROUND"),
+    (re.compile(r"OBJECTIVE|\bAIMS?\b|PURPOSE"), "OBJECTIVE"),
+    (re.compile(r"METHOD|DESIGN|SETTING|PARTICIPANT|MEASURE|EXPOSURE|INTERVENTION|PATIENT|SUBJECT|DATA|SELECTION"), "METHODS"),
+)
+
+
+def section_category(category: str | None, label: str | None) -> str:
+    """The section's NlmCategory, else the one its label names; "" when neither says."""
+    if category and category != "UNASSIGNED":
+        return category.upper()
+    name = (label or "").upper()
+    return next((value for pattern, value in LABEL_CATEGORIES if pattern.search(name)), "")
+
+
 def abstract_sentences(record: Record) -> list[_Sentence]:
     sentences: list[_Sentence] = []
-    structured = any(s.category and s.category != "UNASSIGNED" for s in record.abstract)
-    for section in record.abstract:
+    categories = [section_category(s.category, s.label) for s in record.abstract]
+    structured = any(categories)
+    for section, category in zip(record.abstract, categories):
         for text in sentence_texts(section.text):
             if count_words(text) < MIN_STATEMENT_WORDS:
                 continue
-            sentences.append(_Sentence(text, (section.category or section.label or "").upper() if structured else "", len(sentences)))
+            # A labelled section no category fits (FUNDING, TRIAL REGISTRATION) is neither finding nor background.
+            sentences.append(_Sentence(text, (category or "OTHER") if structured else "", len(sentences)))
     if not structured and sentences:  # read an unstructured abstract by position
         sentences[0].section = "BACKGROUND"
         for s in sentences[1:]:
@@ -134,7 +155,7 @@ class Extractor:
     def _findings(sentences: list[_Sentence]) -> list[EvidenceField]:
         scored = []
         for sentence in sentences:
-            if sentence.section in ("BACKGROUND", "INTRODUCTION", "OBJECTIVE", "METHODS"):
+            if sentence.section not in FINDING_SECTIONS:
                 continue
             statistics = len(STATISTIC.findall(sentence.text))
             if statistics:

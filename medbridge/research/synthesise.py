@@ -239,6 +239,7 @@ class Synthesiser:
     # -- draft --------------------------------------------------------------------------------------------
     def process(self, plan: Plan, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme]) -> Draft:
         """The longest draft the evidence gives, trimmed until it fits ``max_words`` (or nothing is left to trim)."""
+        self.analyser.about(plan.question, plan.lang)
         selection = self._select(cards, records, themes)
         draft = self._write(plan, cards, records, themes, selection)
         if self.delivered_words(draft, records) > self.max_words:

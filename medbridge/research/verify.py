@@ -108,6 +108,7 @@ class Verifier:
     def process(self, draft: Draft, records: Mapping[int, Record]) -> tuple[Draft, Verification]:
         """``records``: what the store holds for the cited PMIDs; a PMID missing there is outside the corpus."""
         report = Verification(0, 0, 0, 0, 0, 0, 0, 0, 0)
+        self.analyser.about(draft.title, draft.lang)  # agreement is judged as the draft's statements were merged
         used = {_norm(s.checked_text) for s in draft.sentences()}
         for section in draft.sections:
             kept_paragraphs = []
