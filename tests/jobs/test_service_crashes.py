@@ -15,7 +15,7 @@ import httpx
 import pytest
 from docx import Document
 
-from jobs.test_worker_crashes import TIMEOUT_S, settings_at, wait_for, worker, worker_env
+from jobs.test_worker_crashes import TIMEOUT_S, settings_at, stop, wait_for, worker, worker_env
 from medbridge.services import Services
 from pgcluster import PostgresCluster, free_port
 
@@ -78,12 +78,7 @@ def test_a_document_job_survives_the_web_process_killed(tmp_path, abstracts_docx
         assert len(Document(str(output)).paragraphs) == paragraphs
         assert [j.id for j in store.list_jobs()] == [job_id]
     finally:
-        if web.poll() is None:
-            web.send_signal(signal.SIGINT)
-            try:
-                web.wait(30)
-            except subprocess.TimeoutExpired:
-                web.kill()
+        stop(web, 30)
 
 
 @pytest.fixture
