@@ -172,8 +172,11 @@ class FindingAnalyser:
         return [Group([findings[j] for j in members]) for i, members in sorted(groups, key=lambda g: (findings[g[0]].rank, g[0]))]
 
     def same(self, a: Finding, b: Finding, similarity: float) -> bool:
-        """Different records, close in meaning, sharing concepts besides the question's, not pointing opposite ways."""
-        return (a.pmid != b.pmid and similarity >= SAME_MIN and len(self.shared_terms(a, b)) >= MIN_SHARED_TERMS
+        """Different records, close in meaning, sharing concepts besides the question's, each stating an effect (or
+        its absence) and not pointing opposite ways. A sentence stating none — a method ("we compared…"), an open
+        question ("its role is unclear") — is on the same subject but backs no finding."""
+        return (a.pmid != b.pmid and a.direction is not None and b.direction is not None
+                and similarity >= SAME_MIN and len(self.shared_terms(a, b)) >= MIN_SHARED_TERMS
                 and not opposite(a.direction, b.direction))
 
     @staticmethod

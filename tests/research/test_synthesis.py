@@ -80,6 +80,19 @@ def test_a_cited_record_that_does_not_support_the_statement_is_dropped(csf):
     assert all("melatonin cures" not in s.text for s in kept)  # the unsupported statement is gone (removed or rewritten)
 
 
+@pytest.mark.parametrize("planted", [
+    "We compared CSF Abeta42, T-tau and P-tau in patients with MCI who later developed incipient Alzheimer disease.",
+    "The role of CSF T-tau and Abeta42 in MCI progression to Alzheimer disease remains unclear.",
+])
+def test_a_sentence_on_the_same_subject_stating_no_effect_backs_no_finding(csf, planted):
+    """A method or an open question shares the finding's concepts and wording, but says nothing it could back."""
+    plan, cards, records = csf
+    other = Extractor().process(records[MELATONIN])
+    other.findings, other.conclusion = [EvidenceField(planted, planted, "RESULTS")], None
+    draft = Synthesiser(10_000).process(plan, [cards[0], other], records, [Theme("CSF", "CSF", [MATTSSON, MELATONIN])])
+    assert all(len(s.citations) == 1 for s in statements(draft)), [s.citations for s in statements(draft)]
+
+
 def test_a_planted_contrary_finding_is_shown_side_by_side(csf):
     plan, cards, records = csf
     planted = "CSF Abeta42, T-tau and P-tau did not identify incipient Alzheimer's disease in patients with MCI."
