@@ -1116,11 +1116,12 @@ class StatisticCheck(_SentenceMeaningCheck):
 
 _OPEN, _CLOSE = "([（【", ")]）】"
 _CONTEXT_TOKEN = re.compile(
-    rf"(?P<number>(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)|\d+)(?:\.\d+)?|\.\d+)|(?P<clause>[,;，；、:：])"
+    rf"(?P<number>(?:\d{{1,3}}(?:,\d{{3}})+(?!\d)|\d+)(?:\.\d+)?|\.\d+)|(?P<clause>[,;，；:：])"  # 、 enumerates, within a clause
     rf"|[%％‰]|[A-Za-zα-ωΑ-Ω][A-Za-z0-9α-ωΑ-Ω'’\-/]*|[{HAN}]+"
 )
 _NEAR = 5                  # words either side of a number, within its clause, that may describe it
 _LEAD = 4                  # words before a bracket that describe the numbers inside it
+_LIST_JOINERS = frozenset({"and", "or", "和", "或", "及"})
 _CONTEXT_STOPWORDS = lex.GLOSS_STOPWORDS | frozenset("had has have than who did not all each both per total vs versus".split())
 
 
@@ -1252,15 +1253,37 @@ def _join_bare_clauses(tokens: list[_Token]) -> None:
 
 
 def _nearest_words(tokens: list[_Token], i: int) -> list[_Token]:
-    """Words of number ``i``'s clause within ``_NEAR`` tokens of it and no nearer another number."""
+    """Words of number ``i``'s clause within ``_NEAR`` tokens of it and no nearer another number. The numbers of a
+    bare list ("years 1, 5, 10, and 15", "第1、5、10和15年") stand as one: the words around the list describe each."""
     clause = [k for k, t in enumerate(tokens) if t.clause == tokens[i].clause and (t.number or t.keys)]
-    position = {k: n for n, k in enumerate(clause)}  # words without meaning (的, 了, the) do not count
-    numbers = [position[k] for k in clause if tokens[k].number]
-    here = position[i]
+    position = {k: n for n, k in enumerate(clause)}  # words without meaning (的, 了, the, and) do not count
+    numbers = {position[k] for k in clause if tokens[k].number}
+    listed = [position[k] for k in _list_of(tokens, i)]
+    first, last = min(listed), max(listed)
+
+    def distance(n: int) -> int:
+        return first - n if n < first else n - last if n > last else 0
+
+    others = [n for n in numbers if not first <= n <= last]
     return [
         tokens[k] for k in clause
-        if tokens[k].keys and abs(position[k] - here) <= _NEAR and all(abs(position[k] - n) >= abs(position[k] - here) for n in numbers)
+        if tokens[k].keys and distance(position[k]) <= _NEAR
+        and all(abs(position[k] - n) >= distance(position[k]) for n in others)
     ]
+
+
+def _list_of(tokens: list[_Token], i: int) -> list[int]:
+    """Number ``i`` and the numbers listed with it, joined by nothing but commas, 、 and "and"/"or"/和/或/及."""
+    run = [i]
+    for step in (-1, 1):
+        k = i + step
+        while 0 <= k < len(tokens) and tokens[k].clause == tokens[i].clause:
+            if tokens[k].number:
+                run.append(k)
+            elif tokens[k].text.lower() not in _LIST_JOINERS:
+                break
+            k += step
+    return run
 
 
 def _english_keys(token: _Token, terms: Sequence[tuple[int, int, GlossaryEntry]]) -> list[_Token]:
