@@ -58,14 +58,28 @@ def english_fragments() -> dict[str, str]:
     return fragments
 
 
+def assert_no_english_ui_string(page_html: str, where: str) -> None:
+    text = chrome_text(page_html)
+    leaks = {fragment: key for fragment, key in english_fragments().items() if re.search(rf"(?<![A-Za-z]){re.escape(fragment)}(?![A-Za-z])", text)}
+    assert not leaks, f"English UI strings on {where}: {leaks}"
+
+
 @pytest.mark.parametrize(("path", "status"), PAGES)
 def test_every_page_in_chinese_has_no_english_ui_string(client, path, status):
     response = client.get(path, cookies={"lang": "zh"})
     assert response.status_code == status
     assert response.headers["content-type"].startswith("text/html")
-    text = chrome_text(response.text)
-    leaks = {fragment: key for fragment, key in english_fragments().items() if re.search(rf"(?<![A-Za-z]){re.escape(fragment)}(?![A-Za-z])", text)}
-    assert not leaks, f"English UI strings on {path}: {leaks}"
+    assert_no_english_ui_string(response.text, path)
+
+
+@pytest.mark.parametrize("question", ["阿尔茨海默病的脑脊液生物标志物", "氯胺酮为什么起效快", "利妥昔单抗"])
+def test_chat_threads_in_chinese_have_no_english_ui_string(client, question):
+    """Chat threads are made by posting: a full page, a short set with related records, an absent concept."""
+    conversation = client.post("/api/conversations", json={"text": question}).json()["conversation"]
+    client.post(f"/api/conversations/{conversation}/messages", json={"text": "只看综述"})
+    response = client.get(f"/chat/{conversation}", cookies={"lang": "zh"})
+    assert response.status_code == 200
+    assert_no_english_ui_string(response.text, f"/chat ({question})")
 
 
 def test_the_table_is_complete_in_both_languages():
