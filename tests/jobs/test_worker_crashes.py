@@ -88,28 +88,23 @@ def kill_mid_job(services: Services, job_id: str, env: dict[str, str], log: Path
     return at_kill, final
 
 
-def test_document_job_survives_its_worker_killed(backend_settings, tmp_path, sample_store):
+def test_document_job_survives_its_worker_killed(backend_settings, tmp_path, abstracts_docx):
     """On both store backends: SQLite with the queue in a file beside it, PostgreSQL with the queue inside."""
     from docx import Document
 
+    upload, count = abstracts_docx
     settings = settings_at(backend_settings.home)
     services = Services(settings)
-    paragraphs = [s.text for r in sample_store.iter_records() for s in r.abstract if len(s.text) > 200][:240]
-    document = Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    upload = tmp_path / "abstracts.docx"
-    document.save(upload)
 
     jobs = services.document_jobs
     job = jobs.start(jobs.submit(upload, target="zh").id)
     at_kill, final = kill_mid_job(services, job.id, worker_env(settings), tmp_path / "worker.log",
                                   lambda j: len(j.checkpoint.get("segments", {})) >= 16)
     checkpointed = len(at_kill.checkpoint["segments"])
-    assert final.result["segments"] == len(paragraphs)
+    assert final.result["segments"] == count
     assert final.result["reused"] >= checkpointed  # taken from the checkpoint, not translated again
     assert sorted(p.name for p in jobs.folder(job.id).glob("*.docx")) == ["abstracts.zh.docx", "input.docx"]
-    assert len(Document(str(jobs.result_path(job.id, "mono"))).paragraphs) == len(paragraphs)
+    assert len(Document(str(jobs.result_path(job.id, "mono"))).paragraphs) == count
     assert [j.id for j in services.store.list_jobs()] == [job.id]
 
 
