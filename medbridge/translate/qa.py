@@ -1122,6 +1122,7 @@ _CONTEXT_TOKEN = re.compile(
 _NEAR = 5                  # words either side of a number, within its clause, that may describe it
 _LEAD = 4                  # words before a bracket that describe the numbers inside it
 _LIST_JOINERS = frozenset({"and", "or", "和", "或", "及"})
+_LIST_LENGTH = 3           # numbers a list needs before its members tell where a number belongs (two may be a range)
 _CONTEXT_STOPWORDS = lex.GLOSS_STOPWORDS | frozenset("had has have than who did not all each both per total vs versus".split())
 
 
@@ -1132,6 +1133,14 @@ class _Token:
     number: str | None = None        # canonical value when the token is a number
     keys: frozenset[str] = frozenset()
     clause: int = 0
+
+
+@dataclass(slots=True)
+class _NumberContext:
+    keys: dict[str, float]           # keys of the words describing the number, with their weight
+    span: tuple[int, int]
+    words: str                       # those words, as written
+    listed: tuple[tuple[str, int], ...]  # the numbers of its list, itself included (just itself when not listed)
 
 
 def _bracket_groups(text: str) -> tuple[list[int], dict[int, tuple[int, int]]]:
@@ -1154,7 +1163,8 @@ class NumberAttachmentCheck(_PairCheck):
     """A number attached to another quantity: two numbers of a sentence that each stand, in the translation, beside
     what the other one describes in the source ("750 individuals with MCI … 12 centers" → "750个中心…12名MCI患者").
     What describes a number is the words nearest it in its clause and bracket (inside brackets, also the words
-    before them), compared across languages through shared symbols, glossary terms and dictionary glosses."""
+    before them), compared across languages through shared symbols, glossary terms and dictionary glosses; a number
+    listed with others ("years 1, 5, 10, and 15") is also described by the numbers listed with it."""
 
     name = "number_attachment"
 
@@ -1178,8 +1188,13 @@ class NumberAttachmentCheck(_PairCheck):
         numbers = [n for n in source_context if n in target_context]
 
         def fit(a: tuple[str, int], b: tuple[str, int]) -> float:
-            said, written = source_context[a][0], target_context[b][0]
+            said, written = source_context[a].keys, target_context[b].keys
             return sum(min(weight, written[key]) for key, weight in said.items() if key in written)
+
+        def moved(a: tuple[str, int], b: tuple[str, int]) -> QAProblem:
+            start, end = target_context[a].span
+            return _problem(self.name, "number_moved", source_span=pair.source, start=pair.target_start + start, end=pair.target_start + end,
+                            number=a[0], other=b[0], quantity=source_context[a].words, other_quantity=source_context[b].words)
 
         problems: list[QAProblem] = []
         reported: set[tuple[str, int]] = set()
@@ -1187,17 +1202,46 @@ class NumberAttachmentCheck(_PairCheck):
             for b in numbers[i + 1:]:
                 if a[0] != b[0] and not {a, b} & reported and fit(a, b) > fit(a, a) and fit(b, a) > fit(b, b):
                     reported |= {a, b}
-                    start, end = target_context[a][1]
-                    problems.append(_problem(
-                        self.name, "number_moved", source_span=pair.source, start=pair.target_start + start, end=pair.target_start + end,
-                        number=a[0], other=b[0], quantity=source_context[a][2], other_quantity=source_context[b][2],
-                    ))
+                    problems.append(moved(a, b))
+        for a, b in _moved_in_lists(source_context, target_context):
+            if not {a, b} & reported:
+                reported |= {a, b}
+                problems.append(moved(a, b))
         return problems
 
 
-def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[str, int], tuple[dict[str, float], tuple[int, int], str]]:
-    """For each occurrence of a wanted number of a sentence, (value, how many came before it): the keys of the words
-    describing it with their weight (words before its bracket weigh half), its span, and those words."""
+def _moved_in_lists(source_context: dict[tuple[str, int], _NumberContext],
+                    target_context: dict[tuple[str, int], _NumberContext]) -> list[tuple[tuple[str, int], tuple[str, int]]]:
+    """Numbers of a list in the wrong place, with the number whose place they took: a list of as many numbers as its
+    source list, with all but one of them the same ("years 1, 5, 10, and 15" → 第1、5、10和594年) or all of them in
+    another order (its order is what ties each to its quantity: "at 1, 5, and 10 years were 172, 175, and 210").
+    Every number of the sentence is there as often on both sides, so the one that left the list stands where the one
+    that entered it was — a swap even where neither has words of its own (594名[…有BMI数据的]女性 → 15名…)."""
+    found = []
+    for key, written in target_context.items():
+        said = source_context.get(key)
+        if said is None or len(said.listed) != len(written.listed) or len(said.listed) < _LIST_LENGTH:
+            continue
+        said_values, written_values = [n for n, _ in said.listed], [n for n, _ in written.listed]
+        entered, left = Counter(written_values) - Counter(said_values), Counter(said_values) - Counter(written_values)
+        if not entered and said_values != written_values:  # reordered: the first place that differs
+            place = next(i for i, (s, w) in enumerate(zip(said_values, written_values)) if s != w)
+            into, other = written.listed[place], said_values[place]
+            outside = [k for k in written.listed if k[0] == other]
+        elif sum(entered.values()) == sum(left.values()) == 1:
+            (number,), (other,) = entered, left
+            into = next(k for k in written.listed if k[0] == number)
+            outside = [k for k in target_context if k[0] == other and k not in written.listed]
+        else:
+            continue
+        if into in target_context and outside and outside[0] in target_context and (into, outside[0]) not in found:
+            found.append((into, outside[0]))
+    return found
+
+
+def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[str, int], _NumberContext]:
+    """For each occurrence of a wanted number of a sentence, (value, how many came before it): the words describing
+    it (words before its bracket weigh half) and the numbers listed with it."""
     plain = _LOCANT.sub(lambda m: " " * len(m.group()), text.translate(_WIDE))
     owner, groups = _bracket_groups(plain)
     layers: dict[int, list[_Token]] = {}
@@ -1235,8 +1279,9 @@ def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[
                 before = [t for t in layers.get(parent, []) if after < t.start < opening]
                 lead = [t for t in before if t.keys and t.clause == before[-1].clause][-_LEAD:] if before else []
             keys = {key: 0.5 for t in lead for key in t.keys} | {key: 1.0 for t in near for key in t.keys}
-            contexts[(token.number, occurrence[token.start])] = (
-                keys, (token.start, token.start + len(token.text)), " ".join(dict.fromkeys(t.text for t in near + lead)))
+            listed = tuple((tokens[k].number, occurrence[tokens[k].start]) for k in sorted(_list_of(tokens, i)))
+            contexts[(token.number, occurrence[token.start])] = _NumberContext(
+                keys, (token.start, token.start + len(token.text)), " ".join(dict.fromkeys(t.text for t in near + lead)), listed)
     return contexts
 
 

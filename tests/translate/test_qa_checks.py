@@ -269,6 +269,13 @@ HAZARD_ZH = ("持续使用PPI(始终使用 vs 从不使用)与较低的认知功
 # PMID 26237424 (PubMedQA), METHODS: median age and mean follow-up — the issue's "medians attached to the wrong quantities".
 FOLLOW_UP_EN = "Median age was 82 years (range 75-93 years). Mean follow-up was 56 months (range 1-82 months) and was 98% complete."
 FOLLOW_UP_ZH = "中位年龄为82岁(范围75-93岁)。平均随访56个月(范围1-82个月)，随访完成率为98%。"
+# PMID 21739621 (PubMedQA, the Chingford Study; held-out QA set), METHODS: the last year of a bare list has no words
+# of its own, and the head noun of 594 (女性) stands after a long modifier.
+CHINGFORD_EN = "We studied a total of 594 women with BMI data from clinic visits at years (Y) 1, 5, 10, and 15."
+CHINGFORD_ZH = "我们共研究了594名在第1、5、10和15年(Y)门诊随访时有BMI数据的女性。"
+# PMID 20571467 (PubMedQA), RESULTS, translated for this test: values tied to their years and groups by list order alone.
+CREATININE_EN = "Creatininaemias at 1, 5, and 10 years were 172, 175, and 210 vs. 139, 134, and 155 (P<0.05)."
+CREATININE_ZH = "第1、5和10年时的血肌酐值分别为172、175和210 vs. 139、134和155(P<0.05)。"
 
 
 def _number(text: str) -> str:
@@ -280,10 +287,13 @@ def _number(text: str) -> str:
     (HAZARD_EN, HAZARD_ZH, "=0.78", "=0.82"),
     (FOLLOW_UP_EN, FOLLOW_UP_ZH, "随访56个月", "完成率为98%"),
     (JAMA_EN, JAMA_ZH, "(81；", "(582；"),
+    (CHINGFORD_EN, CHINGFORD_ZH, "594名", "和15年"),     # into a list, out of it: 第1、5、10和594年, 15名…女性
+    (CREATININE_EN, CREATININE_ZH, "和210 vs", "139、"),  # from one group's list into the other's
+    (CREATININE_EN, CREATININE_ZH, "为172", "175和"),    # within a list: 175 now the first year's value
 ])
 def test_numbers_swapped_between_quantities_are_caught(ctx, source, target, a, b):
     """Each number of ``a`` and ``b`` (two quantities of one sentence) moved to the other quantity."""
-    assert NumberAttachmentCheck().check([source], [target], ctx) == []
+    assert errors(run_checks([source], [target], ctx)) == []
     na, nb = _number(a), _number(b)
     swapped = target.replace(a, "\0").replace(b, b.replace(nb, na)).replace("\0", a.replace(na, nb))
     found = errors(NumberAttachmentCheck().check([source], [swapped], ctx))
