@@ -9,6 +9,7 @@ errors per 20 sentences on the clean human translations. The set: benchmarks/dat
     python benchmarks/qa_eval.py              # figures against the targets
     python benchmarks/qa_eval.py --show KIND  # the cases of one kind that were missed, and clean false errors
     python benchmarks/qa_eval.py --data benchmarks/data/qa_eval/heldout.jsonl  # the held-out abstracts alone
+    python benchmarks/qa_eval.py --every-swap  # number_moved with every swap, not one sampled per sentence
 """
 
 from __future__ import annotations
@@ -294,18 +295,29 @@ def renamed_statistic(doc: Document, ctx: QAContext, rng: random.Random) -> Gene
             yield (seg, *_replace(target, at, at + len(old), new), f"{old} → {new}")
 
 
+def _number_swaps(target: str) -> Iterator[list[tuple[str, tuple[int, int], str]]]:
+    """Per sentence, every swap of two different values of it (damaged text, span, note)."""
+    for s, e in _zh_sentence_bounds(target):
+        matches = [m for m in _number_matches(target) if s <= m.start() < e]
+        yield [(target[:a.start()] + b.group() + target[a.end():b.start()] + a.group() + target[b.end():], (a.start(), b.end()),
+                f"{a.group()} ⇄ {b.group()}")
+               for i, a in enumerate(matches) for b in matches[i + 1:]
+               if a.group() != b.group() and 5 < b.start() - a.end() < 40 and "95" not in (a.group(), b.group())]
+
+
 def number_moved(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:
     # Two values of one sentence swapped: each number now belongs to the other quantity (one case per sentence).
     for seg in range(len(doc.targets)):
-        target = doc.targets[seg]
-        for s, e in _zh_sentence_bounds(target):
-            matches = [m for m in _number_matches(target) if s <= m.start() < e]
-            pairs = [(a, b) for i, a in enumerate(matches) for b in matches[i + 1:]
-                     if a.group() != b.group() and 5 < b.start() - a.end() < 40 and "95" not in (a.group(), b.group())]
-            if pairs:
-                a, b = rng.choice(pairs)
-                text = target[:a.start()] + b.group() + target[a.end():b.start()] + a.group() + target[b.end():]
-                yield seg, text, (a.start(), b.end()), f"{a.group()} ⇄ {b.group()}"
+        for swaps in _number_swaps(doc.targets[seg]):
+            if swaps:
+                yield seg, *rng.choice(swaps)
+
+
+def every_number_swap(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:
+    # number_moved without sampling (--every-swap): every swap of every sentence, to see what the sample hides.
+    for seg in range(len(doc.targets)):
+        for swaps in _number_swaps(doc.targets[seg]):
+            yield from ((seg, *swap) for swap in swaps)
 
 
 def dropped_dose(doc: Document, ctx: QAContext, rng: random.Random) -> Generated:
@@ -487,9 +499,11 @@ EXPECTED: dict[str, set[str]] = {
 }
 
 
-def make_cases(documents: list[Document], ctx: QAContext, seed: int = 14, kinds: list[str] | None = None) -> list[Case]:
+def make_cases(documents: list[Document], ctx: QAContext, seed: int = 14, kinds: list[str] | None = None,
+               generators: dict[str, Callable[[Document, QAContext, random.Random], Generated]] = GENERATORS,
+               per_document: int = PER_DOCUMENT) -> list[Case]:
     cases = []
-    for kind, generate in GENERATORS.items():
+    for kind, generate in generators.items():
         if kinds and kind not in kinds:
             continue
         for doc in documents:
@@ -500,7 +514,7 @@ def make_cases(documents: list[Document], ctx: QAContext, seed: int = 14, kinds:
                     continue
                 cases.append(Case(kind, doc, seg, target, span, note))
                 made += 1
-                if made >= PER_DOCUMENT:
+                if made >= per_document:
                     break
     return cases
 
@@ -527,14 +541,18 @@ def sentence_count(doc: Document) -> int:
     return sum(len([s for s in split_sentences(text, "en") if s.strip()]) for text in doc.sources)
 
 
-def evaluate(documents: list[Document], show: str | None = None, kinds: list[str] | None = None) -> dict:
+def evaluate(documents: list[Document], show: str | None = None, kinds: list[str] | None = None, every_swap: bool = False) -> dict:
     ctx = QAContext.create("en", "zh")
     clean: dict[str, list] = {}
     for doc in documents:
         clean[doc.id] = _errors(run_checks(doc.sources, doc.targets, ctx))
     sentences = sum(sentence_count(d) for d in documents)
     false_errors = sum(len(v) for v in clean.values())
-    cases = make_cases(documents, ctx, kinds=kinds)
+    if every_swap:  # the number_moved kind, every swap rather than one sampled per sentence
+        kinds = ["number_moved"]
+        cases = make_cases(documents, ctx, kinds=kinds, generators={"number_moved": every_number_swap}, per_document=sys.maxsize)
+    else:
+        cases = make_cases(documents, ctx, kinds=kinds)
 
     caught: Counter[str] = Counter()
     flagged: Counter[str] = Counter()
@@ -606,8 +624,10 @@ def main() -> None:
     parser.add_argument("--show", help="print the missed cases of one error kind ('clean': the clean false errors)")
     parser.add_argument("--kinds", nargs="+", choices=sorted(GENERATORS), help="evaluate only these error kinds")
     parser.add_argument("--data", nargs="+", type=Path, default=DATA, help="clean sets (default: clean.jsonl and the held-out heldout.jsonl)")
+    parser.add_argument("--every-swap", action="store_true",
+                        help="number_moved only, with every swap of two numbers of a sentence instead of one sampled per sentence")
     args = parser.parse_args()
-    evaluate(load_documents(args.data), args.show, args.kinds)
+    evaluate(load_documents(args.data), args.show, args.kinds, args.every_swap)
 
 
 if __name__ == "__main__":
