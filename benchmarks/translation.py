@@ -8,6 +8,7 @@ reference translations in ../shared/data/bench. Every run starts from an empty c
     python benchmarks/translation.py --abstracts 6            # 3 with references + 3 more
     python benchmarks/translation.py --sequential             # beside one sequence at a time
     python benchmarks/translation.py --placeholders           # which marker form the model keeps intact
+    python benchmarks/translation.py --show-retries           # each retry: sentence, failed answer, findings
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -38,6 +40,7 @@ from medbridge.settings import load_settings  # noqa: E402
 from medbridge.store import open_store  # noqa: E402
 from medbridge.terms import get_terminology  # noqa: E402
 from medbridge.translate import Translator  # noqa: E402
+from medbridge.translate.translator import Retry  # noqa: E402
 from medbridge.translate.protect import PLACEHOLDER_STYLES, defined_abbreviations, protect  # noqa: E402
 from medbridge.translate.qa import QAContext, term_rendered  # noqa: E402
 from medbridge.translate.records import record_texts  # noqa: E402
@@ -114,6 +117,7 @@ class RunResult:
     outputs: dict[int, list[str]] = field(default_factory=dict)
     per_abstract: list[float] = field(default_factory=list)
     characters: int = 0
+    retries: list[Retry] = field(default_factory=list)
 
 
 def run(records: list[Record], llm: LLM, home: Path, *, glossary: bool, max_retries: int) -> RunResult:
@@ -146,7 +150,7 @@ def run(records: list[Record], llm: LLM, home: Path, *, glossary: bool, max_retr
             for p in errors:
                 result.problem_counts[p.check] = result.problem_counts.get(p.check, 0) + 1
         print(f"  PMID {record.pmid}: {elapsed:.1f}s, {sum(len(plain(t)) for t in texts)} characters, {len(texts)} texts, flagged {sum(t.flagged for t in translated)}", flush=True)
-    result.calls, result.tokens = counting.calls, counting.tokens
+    result.calls, result.tokens, result.retries = counting.calls, counting.tokens, translator.retries
     store.close()
     return result
 
@@ -162,7 +166,7 @@ def score(result: RunResult, refs: dict[int, list[str]]) -> tuple[float, float] 
     return sacrebleu.corpus_chrf(hyps, [gold]).score, sacrebleu.corpus_bleu(hyps, [gold], tokenize="zh").score
 
 
-def report(name: str, result: RunResult, refs: dict[int, list[str]]) -> None:
+def report(name: str, result: RunResult, refs: dict[int, list[str]], show_retries: bool = False) -> None:
     print(f"\n== {name}")
     print(f"abstracts: {len(result.per_abstract)}, segments: {result.segments}, model calls: {result.calls}")
     print(f"seconds per abstract: mean {result.seconds / max(1, len(result.per_abstract)):.1f}, "
@@ -176,6 +180,13 @@ def report(name: str, result: RunResult, refs: dict[int, list[str]]) -> None:
     scores = score(result, refs)
     if scores:
         print(f"vs references: chrF {scores[0]:.1f}, BLEU(zh) {scores[1]:.1f}")
+    # A retry counts once for each check among the errors that caused it.
+    behind = Counter(check for retry in result.retries for check in dict.fromkeys(p.check for p in retry.errors))
+    print(f"retries: {len(result.retries)}; checks behind them: {dict(behind.most_common())}")
+    for retry in result.retries if show_retries else ():
+        print(f"  retried: {retry.source}\n    answer: {retry.target}")
+        for problem in retry.errors:
+            print(f"    {problem.check}: {problem.message}")
 
 
 def placeholder_survival(llm: LLM, records: list[Record]) -> None:
@@ -207,6 +218,7 @@ def main() -> None:
     parser.add_argument("--sequential", action="store_true",
                         help="also run with llm.parallel = 1 (one sequence at a time) to show what batched decoding buys")
     parser.add_argument("--placeholders", action="store_true", help="only measure which marker form survives")
+    parser.add_argument("--show-retries", action="store_true", help="print each retry: the sentence, the answer that failed, the findings")
     args = parser.parse_args()
 
     settings = load_settings()
@@ -219,16 +231,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print("with glossary injection:", flush=True)
         with_glossary = run(records, llm, Path(tmp) / "a", glossary=True, max_retries=args.retries)
-        report("with glossary injection", with_glossary, refs)
+        report("with glossary injection", with_glossary, refs, args.show_retries)
         if args.sequential:
             print("\none sequence at a time (llm.parallel = 1):", flush=True)
             one_by_one = get_llm(settings.model_copy(update={"llm": settings.llm.model_copy(update={"parallel": 1})}))
             sequential = run(records, one_by_one, Path(tmp) / "s", glossary=True, max_retries=args.retries)
-            report("one sequence at a time", sequential, refs)
+            report("one sequence at a time", sequential, refs, args.show_retries)
         if not args.no_compare:
             print("\nwithout glossary injection:", flush=True)
             without = run(records, llm, Path(tmp) / "b", glossary=False, max_retries=args.retries)
-            report("without glossary injection", without, refs)
+            report("without glossary injection", without, refs, args.show_retries)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,15 @@ def _plain(fragment: str) -> str:
 
 
 @dataclass(slots=True)
+class Retry:
+    """A sentence sent back to the model: its source, the translation that failed and the errors that failed it."""
+
+    source: str
+    target: str
+    errors: list[QAProblem]
+
+
+@dataclass(slots=True)
 class _Text:
     """A text of the batch, cut into lines (kept verbatim when blank) and sentences."""
 
@@ -121,6 +130,7 @@ class Translator:
         self.style = style
         self.inject_glossary = inject_glossary  # off only to measure what the glossary in the prompt buys
         self.calls = 0                          # model calls made; benchmarks and tests read it
+        self.retries: list[Retry] = []          # each retry and what caused it, so a benchmark can tell true findings from false
 
     @property
     def terminology(self) -> Terminology:
@@ -284,6 +294,7 @@ class Translator:
             if attempt and len(_errors(unit.problems)) > len(_errors(previous[1])):
                 unit.target, unit.problems = previous  # a retry that made things worse is dropped
             if _errors(unit.problems) and attempt < self.max_retries:
+                self.retries.append(Retry(unit.plain_source, unit.plain_target, _errors(unit.problems)))
                 return queue([unit], attempt + 1)
             settled(unit)
             return []

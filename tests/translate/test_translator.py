@@ -100,8 +100,12 @@ def test_failing_segment_is_retried_stricter_then_flagged(endpoint):
     assert sent == "The level was ⟦1⟧ in 18 patients."
     answers = iter(["18名患者的水平。", "18名患者的水平为⟦1⟧。"])
     endpoint.reply = lambda messages: next(answers)
-    result = Translator(endpoint.llm(), max_retries=1).translate(source, source="en", target="zh")
+    translator = Translator(endpoint.llm(), max_retries=1)
+    result = translator.translate(source, source="en", target="zh")
     assert len(endpoint.requests) == 2
+    # What caused the retry is kept with the answer that failed (a benchmark reads it).
+    assert [(r.source, r.target, {p.check for p in r.errors}) for r in translator.retries] == [
+        (source, "18名患者的水平。", {"placeholder", "numbers"})]
     first, retry = endpoint.requests[0]["messages"], endpoint.requests[1]["messages"]
     assert retry[0] == first[0]  # the shared system prompt: a local model reuses its evaluated prefix
     # The retry is told what the checks found, then gets the same numbered text.
@@ -111,8 +115,9 @@ def test_failing_segment_is_retried_stricter_then_flagged(endpoint):
 
     endpoint.reply = lambda messages: "患者。"
     endpoint.requests.clear()
-    flagged = Translator(endpoint.llm(), max_retries=2).translate(source, source="en", target="zh")
-    assert len(endpoint.requests) == 3 and flagged.flagged
+    translator = Translator(endpoint.llm(), max_retries=2)
+    flagged = translator.translate(source, source="en", target="zh")
+    assert len(endpoint.requests) == 3 and flagged.flagged and len(translator.retries) == 2  # the last failure is flagged, not retried
     assert {"placeholder", "numbers"} <= {p.check for p in flagged.problems}
 
 
