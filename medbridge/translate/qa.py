@@ -1122,6 +1122,7 @@ _CONTEXT_TOKEN = re.compile(
 _NEAR = 5                  # words either side of a number, within its clause, that may describe it
 _LEAD = 4                  # words before a bracket that describe the numbers inside it
 _LIST_JOINERS = frozenset({"and", "or", "和", "或", "及"})
+_LABEL_WORDS = 2           # words of a clause without numbers that labels the clause after it ("N1, 16 patients")
 _LIST_LENGTH = 3           # numbers a list needs before its members tell where a number belongs (two may be a range)
 _CONTEXT_STOPWORDS = lex.GLOSS_STOPWORDS | frozenset("had has have than who did not all each both per total vs versus".split())
 
@@ -1287,7 +1288,8 @@ def _number_contexts(text: str, wanted: Collection[str], keys_of) -> dict[tuple[
 
 def _join_bare_clauses(tokens: list[_Token]) -> None:
     """A clause of numbers and function words alone ("positive LR, 3.0", "1, 5, 10, and 15") belongs with the
-    clause before it."""
+    clause before it; a short clause without numbers before one with numbers is its label ("N1, 16 patients (26%)",
+    "Overall, 78 patients") and belongs with it, as in Chinese (N1期16例)."""
     joined: dict[int, int] = {}
     for clause in sorted({t.clause for t in tokens}):
         members = [t for t in tokens if t.clause == clause]
@@ -1295,6 +1297,12 @@ def _join_bare_clauses(tokens: list[_Token]) -> None:
         joined[clause] = joined.get(clause - 1, clause - 1) if clause and bare else clause
         for t in members:
             t.clause = joined[clause]
+    clauses = sorted({t.clause for t in tokens})
+    for clause, after in reversed(list(zip(clauses, clauses[1:]))):
+        members = [t for t in tokens if t.clause == clause]
+        if not any(t.number for t in members) and sum(bool(t.keys) for t in members) <= _LABEL_WORDS and any(t.number for t in tokens if t.clause == after):
+            for t in members:
+                t.clause = after
 
 
 def _nearest_words(tokens: list[_Token], i: int) -> list[_Token]:

@@ -273,6 +273,10 @@ FOLLOW_UP_ZH = "中位年龄为82岁(范围75-93岁)。平均随访56个月(范�
 # of its own, and the head noun of 594 (女性) stands after a long modifier.
 CHINGFORD_EN = "We studied a total of 594 women with BMI data from clinic visits at years (Y) 1, 5, 10, and 15."
 CHINGFORD_ZH = "我们共研究了594名在第1、5、10和15年(Y)门诊随访时有BMI数据的女性。"
+# PMID 17274051 (PubMedQA, held-out QA set), METHODS: each count labelled by a stage written before it ("N1, 16").
+STAGES_EN = ("Distribution of patients by N status was as follows: N1, 16 patients (26%); N2a, 18 (30%); N2b, 13 (22%); "
+             "N2c, 7 (11%); and N3, 7 (11%).")
+STAGES_ZH = "按N分期，患者分布如下：N1期16例(26%)；N2a期18例(30%)；N2b期13例(22%)；N2c期7例(11%)；N3期7例(11%)。"
 # PMID 20571467 (PubMedQA), RESULTS, translated for this test: values tied to their years and groups by list order alone.
 CREATININE_EN = "Creatininaemias at 1, 5, and 10 years were 172, 175, and 210 vs. 139, 134, and 155 (P<0.05)."
 CREATININE_ZH = "第1、5和10年时的血肌酐值分别为172、175和210 vs. 139、134和155(P<0.05)。"
@@ -290,6 +294,8 @@ def _number(text: str) -> str:
     (CHINGFORD_EN, CHINGFORD_ZH, "594名", "和15年"),     # into a list, out of it: 第1、5、10和594年, 15名…女性
     (CREATININE_EN, CREATININE_ZH, "和210 vs", "139、"),  # from one group's list into the other's
     (CREATININE_EN, CREATININE_ZH, "为172", "175和"),    # within a list: 175 now the first year's value
+    (STAGES_EN, STAGES_ZH, "期16例", "期18例"),            # a label clause before its count: N1期18例, N2a期16例
+    (STAGES_EN, STAGES_ZH, "(26%", "(30%"),
 ])
 def test_numbers_swapped_between_quantities_are_caught(ctx, source, target, a, b):
     """Each number of ``a`` and ``b`` (two quantities of one sentence) moved to the other quantity."""
