@@ -35,6 +35,7 @@ from medbridge.translate.qa import (
     NamesCheck,
     NegationCheck,
     NumbersCheck,
+    NumberAttachmentCheck,
     OmissionCheck,
     QAContext,
     RepetitionCheck,
@@ -56,6 +57,7 @@ MAX_SHARED_TERMS = 40
 _UNIT_CHECKS = (
     UntranslatedCheck(), GlossaryCheck(), NumbersCheck(), UnitsCheck(), OmissionCheck(), AdditionCheck(), RepetitionCheck(),
     ForeignContentCheck(), VariantTermCheck(), NamesCheck(), WrongLanguageCheck(), DirectionCheck(), NegationCheck(), StatisticCheck(),
+    NumberAttachmentCheck(),
 )
 _BATCH_CHECKS = (InconsistentTermCheck(),)
 _STRAY_NUMBER = re.compile(r"^\d{1,3}[.、:：)）](?!\d)\s*")  # digits of the text itself are markers: never a match

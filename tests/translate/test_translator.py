@@ -121,6 +121,18 @@ def test_failing_segment_is_retried_stricter_then_flagged(endpoint):
     assert {"placeholder", "numbers"} <= {p.check for p in flagged.problems}
 
 
+def test_a_number_attached_to_another_quantity_is_retried(endpoint):
+    """Our own output is checked for numbers that changed places, not only `medbridge qa` (issue 14)."""
+    source = "A total of 750 individuals with MCI, 529 with AD, and 304 controls were recruited by 12 centers in Europe."
+    good = "欧洲的12个中心共招募了750名MCI患者、529名AD患者和304名对照组受试者。"
+    answers = iter([good.replace("12个", "750个").replace("750名", "12名"), good])
+    endpoint.reply = lambda messages: next(answers)
+    translator = Translator(endpoint.llm(), max_retries=1)
+    result = translator.translate(source, source="en", target="zh")
+    assert [{p.check for p in r.errors} for r in translator.retries] == [{"number_attachment"}]
+    assert result.target == good and not result.flagged
+
+
 def test_markup_survives_translation(endpoint):
     source = "Effect of <i>APOE</i> ε4 on <b>memory</b>"
     sent = protect(source, markup=True).text
