@@ -18,8 +18,8 @@ Runs in a fresh MEDBRIDGE_HOME holding the bundled sample (or $MEDBRIDGE_HOME if
 - merged: share of the theme statements that cite ≥ 2 records (target ≥ 30 % where the corpus allows);
 - pair support: share of (statement, record) citation pairs the verifier found supported as drafted, and of the
   final pairs passing the strict check (a quote verbatim in its record; a "consistent with" record's own
-  finding verbatim in its abstract, not opposite in direction, e5 ≥ 0.915 and ≥ 2 shared glossary concepts
-  besides the question's own and statistics and method terms; a model sentence lexical overlap ≥ 0.8 with its record) — ≥ 95 %;
+  finding verbatim in its abstract and stating the same finding by ``findings.FindingAnalyser.same``, recomputed
+  from the final text; a model sentence lexical overlap ≥ 0.8 with its record) — ≥ 95 %;
 - evidence-level accuracy on every cited record against what MeSH check tags and publication types say
   (Humans only → human; Animals only → animal or cell model; trial, meta-analysis, review or case-report types
   → human with that design; records tagged both or neither are not decidable and only counted), for the
@@ -40,7 +40,6 @@ from medbridge.corpus.sample import ensure_sample
 from medbridge.errors import ConfigError
 from medbridge.research import ResearchPipeline, ResearchRequest, Review, research_runner, review_of
 from medbridge.research.evidence import EvidenceClassifier
-from medbridge.research.findings import SAME_MIN, direction, opposite
 from medbridge.research.localise import english_leaks
 from medbridge.research.models import EvidenceField
 from medbridge.research.vectors import SentenceEmbeddings
@@ -84,10 +83,10 @@ def strict_pair(sentence, record, verifier: Verifier) -> bool:
     abstract = " ".join(sec.text for sec in record.abstract)
     if record.pmid in sentence.consistent:
         quote = next((s.quote for s in sentence.supports if s.pmid == record.pmid), "")
-        shared = verifier.analyser.shared_terms(verifier.analyser.finding(0, EvidenceField(quote, quote), 0),
-                                                verifier.analyser.finding(0, EvidenceField(sentence.checked_text, sentence.checked_text), 0))
-        return (quote in abstract and not opposite(direction(quote), direction(sentence.checked_text)) and len(shared) >= 2
-                and verifier.embeddings.similarity(sentence.checked_text, quote) >= SAME_MIN)
+        analyser = verifier.analyser
+        stated = analyser.finding(0, EvidenceField(sentence.checked_text, sentence.checked_text), 0)
+        own = analyser.finding(record.pmid, EvidenceField(quote, quote), 0)
+        return quote in abstract and analyser.same(stated, own, verifier.embeddings.similarity(sentence.checked_text, quote))
     if sentence.origin in ("quote", "rewritten"):
         return sentence.checked_text in abstract
     return verifier.check(sentence.checked_text, record).lexical >= 0.8

@@ -1,8 +1,16 @@
 """Findings across records: which state the same thing (merged into one statement) and which contradict.
 
-Two findings of different records state the same thing when they are close in meaning (e5 cosine), share
-glossary concepts (two at least, besides the question's own and statistics or method terms) and do not point
-opposite ways. Two findings
+Two findings of different records state the same thing when they name the same things the glossary does not
+know (acronyms, gene variants, alleles: "KL-VS", "NPS", "ε4") and either
+- are close in wording (e5 cosine ≥ 0.915), share two glossary concepts besides the question's own and
+  statistics or method terms, do not point opposite ways, and the second names each of the question's concepts
+  the first names (its outcome: "Alzheimer disease", not only the markers); or
+- report the same kind of result: the same glossary concepts, counted as MeSH descriptors ("Aβ42" and "amyloid
+  beta" are one; the question's own included, for a question's core finding is about them), the same direction
+  of effect, and still about the same subject (e5 ≥ 0.88) — "physical activity was associated with the rate of
+  cognitive decline" and "walking was related to slower cognitive decline", in different numbers.
+A sentence stating an aim ("we sought to determine…"), a hypothesis or an open question ("it is not yet clear…")
+states no finding. Two findings
 contradict when they share concepts and are on the same subject but point opposite ways: increase against
 decrease, protective against harmful, an effect against no effect.
 """
@@ -16,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from medbridge.research.models import EvidenceField
-from medbridge.terms import Terminology, get_terminology
+from medbridge.terms import GlossaryEntry, Terminology, get_terminology
 
 # up (more, higher, harmful), down (less, lower, protective), null (no effect), effect (an effect, way unstated)
 Direction = str
@@ -57,6 +65,21 @@ _DOWN = re.compile(
     r"alleviat\w*|improv(?:ed|es|ement))\b",
     re.I,
 )
+# An aim, a hypothesis or an open question names the subject of a finding without stating one.
+_NO_FINDING = re.compile(
+    r"\b(?:(?:sought|aimed?|designed|conducted (?:an? )?(?:\w+ ){0,2}(?:study|trial|analysis)) to|to (?:determine|investigate|"
+    r"examine|assess|evaluate|test|explore) (?:whether|if|how|the)|hypothes[ie]s|hypothesi[sz]e[sd]?|unclear|"
+    r"not (?:yet )?(?:clear|known)|unknown|remains? to be|uncertain)\b",
+    re.I,
+)
+# Names the glossary does not know: acronyms and letter-digit names ("KL-VS", "NPS", "R251G"), and alleles ("ε4",
+# "APOE4", "epsilon 4"). Statistics abbreviations name no subject.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]")
+_PARENTHESIS = re.compile(r"\([^()]*\)")
+_ALLELE = re.compile(r"(?:ε|epsilon[ -]?|APOE[ -]?(?=\d))(\d)", re.I)
+_STATISTICS = frozenset({"hr", "or", "rr", "ci", "sd", "se", "iqr", "auc", "roc", "ns", "vs", "p"})
+# Glossary categories that name how a study measured, not what it found about.
+_METHOD_CATEGORIES = frozenset({"method", "statistics", "design"})
 _EFFECT = re.compile(r"\b(?:associated|associations?|correlat\w*|related|linked|predict\w*|significant\w*|effects?|"
                      r"influenc\w*|contribut\w*|affect(?:ed|s)|risk)\b", re.I)
 
@@ -64,7 +87,9 @@ _EFFECT = re.compile(r"\b(?:associated|associations?|correlat\w*|related|linked|
 def direction(text: str) -> Direction | None:
     """The way a finding points. null: it reports no effect and nothing else; up or down: all its directed
     words point one way; effect: an effect, either way or mixed (Aβ42 lower, tau higher); None: it states
-    none, or mixes a null result with an effect (not comparable as a whole)."""
+    none (an aim, an open question), or mixes a null result with an effect (not comparable as a whole)."""
+    if _NO_FINDING.search(text):
+        return None
     nulls = _NULL.findall(text)
     rest = _NULL.sub(" ", text)
     up, down = len(_UP.findall(rest)), len(_DOWN.findall(rest))
@@ -91,6 +116,8 @@ class Finding:
     rank: int                        # the record's search rank
     direction: Direction | None
     terms: frozenset[str]            # glossary entries (by English term), statistics and method terms aside
+    concepts: frozenset[str]         # the same as MeSH descriptors where the glossary knows one (else the term)
+    names: frozenset[str]            # what it names that the glossary does not know, lower-cased
 
     @property
     def quote(self) -> str:
@@ -122,11 +149,15 @@ class FindingAnalyser:
         self.embed = embed
         self.terms = terminology or get_terminology()
         self.topic: frozenset[str] = frozenset()
+        self.topic_concepts: frozenset[str] = frozenset()
+        self._concepts: dict[str, str] = {}
 
     def about(self, question: str, lang: str) -> None:
         """The question's own glossary terms: every record found for it shares them, so they show no two findings
         say the same thing ("Alzheimer disease" and "mild cognitive impairment" for CSF biomarkers in MCI)."""
-        self.topic = frozenset(entry.en.lower() for _, _, entry in self.terms.find_terms(question, lang))
+        found = [entry for _, _, entry in self.terms.find_terms(question, lang)]
+        self.topic = frozenset(entry.en.lower() for entry in found)
+        self.topic_concepts = frozenset(self.concept(entry) for entry in found)
 
     def shared_terms(self, a: Finding, b: Finding) -> set[str]:
         """Glossary terms both findings name, the question's aside (and their parts: "cerebrospinal fluid" of
@@ -134,8 +165,38 @@ class FindingAnalyser:
         return {t for t in a.terms & b.terms if not any(t in topic for topic in self.topic)}
 
     def finding(self, pmid: int, field: EvidenceField, rank: int) -> Finding:
-        terms = frozenset(entry.en.lower() for _, _, entry in self.terms.find_terms(field.quote, "en")) - METHOD_TERMS
-        return Finding(pmid, field, rank, direction(field.quote), terms)
+        found = [(start, end, entry) for start, end, entry in self.terms.find_terms(field.quote, "en")
+                 if entry.en.lower() not in METHOD_TERMS and entry.category not in _METHOD_CATEGORIES]
+        terms = frozenset(entry.en.lower() for _, _, entry in found)
+        concepts = frozenset(self.concept(entry) for _, _, entry in found)
+        return Finding(pmid, field, rank, direction(field.quote), terms, concepts, self._names(field.quote, found))
+
+    def concept(self, entry: GlossaryEntry) -> str:
+        """The entry's MeSH descriptor; for an entry without one, that of its longest part that has one in the same
+        category ("total tau" → tau Proteins, "amyloid beta 42" → Amyloid beta-Peptides); else its English term."""
+        key = entry.en.lower()
+        if key not in self._concepts:
+            words, found = key.split(), entry.mesh_ui
+            for n in range(len(words) - 1, 0, -1):
+                parts = (" ".join(words[s:s + n]) for s in range(len(words) - n + 1))
+                found = found or next((e.mesh_ui for part in parts for e in self.terms.lookup_en(part)
+                                       if e.mesh_ui and e.category == entry.category), None)
+            self._concepts[key] = found or key
+        return self._concepts[key]
+
+    @staticmethod
+    def _names(text: str, found: list[tuple[int, int, GlossaryEntry]]) -> frozenset[str]:
+        """Names outside glossary terms and outside parentheses (which abbreviate or label what the sentence says:
+        "(EAO)", "(Tg2576)")."""
+        names = {"ε" + m.group(1) for m in _ALLELE.finditer(text)}
+        skip = [(start, end) for start, end, _ in found] + [m.span() for m in _PARENTHESIS.finditer(text)]
+        for match in _NAME.finditer(text):
+            word = match.group(0)
+            if word.lower() in _STATISTICS or any(start <= match.start() < end for start, end in skip) or _ALLELE.fullmatch(word):
+                continue
+            if sum(c.isupper() for c in word) >= 2 or (any(c.isdigit() for c in word) and any(c.isalpha() for c in word)):
+                names.add(word.lower())
+        return frozenset(names)
 
     def similarities(self, findings: Sequence[Finding]) -> np.ndarray:
         if not findings:
@@ -148,7 +209,8 @@ class FindingAnalyser:
         and conclusion); the rest (its other result sentences) may only back one. The finding most other records
         agree with heads the first statement, and from each other record its closest finding stating the same
         thing *as the anchor* joins it — exactly the pair Verify checks, so a statement cites no record its quote
-        does not match; a finding backs one statement at most. Anchors nobody agrees with stay single."""
+        does not match; a finding backs one statement at most. Anchors nobody agrees with stay single. A finding of the
+        anchor's own record that restates it joins no statement of its own: a paper is not a list of its sentences."""
         anchors = len(findings) if anchors is None else anchors
         agreeing = [[j for j in range(len(findings)) if self.same(findings[i], findings[j], float(similarity[i, j]))]
                     for i in range(anchors)]
@@ -168,16 +230,28 @@ class FindingAnalyser:
             for j in sorted(best.values(), key=lambda j: (findings[j].rank, j)):
                 used.add(j)
                 members.append(j)
+            # The anchor's record saying it again (a result and the conclusion restating it) is the same statement.
+            used.update(j for j in range(len(findings)) if findings[j].pmid == findings[i].pmid and j not in used
+                        and self.restates(findings[i], findings[j], float(similarity[i, j])))
             groups.append((i, members))
         return [Group([findings[j] for j in members]) for i, members in sorted(groups, key=lambda g: (findings[g[0]].rank, g[0]))]
 
     def same(self, a: Finding, b: Finding, similarity: float) -> bool:
-        """Different records, close in meaning, sharing concepts besides the question's, each stating an effect (or
-        its absence) and not pointing opposite ways. A sentence stating none — a method ("we compared…"), an open
-        question ("its role is unclear") — is on the same subject but backs no finding."""
-        return (a.pmid != b.pmid and a.direction is not None and b.direction is not None
-                and similarity >= SAME_MIN and len(self.shared_terms(a, b)) >= MIN_SHARED_TERMS
-                and not opposite(a.direction, b.direction))
+        """Different records stating the same finding (see the module's notes)."""
+        return a.pmid != b.pmid and self.restates(a, b, similarity)
+
+    def restates(self, a: Finding, b: Finding, similarity: float) -> bool:
+        """Whether ``b`` states ``a``'s finding, whichever records they come from. Each must state an effect (or its
+        absence): a sentence stating none — a method ("we compared…"), an aim, an open question ("its role is
+        unclear") — is on the same subject but backs no finding."""
+        if a.direction is None or b.direction is None or a.names != b.names:
+            return False
+        if (similarity >= SAME_MIN and len(self.shared_terms(a, b)) >= MIN_SHARED_TERMS
+                and a.concepts & self.topic_concepts <= b.concepts
+                and not opposite(a.direction, b.direction)):
+            return True
+        return (similarity >= SUBJECT_MIN and a.direction == b.direction and a.concepts == b.concepts
+                and len(a.concepts) >= MIN_SHARED_TERMS)
 
     @staticmethod
     def contrary(a: Finding, b: Finding, similarity: float) -> bool:

@@ -138,3 +138,46 @@ def test_half_translated_sentences_are_never_shown(sample_store):
     shown = draft.sentences()[0].text
     assert shown.startswith("Mattsson等（2009）报告：“" + quote + "”（要点：") and half not in shown
     assert english_leaks(draft) == []
+
+
+EXERCISE_QUESTION = "Does physical exercise slow cognitive decline in older adults with mild cognitive impairment?"
+# Two cohorts reporting, in their own words and numbers, that more physical activity goes with slower cognitive decline
+# (Buchman 2012: total daily activity; Weuve 2004: walking), and a trial finding more impairment in its exercise group.
+BUCHMAN, WEUVE, EXERCISE_TRIAL = 22517108, 21771894, 29769247
+NPS_STUDY = 35142047  # CSF Aβ42 and tau ratios associated with neuropsychiatric symptoms (NPS), not with AD
+
+
+def test_the_same_kind_of_result_in_other_words_and_numbers_is_one_statement(sample_store):
+    """Same concepts (as MeSH descriptors), same direction, same subject: one finding, whatever the numbers; a record
+    reporting the opposite on the same concepts backs none of it."""
+    pmids = [BUCHMAN, WEUVE, EXERCISE_TRIAL]
+    records = sample_store.get_records(pmids)
+    cards = [Extractor().process(records[p]) for p in pmids]
+    plan = Planner().process(EXERCISE_QUESTION, "en")
+    draft = Synthesiser(10_000).process(plan, cards, records, [Theme("Exercise", "Exercise", pmids)])
+    merged = [s for s in statements(draft) if len(s.citations) >= 2]
+    assert [s.citations for s in merged] == [[BUCHMAN, WEUVE]], [s.citations for s in statements(draft)]
+    assert "physical activity" in merged[0].checked_text and "slower rates of cognitive decline" in merged[0].supports[1].quote
+    assert EXERCISE_TRIAL not in {p for s in merged for p in s.citations}
+    # Buchman's conclusion ("a higher level of total daily physical activity is associated with a reduced risk of AD")
+    # restates its Cox result on incident AD: the paper appears once for that finding, not as a list of its sentences.
+    on_ad = [s for s in statements(draft) if s.citations == [BUCHMAN] and re.search(r"incident AD|risk of AD", s.checked_text)]
+    assert len(on_ad) == 1, [s.checked_text for s in on_ad]
+
+    draft, report = Verifier().process(draft, records)
+    assert [s.citations for s in statements(draft) if len(s.citations) >= 2] == [[BUCHMAN, WEUVE]]
+    assert [c.supported for c in report.checks if c.basis == "agreement"] == [True]
+
+
+def test_a_record_on_another_outcome_or_an_aim_backs_no_finding(csf, sample_store):
+    """The NPS study shares the CSF markers with Buchhave's conversion finding but names an outcome the other does not;
+    an aim or a hypothesis states no finding at all."""
+    plan, cards, records = csf
+    records = {**records, NPS_STUDY: sample_store.get_record(NPS_STUDY)}
+    buchhave = next(c for c in cards if c.pmid == BUCHHAVE)
+    nps = Extractor().process(records[NPS_STUDY])
+    draft = Synthesiser(10_000).process(plan, [buchhave, nps], records, [Theme("CSF", "CSF", [BUCHHAVE, NPS_STUDY])])
+    assert all(len(s.citations) == 1 for s in statements(draft)), [s.citations for s in statements(draft)]
+    for sentence in ("The authors conducted a prospective study to determine the association between physical activity and dementia.",
+                     "We hypothesize that chronic sleep deprivation increases cerebral Aβ42 levels."):
+        assert direction(sentence) is None
