@@ -80,6 +80,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "sign_in_required": {"zh": "请先登录，或在请求中附上 API 令牌", "en": "Sign in first, or send an API token"},
     "sign_in_proxy": {"zh": "请通过本机构的登录代理访问，或在请求中附上 API 令牌", "en": "Sign in through the institution's proxy, or send an API token"},
     "bad_token": {"zh": "API 令牌无效或已被撤销", "en": "Invalid or revoked API token"},
+    "admin_only": {"zh": "只有管理员可以执行此操作", "en": "Only administrators can do this"},
     "csrf_failed": {"zh": "表单的安全令牌缺失或已过期，请刷新页面后重试", "en": "The form's security token is missing or stale; reload the page and try again"},
     "csrf_cross_site": {"zh": "已拒绝来自其他网站（{origin}）的请求", "en": "Cross-site request from {origin} refused"},
     "rate_limited": {"zh": "请求过于频繁：每分钟最多 {limit} 次模型请求，请稍后再试", "en": "Too many requests: at most {limit} model requests a minute; try again shortly"},

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the parts import heavy libraries (tantivy, jieba, llama.cpp
     from medbridge.search.engine import SearchEngine
     from medbridge.settings import MedbridgeSettings
     from medbridge.store import Store
+    from medbridge.store.base import Job
     from medbridge.terms import Terminology
     from medbridge.translate import TextTranslator, Translator
     from medbridge.translate.records import RecordTranslations
@@ -52,6 +53,7 @@ class Services:
         terminology: Terminology | None = None,
     ) -> None:
         self.settings = settings
+        self.serving = False  # set by the web app: its job consumers follow the queue
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = {}
         for name, part in (("store", store), ("llm", llm), ("terminology", terminology)):
@@ -156,7 +158,7 @@ class Services:
         def build() -> SearchEngine:
             rewriter = self.llm if self.settings.search.llm_rewrite and self.has_llm else None
             index = SearchIndex(self.settings, self.store, self.terminology, self.embedder, self.batch_embedder)
-            return SearchEngine(index, rewriter=rewriter)
+            return SearchEngine(index, rewriter=rewriter, on_backlog=self._hand_over_backlog)
 
         return self._part("search_engine", build)
 
@@ -169,10 +171,41 @@ class Services:
 
     @property
     def fetch_runner(self) -> JobRunner:
-        """PubMed fetches through NCBI E-utilities as persisted jobs (the web's way in)."""
+        """PubMed fetches through NCBI E-utilities as persisted jobs (the web's way in); the index follows in a job."""
         from medbridge.corpus.eutils import fetch_runner
 
-        return self._part("fetch_runner", lambda: fetch_runner(self.store, self.settings, queue=self.job_queue))
+        return self._part("fetch_runner", lambda: fetch_runner(
+            self.store, self.settings, queue=self.job_queue, on_stored=self.queue_index_update))
+
+    @property
+    def sync_runner(self) -> JobRunner:
+        """NLM's PubMed files (baseline, updates) brought in as persisted jobs; the index follows in a job."""
+        from medbridge.corpus.sync import sync_runner
+
+        return self._part("sync_runner", lambda: sync_runner(
+            self.store, self.settings, queue=self.job_queue, on_stored=self.queue_index_update))
+
+    @property
+    def index_runner(self) -> JobRunner:
+        """Index updates (change feed → lexical index and vectors, then embeddings) as persisted jobs."""
+        from medbridge.search.indexer import index_runner
+
+        return self._part("index_runner", lambda: index_runner(
+            lambda: self.search_engine.index, self.store, self.settings, queue=self.job_queue))
+
+    def _hand_over_backlog(self) -> bool:
+        """In a serving process a search leaves a large backlog of changes to an index job (and searches what
+        is indexed); elsewhere (CLI, scripts) nothing may consume the queue, so the search applies it."""
+        if not self.serving:
+            return False
+        self.queue_index_update()
+        return True
+
+    def queue_index_update(self, owner: str | None = None) -> Job:
+        """The index job waiting or running, or a new one: what follows records stored by a job."""
+        from medbridge.search.indexer import queue_index_update
+
+        return queue_index_update(self.index_runner, owner)
 
     @property
     def document_jobs(self) -> DocumentJobs:
@@ -193,7 +226,8 @@ class Services:
     def job_runners(self) -> dict[str, JobRunner]:
         """The runner of each job kind: what a queue consumer runs a job with."""
         return self._part("job_runners", lambda: {runner.kind: runner for runner in (
-            self.research_runner, self.fetch_runner, self.document_jobs.runner, self.translate_corpus_runner)})
+            self.research_runner, self.fetch_runner, self.sync_runner, self.index_runner, self.document_jobs.runner,
+            self.translate_corpus_runner)})
 
     @property
     def job_queue(self) -> JobQueue:

@@ -336,9 +336,11 @@ class Fetcher:
         self.on_progress(report)
 
 
-def fetch_runner(store: Store, settings: MedbridgeSettings, *, queue: JobQueue | None = None) -> JobRunner:
+def fetch_runner(store: Store, settings: MedbridgeSettings, *, queue: JobQueue | None = None,
+                 on_stored: Callable[[str | None], object] | None = None) -> JobRunner:
     """Fetches as persisted jobs (the web's way in): params ``{"query", "max", "since"}`` or ``{"pmids": [...]}``.
-    A job stops between batches when cancelled; resuming it fetches only what is still missing, as the CLI does."""
+    A job stops between batches when cancelled; resuming it fetches only what is still missing, as the CLI does.
+    ``on_stored(owner)`` runs once new records are in (the index update is queued)."""
 
     limiter = ncbi_rate_limiter(settings.pubmed.api_key)  # NCBI counts requests per site: jobs share one budget
 
@@ -355,6 +357,8 @@ def fetch_runner(store: Store, settings: MedbridgeSettings, *, queue: JobQueue |
             else:
                 since = parse_since(params["since"]) if params.get("since") else None
                 report = fetcher.fetch_query(params.get("query") or "", max_records=params.get("max"), since=since)
+        if report.fetched and on_stored:
+            on_stored(ctx.job.owner)
         summary = f"{report.fetched:,} fetched, {report.already_stored:,} already in the corpus"
         return dataclasses.asdict(report), summary
 

@@ -10,6 +10,7 @@ only what is new. A ``file://`` mirror is verified and ingested in place, nothin
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import re
@@ -19,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Literal, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, Protocol
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
@@ -29,8 +30,12 @@ from medbridge.corpus.ingest import ingest_steps
 from medbridge.corpus.pubmed import PubmedParseError
 from medbridge.corpus.remote import RemoteError, TransientReply, http_client, transient_status, with_retries
 from medbridge.errors import MedbridgeError
+from medbridge.jobs import JobContext, JobRunner
 from medbridge.settings import MedbridgeSettings
 from medbridge.store.base import Store
+
+if TYPE_CHECKING:
+    from medbridge.jobs.queue import JobQueue
 
 FOLDERS = ("baseline", "updatefiles")
 PUBMED_FILE = re.compile(r"pubmed(\d{2})n(\d{4})\.xml\.gz")
@@ -392,3 +397,36 @@ class Syncer:
             if allowed < free:
                 return allowed, f"left under pubmed.download_limit_mb = {limit_mb:g}"
         return free, f"free in {self.downloads}"
+
+
+def sync_runner(store: Store, settings: MedbridgeSettings, *, queue: JobQueue | None = None,
+                on_stored: Callable[[str | None], object] | None = None) -> JobRunner:
+    """Syncs as persisted jobs (a department's scheduled or administrator-started way in): params ``{"baseline",
+    "updates", "mirror", "max_files"}`` as ``medbridge sync`` takes them. A job stops after the file being stored
+    when cancelled; a re-run (or resume) brings in only the files still missing. ``on_stored(owner)`` runs once
+    records came in (the index update is queued)."""
+
+    def handle(ctx: JobContext) -> tuple[dict, str]:
+        params = ctx.params
+
+        def on_progress(event: SyncProgress) -> None:
+            # Downloads report from their own thread; the job follows the files, and stops only between them.
+            if event.stage == "ingest":
+                ctx.progress("ingesting", event.files_done, event.files_total, event.name)
+            elif event.stage == "done":
+                ctx.step("ingesting", event.files_done, event.files_total, event.name)
+
+        baseline, updates = params.get("baseline", True), params.get("updates", True)
+        mirror = open_mirror(params.get("mirror") or settings.pubmed.mirror_url, settings)
+        try:
+            report = Syncer(store, settings, mirror, on_progress).run(
+                baseline=baseline, updates=updates, max_files=params.get("max_files"))
+        finally:
+            mirror.close()
+        if report.records and on_stored:
+            on_stored(ctx.job.owner)
+        summary = (f"{len(report.ingested)} file(s) ingested ({report.records:,} records, {report.deletes:,} deletions), "
+                   f"{report.pending - len(report.ingested)} still to do")
+        return dataclasses.asdict(report), summary
+
+    return JobRunner(store, "sync", handle, queue=queue, lease_s=settings.jobs.lease_s)

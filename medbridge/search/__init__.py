@@ -9,7 +9,7 @@
 
 The index follows the store's change feed: each call first applies changes not yet indexed (fast;
 vectors for the bundled sample ship precomputed). Records without a vector are embedded by
-``medbridge index`` or by ``start_background_embedding``.
+``medbridge index`` or by an index job (``Services.queue_index_update``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from medbridge.search.engine import SearchEngine, SearchOptions, SearchResult, TitleTranslations
-from medbridge.search.indexer import BackgroundEmbedder, SearchIndex
+from medbridge.search.indexer import CHANGE_BATCH, SearchIndex
 from medbridge.search.lexical import IndexBusyError
 from medbridge.search.query import QuerySyntaxError
 from medbridge.search.similar import SimilarArticle, find_similar
 from medbridge.search.understand import Filters, Interpretation, interpret
+
+# Changes a search applies itself (about a second of indexing); more are left to an index job when one can run.
+INLINE_CHANGES = CHANGE_BATCH
 
 if TYPE_CHECKING:  # conversations read records through research's sentence splitter, which searches: import late
     from medbridge.search.conversation import Conversations
@@ -29,12 +32,17 @@ if TYPE_CHECKING:  # conversations read records through research's sentence spli
 
 
 def refresh_index(engine: SearchEngine) -> None:
-    """Apply pending store changes; if another process is writing the index, search what is there."""
-    if engine.index.behind():
-        try:
-            engine.index.update()
-        except IndexBusyError:
-            pass
+    """Apply pending store changes; if another process is writing the index, search what is there. A backlog
+    larger than a search should wait for goes to the engine's ``on_backlog`` (an index job) when it has one."""
+    behind = engine.index.behind()
+    if not behind:
+        return
+    if behind > INLINE_CHANGES and engine.on_backlog and engine.on_backlog():
+        return
+    try:
+        engine.index.update()
+    except IndexBusyError:
+        pass
 
 
 def search(
@@ -70,16 +78,6 @@ def open_conversations(
                          title_translations=title_translations, abstract_translations=abstract_translations)
 
 
-def start_background_embedding(engine: SearchEngine) -> BackgroundEmbedder | None:
-    """Embed records that have no vector yet in a daemon thread (web app start-up); None if nothing to do."""
-    refresh_index(engine)
-    if not engine.index.dense_enabled or not engine.index.pending():
-        return None
-    worker = BackgroundEmbedder(engine.index)
-    worker.start()
-    return worker
-
-
 __all__ = [
     "Filters",
     "Interpretation",
@@ -95,5 +93,4 @@ __all__ = [
     "refresh_index",
     "search",
     "similar_articles",
-    "start_background_embedding",
 ]

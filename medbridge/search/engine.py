@@ -169,12 +169,15 @@ def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[flo
 
 
 class SearchEngine:
-    """``rewriter``: a model that also rewrites natural-language questions into concepts (``search.llm_rewrite``)."""
+    """``rewriter``: a model that also rewrites natural-language questions into concepts (``search.llm_rewrite``).
+    ``on_backlog``: offered a large backlog of store changes before a search applies it; True when it took it over
+    (queued an index job: the search answers from what is indexed)."""
 
-    def __init__(self, index: SearchIndex, *, rewriter: LLM | None = None):
+    def __init__(self, index: SearchIndex, *, rewriter: LLM | None = None, on_backlog: Callable[[], bool] | None = None):
         self.index = index
         self.store = index.store
         self.rewriter = rewriter
+        self.on_backlog = on_backlog
         # A follow-up that only changes filters or sort, or the next page, asks for the same question's vector.
         self._query_vector = lru_cache(maxsize=256)(self._embed_query)
 

@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,9 +25,10 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from medbridge.corpus.models import Record
+from medbridge.jobs import ACTIVE, JobContext, JobRunner
 from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.settings import MedbridgeSettings
-from medbridge.store.base import Store
+from medbridge.store.base import Job, Store
 from medbridge.search.dense import Embedder, VectorStore, load_bundled_vectors, passage_text, text_hash
 from medbridge.search.lexical import IndexBusyError, write_changes
 from medbridge.search.shards import LocalShards, ShardedLexical, build_shard, open_lexical
@@ -34,11 +36,13 @@ from medbridge.terms import Terminology, get_terminology
 
 if TYPE_CHECKING:
     from medbridge.cluster import RayEmbedder
+    from medbridge.jobs.queue import JobQueue
 
 CHANGE_BATCH = 2_000
 COMPACT_WHEN_DEAD = 0.3
 # Fewer changes than this go through one process: starting a process per shard costs seconds.
 PARALLEL_BUILD_MIN_CHANGES = 20_000
+INDEX_BUSY_WAIT_S = 2.0
 
 
 @dataclass(slots=True)
@@ -275,41 +279,32 @@ class SearchIndex:
         return self.update(progress)
 
 
-class BackgroundEmbedder:
-    """Embeds pending records in a daemon thread, recording progress as a store job ('embed')."""
+def index_runner(index: Callable[[], SearchIndex], store: Store, settings: MedbridgeSettings, *,
+                 queue: JobQueue | None = None) -> JobRunner:
+    """Index updates as persisted jobs ('index'): the change feed applied to the lexical index and the vectors, then
+    the records without a vector embedded. Run by a job worker, not by the web request that would otherwise meet
+    the backlog; cancellable between batches and resumable (the index state and the pending list are the checkpoint).
+    Fetch and sync jobs queue one when they have stored records; the web app queues one at start when vectors are
+    missing (``queue_index_update``)."""
 
-    def __init__(self, index: SearchIndex):
-        self.index = index
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    def handle(ctx: JobContext) -> tuple[dict, str]:
+        search_index = index()
+        while True:
+            try:
+                report = search_index.update(ctx.report)
+                break
+            except IndexBusyError:  # another process is applying the feed: wait for it, then apply what is left
+                ctx.step("waiting for the index")
+                time.sleep(INDEX_BUSY_WAIT_S)
+        embedded = search_index.embed_pending(ctx.report) if search_index.dense_enabled else 0
+        waiting = len(search_index.pending()) if search_index.dense_enabled else 0
+        result = {"indexed": report.indexed, "deleted": report.deleted, "embedded": embedded, "waiting_for_vectors": waiting}
+        return result, f"{report.indexed:,} indexed, {report.deleted:,} removed, {embedded:,} embedded"
 
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="medbridge-embed", daemon=True)
-        self._thread.start()
+    return JobRunner(store, "index", handle, queue=queue, lease_s=settings.jobs.lease_s)
 
-    def stop(self, timeout: float | None = None) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
-    def _run(self) -> None:
-        store = self.index.store
-        total = len(self.index.pending())
-        if total == 0:
-            return
-        job = store.create_job("embed", {"records": total})
-        store.update_job(job.id, state="running", stage="embedding", progress_total=total)
-
-        def report(event: ProgressEvent) -> None:
-            store.update_job(job.id, progress_done=event.done)
-
-        try:
-            done = self.index.embed_pending(report, should_stop=self._stop.is_set)
-        except Exception as exc:  # the job record tells the user; the web process keeps serving
-            store.update_job(job.id, state="failed", message=str(exc))
-            raise
-        state = "cancelled" if self._stop.is_set() else "done"
-        store.update_job(job.id, state=state, progress_done=done, result={"embedded": done})
+def queue_index_update(runner: JobRunner, owner: str | None = None) -> Job:
+    """The index job already waiting or running, or a new one started: updates never pile up."""
+    active = runner.store.list_jobs(kind="index", limit=1, states=ACTIVE)
+    return active[0] if active else runner.start(runner.submit({}, owner).id)

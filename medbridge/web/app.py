@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from medbridge.corpus.sample import ensure_sample
 from medbridge.errors import MedbridgeError
-from medbridge.search import refresh_index, start_background_embedding
+from medbridge.search import IndexBusyError
 from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings
 from medbridge.web import auth
@@ -32,6 +32,7 @@ def create_app(services: Services | MedbridgeSettings | None = None, *, prepare:
     ``prepare`` ingests the bundled sample into an empty store (the main command does this)."""
     if not isinstance(services, Services):
         services = Services.from_settings(services)
+    services.serving = True
     if prepare:
         prepare_store(services)
         threading.Thread(target=_warm_up, args=(services,), name="warm-up", daemon=True).start()
@@ -58,7 +59,10 @@ def prepare_store(services: Services) -> None:
         report = ensure_sample(services.store)
         if report:
             log.info("sample corpus ingested: %d records", report.records)
-    refresh_index(services.search_engine)
+    try:
+        services.search_engine.index.update()  # all of it, before serving (a search would leave a backlog to a job)
+    except IndexBusyError:  # another process of `serve --workers N` is applying it
+        pass
 
 
 def served_app() -> FastAPI:
@@ -104,9 +108,11 @@ def add_error_pages(app: FastAPI) -> None:
 
 
 def _warm_up(services: Services) -> None:
-    """Load what the first requests would otherwise wait for: dictionaries, and vectors still missing."""
+    """Load what the first requests would otherwise wait for: dictionaries; vectors still missing are an index job."""
     terms = services.terminology
     terms.segment("阿尔茨海默病")
     terms.mesh_by_term("Alzheimer Disease")
     terms.cedict("医学")
-    start_background_embedding(services.search_engine)
+    index = services.search_engine.index
+    if index.dense_enabled and index.pending():
+        services.queue_index_update()

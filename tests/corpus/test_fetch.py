@@ -237,6 +237,7 @@ def test_the_web_api_fetches_as_a_background_job(fetch_env, eutils):
     assert set(open_store(settings).all_pmids()) == set(newest)
     assert eutils.count("efetch.fcgi", 429) == 0 and eutils.count("esearch.fcgi", 429) == 0
     assert {j["id"] for j in client.get("/api/fetch").json()} == {j["id"] for j in jobs}
+    assert client.get("/api/index").json(), "the fetched records are indexed by a job that follows the fetch"
 
     bad = client.post("/api/fetch", json={"query": TERM, "since": "last year"})
     assert bad.status_code == 400 and bad.json()["error"].startswith("not a date: 'last year'")

@@ -220,3 +220,43 @@ def test_a_file_mirror_is_verified_and_ingested_in_place(settings, mirror_root):
 def test_a_mirror_that_is_not_there_is_one_clear_line(settings, tmp_path):
     assert "has no baseline/ folder" in one_line_error(runner.invoke(app, ["sync", "--mirror", (tmp_path / "none").as_uri()]))
     assert "give an http(s):// URL" in one_line_error(runner.invoke(app, ["sync", "--mirror", "ftp://example.org/pubmed/"]))
+
+
+def test_the_web_api_syncs_as_a_job_and_an_index_job_follows(sync_env, nlm, mirror_root):
+    """A department's way in: the sync runs as a job (not in the request), then an index job brings the new records
+    into search; a search made meanwhile never applies the backlog itself."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from medbridge.web.app import create_app
+
+    settings = sync_env.model_copy(update={
+        "llm": sync_env.llm.model_copy(update={"backend": "none"}),
+        "ingest": sync_env.ingest.model_copy(update={"sample_on_first_run": False}),
+        "pubmed": sync_env.pubmed.model_copy(update={"mirror_url": nlm.base_url, "backoff_s": 0.01, "max_retries": 3}),
+        "search": sync_env.search.model_copy(update={"dense": False})})  # embedding 300 records on CPU is minutes
+    client = TestClient(create_app(settings))
+    assert client.post("/api/sync", json={"max_files": 0}).status_code == 422
+    started = client.post("/api/sync", json={"baseline": True, "updates": True})
+    assert started.status_code == 201, started.text
+
+    def finished(path: str) -> dict:
+        deadline = time.monotonic() + 180
+        while (job := client.get(path).json())["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        return job
+
+    sync_job = finished(f"/api/sync/{started.json()['id']}")
+    assert sync_job["state"] == "done", sync_job["message"]
+    assert len(sync_job["result"]["ingested"]) == 4
+    assert sync_job["done"] == sync_job["total"] == 4
+    stored = open_store(settings).stats().records
+    index_jobs = client.get("/api/index").json()
+    assert len(index_jobs) == 1  # queued by the sync; searches meanwhile hand the backlog to it, not a second job
+    index_job = finished(f"/api/index/{index_jobs[0]['id']}")
+    assert index_job["state"] == "done" and index_job["result"]["indexed"] == stored, index_job
+    hits = client.get("/api/search", params={"q": "Alzheimer disease"}).json()
+    assert hits["total"] > 0 and DELETED_IN_1335 not in {h["pmid"] for h in hits["hits"]}
+    assert len(client.get("/api/index").json()) == 1  # nothing left behind: no new index job

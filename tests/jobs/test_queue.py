@@ -52,7 +52,7 @@ def test_every_kind_of_job_runs_from_the_queue(settings, fixtures_dir):
 
     with openai_endpoint("译文") as (url, requests):
         services = Services(settings.model_copy(update={"llm": LLMSettings(backend="openai", base_url=url, max_retries=0)}))
-        assert set(services.job_runners) == {"research", "translate-doc", "fetch", "translate-corpus"}
+        assert set(services.job_runners) == {"research", "translate-doc", "fetch", "sync", "index", "translate-corpus"}
         ingest_paths(services.store, [fixtures_dir / "pubmed-29768149.xml"])
         runner = services.translate_corpus_runner
         job = runner.start(runner.submit({"to": "zh", "limit": 1}).id)

@@ -1,4 +1,5 @@
-"""JSON API to bring a topic in from PubMed as a background job (what ``medbridge fetch`` does on the command line)."""
+"""JSON API to bring records in and index them as background jobs: a topic from PubMed (what ``medbridge fetch``
+does on the command line), NLM's files (``medbridge sync``; administrators), and the index updates that follow."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
 
 from medbridge.corpus.eutils import parse_since
+from medbridge.errors import Forbidden
 from medbridge.jobs import JobRunner
 from medbridge.store.base import Job
 from medbridge.web.auth import UserDep, owned
@@ -21,6 +23,18 @@ def runner_dep(request: Request) -> JobRunner:
 
 
 RunnerDep = Annotated[JobRunner, Depends(runner_dep)]
+
+
+def sync_runner_dep(request: Request) -> JobRunner:
+    return get_services(request).sync_runner
+
+
+def index_runner_dep(request: Request) -> JobRunner:
+    return get_services(request).index_runner
+
+
+SyncRunnerDep = Annotated[JobRunner, Depends(sync_runner_dep)]
+IndexRunnerDep = Annotated[JobRunner, Depends(index_runner_dep)]
 
 
 class FetchBody(BaseModel):
@@ -65,3 +79,41 @@ def api_get(job_id: str, runner: RunnerDep, user: UserDep) -> dict:
 def api_cancel(job_id: str, runner: RunnerDep, user: UserDep) -> dict:
     owned(runner.get(job_id), user)
     return job_public(runner.cancel(job_id))
+
+
+class SyncBody(BaseModel):
+    baseline: bool = Field(True, description="Bring in the annual baseline files.")
+    updates: bool = Field(True, description="Bring in the daily update files.")
+    mirror: str | None = Field(None, max_length=2000, description="Folder holding baseline/ and updatefiles/ (URL or file:// path); default pubmed.mirror_url.")
+    max_files: int | None = Field(None, ge=1, description="Bring in at most this many files in this job.")
+
+
+@router.post("/api/sync", status_code=201)
+def api_sync(body: SyncBody, runner: SyncRunnerDep, user: UserDep) -> dict:
+    """Start a sync of NLM's PubMed files (administrators: it fills the shared corpus and its disk)."""
+    if not user.is_admin:
+        raise Forbidden("only administrators start a sync of PubMed's files", key="admin_only")
+    job = runner.submit(body.model_dump(exclude_none=True), user.owner)
+    return job_public(runner.start(job.id))
+
+
+@router.get("/api/sync/{job_id}")
+def api_sync_get(job_id: str, runner: SyncRunnerDep, user: UserDep) -> dict:
+    return job_public(owned(runner.get(job_id), user))
+
+
+@router.post("/api/sync/{job_id}/cancel")
+def api_sync_cancel(job_id: str, runner: SyncRunnerDep, user: UserDep) -> dict:
+    owned(runner.get(job_id), user)
+    return job_public(runner.cancel(job_id))
+
+
+@router.get("/api/index")
+def api_index_jobs(runner: IndexRunnerDep, limit: int = 20) -> list[dict]:
+    """The index updates, newest first (they follow every fetch and sync; anyone may see how far the index is)."""
+    return [job_public(job) for job in runner.list(limit)]
+
+
+@router.get("/api/index/{job_id}")
+def api_index_job(job_id: str, runner: IndexRunnerDep) -> dict:
+    return job_public(runner.get(job_id))
