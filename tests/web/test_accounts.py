@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from medbridge.cli.main import app as cli
 from medbridge.services import Services
 from medbridge.settings import load_settings
+from medbridge.store import open_store
 from medbridge.web.app import create_app
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password", "carol": "carol-password", "root": "root-password",
@@ -300,3 +301,11 @@ def test_serve_refuses_single_user_mode_off_loopback(tmp_path):
     assert result.exit_code == 1
     assert result.stderr.strip().startswith("error: refusing to serve on 0.0.0.0 without accounts")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_only_administrators_start_a_sync_of_pubmeds_files(home, server):
+    """A sync fills the department's shared corpus and disk: a user is refused with a clear line, not a job."""
+    ivan = httpx.Client(base_url=server, timeout=60, headers={"Authorization": f"Bearer {token_for(home, 'ivan')}"})
+    refused = ivan.post("/api/sync", json={"updates": True, "baseline": False})
+    assert refused.status_code == 403 and refused.json() == {"error": "only administrators start a sync of PubMed's files"}
+    assert not open_store(settings_for(home)).list_jobs(kind="sync")
