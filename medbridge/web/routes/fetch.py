@@ -3,7 +3,7 @@ does on the command line), NLM's files (``medbridge sync``; administrators), and
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, model_validator
@@ -70,15 +70,20 @@ def api_list(runner: RunnerDep, user: UserDep, limit: int = 50) -> list[dict]:
     return [job_public(job) for job in runner.list(limit, user.list_owner)]
 
 
-@router.get("/api/fetch/{job_id}")
-def api_get(job_id: str, runner: RunnerDep, user: UserDep) -> dict:
-    return job_public(owned(runner.get(job_id), user))
+def _job_routes(prefix: str, dep: Callable[[Request], JobRunner]) -> None:
+    """``GET prefix/{id}`` (progress) and ``POST prefix/{id}/cancel`` for one kind of job, owners only."""
+
+    @router.get(f"{prefix}/{{job_id}}", name=f"{prefix}/get")
+    def get_job(job_id: str, user: UserDep, runner: JobRunner = Depends(dep)) -> dict:
+        return job_public(owned(runner.get(job_id), user))
+
+    @router.post(f"{prefix}/{{job_id}}/cancel", name=f"{prefix}/cancel")
+    def cancel_job(job_id: str, user: UserDep, runner: JobRunner = Depends(dep)) -> dict:
+        owned(runner.get(job_id), user)
+        return job_public(runner.cancel(job_id))
 
 
-@router.post("/api/fetch/{job_id}/cancel")
-def api_cancel(job_id: str, runner: RunnerDep, user: UserDep) -> dict:
-    owned(runner.get(job_id), user)
-    return job_public(runner.cancel(job_id))
+_job_routes("/api/fetch", runner_dep)
 
 
 class SyncBody(BaseModel):
@@ -97,15 +102,7 @@ def api_sync(body: SyncBody, runner: SyncRunnerDep, user: UserDep) -> dict:
     return job_public(runner.start(job.id))
 
 
-@router.get("/api/sync/{job_id}")
-def api_sync_get(job_id: str, runner: SyncRunnerDep, user: UserDep) -> dict:
-    return job_public(owned(runner.get(job_id), user))
-
-
-@router.post("/api/sync/{job_id}/cancel")
-def api_sync_cancel(job_id: str, runner: SyncRunnerDep, user: UserDep) -> dict:
-    owned(runner.get(job_id), user)
-    return job_public(runner.cancel(job_id))
+_job_routes("/api/sync", sync_runner_dep)
 
 
 @router.get("/api/index")
