@@ -33,11 +33,13 @@ if TYPE_CHECKING:  # conversations read records through research's sentence spli
 
 def refresh_index(engine: SearchEngine) -> None:
     """Apply pending store changes; if another process is writing the index, search what is there. A backlog
-    larger than a search should wait for goes to the engine's ``on_backlog`` (an index job) when it has one."""
+    larger than a search should wait for goes to the engine's ``on_backlog`` (an index job) when it has one and
+    the index already holds records."""
     behind = engine.index.behind()
     if not behind:
         return
-    if behind > INLINE_CHANGES and engine.on_backlog and engine.on_backlog():
+    # An index that holds nothing yet is built here: answering from it would find nothing at all.
+    if behind > INLINE_CHANGES and engine.index.applied_seq and engine.on_backlog and engine.on_backlog():
         return
     try:
         engine.index.update()
