@@ -289,13 +289,19 @@ def index_runner(index: Callable[[], SearchIndex], store: Store, settings: Medbr
 
     def handle(ctx: JobContext) -> tuple[dict, str]:
         search_index = index()
+        report = UpdateReport()
+        # Until caught up: records stored while this job runs belong to it (a second job is not queued meanwhile).
         while True:
             try:
-                report = search_index.update(ctx.report)
-                break
+                applied = search_index.update(ctx.report)
             except IndexBusyError:  # another process is applying the feed: wait for it, then apply what is left
                 ctx.step("waiting for the index")
                 time.sleep(INDEX_BUSY_WAIT_S)
+                continue
+            report.indexed += applied.indexed
+            report.deleted += applied.deleted
+            if not search_index.behind():
+                break
         embedded = search_index.embed_pending(ctx.report) if search_index.dense_enabled else 0
         waiting = len(search_index.pending()) if search_index.dense_enabled else 0
         result = {"indexed": report.indexed, "deleted": report.deleted, "embedded": embedded, "waiting_for_vectors": waiting}
