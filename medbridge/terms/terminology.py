@@ -398,9 +398,10 @@ def _add(index: dict, key, entry: GlossaryEntry) -> None:
         bucket.append(entry)
 
 
-def _code_versions() -> list[bytes]:
+@lru_cache(maxsize=1)
+def _code_versions() -> tuple[bytes, ...]:
     """The source of the modules that derive the cached terminology data, so a change to them rebuilds it."""
-    return [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], matching, mesh_module)]
+    return tuple(Path(module.__file__).read_bytes() for module in (sys.modules[__name__], matching, mesh_module))
 
 
 def glossary_version(folder: Path) -> str:
