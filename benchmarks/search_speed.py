@@ -3,7 +3,7 @@ product's lexical engine) beside PyPI bm25s and SQLite FTS5 on the same corpus i
 hybrid latency; embedding throughput.
 
     .venv/bin/python benchmarks/search_speed.py [--size 1000000] [--engines tantivy,bm25s,fts5]
-        [--ann-min-vectors 50000] [--workdir DIR]
+        [--ann-min-vectors 50000] [--workdir DIR] [--shards 2,4]
 
 The 1M corpus is made by recombining the 3,690 real sample records: record i takes its title, MeSH and
 keywords from one record, the first half of its abstract from a second and the rest from a third, its
@@ -12,12 +12,21 @@ year and publication types from the second. Vectors at 1M are synthetic, made fr
 abstracts on 2 cores would take days; recall@100 of the approximate index is measured against the exact
 scan over these vectors, with the real e5 embeddings of the queries. Queries: the English and Chinese clinician-style
 questions of benchmarks/search_quality.py, interpreted as the product does.
+
+``--shards 2,4`` also builds the corpus as 2 and as 4 shards (``search.shards``, records split by pmid) and
+times the product's sharded search (corpus-wide term statistics, shards searched in parallel threads) beside
+the single index, with the overlap of their top 100. All lexical indexes are built by a pool of one process
+per core, longest first; with ``--workdir``, an index of a smaller earlier run is copied and grown (the
+recombined records and vectors of a smaller size are the first ones of a larger), as the product grows its
+index from the change feed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import random
 import resource
 import sqlite3
@@ -25,6 +34,8 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -41,6 +52,7 @@ from medbridge.search.dense import DIM, Embedder, VectorStore, load_bundled_vect
 from medbridge.search.engine import CANDIDATES, fuse_scores  # noqa: E402
 from medbridge.settings import load_settings  # noqa: E402
 from medbridge.search.lexical import LexicalIndex, LexicalWriter  # noqa: E402
+from medbridge.search.shards import LocalShards, ShardedLexical, shard_of  # noqa: E402
 from medbridge.search.understand import Interpretation, interpret  # noqa: E402
 from medbridge.terms import get_terminology  # noqa: E402
 from search_quality import TOPIC_QUERIES  # noqa: E402
@@ -111,6 +123,72 @@ def build_tantivy(folder: Path, docs: Iterator[Record], threads: int) -> Lexical
     return index
 
 
+BUILT = "built.json"  # a finished build's figures, beside its index; an index without it is built again
+
+
+def build_part(folder: Path, size: int, shard: int, shards: int, grown_from: int) -> dict:
+    """One pool process's build: the records of ``shard`` of ``shards`` (1: all), after the first
+    ``grown_from`` (already in the copied index)."""
+    started = time.perf_counter()
+    records = sample_records()
+    source = records if size == len(records) else recombined(records, size)
+    docs = (r for i, r in enumerate(source)
+            if i >= grown_from and (shards == 1 or shard_of(r.pmid, shards) == shard))
+    index = build_tantivy(folder, docs, threads=1)
+    figures = {"records": index.num_docs(), "added": index.num_docs() - grown_from,
+               "seconds": time.perf_counter() - started}
+    (folder / BUILT).write_text(json.dumps(figures))
+    return figures
+
+
+def lexical_folder(workdir: Path, size: int, shards: int) -> Path:
+    return workdir / (f"tantivy-{size}" if shards == 1 else f"tantivy-{size}-{shards}-shards")
+
+
+def build_lexical(workdir: Path, size: int, shard_counts: list[int]) -> list[str]:
+    """The single index and each sharded one, by one process per core, the longest builds first. The single
+    index starts from a copy of the largest smaller one in ``workdir``, if there is one."""
+    jobs = []  # (estimated records to add, folder, shard, shards, grown_from)
+    single = lexical_folder(workdir, size, 1)
+    if not (single / BUILT).exists():
+        smaller = sorted(n for f in workdir.glob("tantivy-*") if f.name.count("-") == 1
+                         and (n := int(f.name.split("-")[1])) < size and (f / BUILT).exists())
+        grown_from = 0
+        shutil.rmtree(single, ignore_errors=True)
+        if smaller:
+            shutil.copytree(lexical_folder(workdir, smaller[-1], 1), single)
+            (single / BUILT).unlink()
+            grown_from = smaller[-1]
+        jobs.append((size - grown_from, single, 0, 1, grown_from))
+    for shards in shard_counts:
+        for shard in range(shards):
+            folder = lexical_folder(workdir, size, shards) / f"shard-{shard}"
+            if not (folder / BUILT).exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                jobs.append((size // shards, folder, shard, shards, 0))
+    if jobs:
+        jobs.sort(key=lambda job: -job[0])
+        started = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=os.cpu_count(), mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(build_part, folder, size, shard, shards, grown_from)
+                       for _, folder, shard, shards, grown_from in jobs]
+            for future in futures:
+                future.result()
+        wall = time.perf_counter() - started
+    lines = []
+    for shards in [1, *shard_counts]:
+        folder = lexical_folder(workdir, size, shards)
+        parts = [json.loads((f / BUILT).read_text()) for f in ([folder] if shards == 1 else
+                                                                 [folder / f"shard-{i}" for i in range(shards)])]
+        added, seconds = sum(p["added"] for p in parts), sum(p["seconds"] for p in parts)
+        lines.append(f"tantivy build, {'single index' if shards == 1 else f'{shards} shards'}: "
+                     f"{added:,} records added in {seconds:,.0f} process-s ({seconds / added * 1e6:,.0f} s per million "
+                     f"per process), {folder_size(folder) / 1e6:,.0f} MB")
+    if jobs:
+        lines.append(f"lexical builds ran in {wall:,.0f} s wall, {os.cpu_count()} processes at once")
+    return lines
+
+
 def build_bm25s(folder: Path, texts: list[str]):
     import bm25s
 
@@ -145,24 +223,44 @@ def build_fts5(path: Path, docs: Iterator[Record]) -> sqlite3.Connection:
 
 
 def run_size(label: str, size: int, records: list[Record], queries: list[Interpretation], engines: set[str],
-             workdir: Path, vectors_bundle: dict, embedder: Embedder, ann_min_vectors: int) -> list[str]:
+             workdir: Path, vectors_bundle: dict, embedder: Embedder, ann_min_vectors: int,
+             shard_counts: list[int]) -> list[str]:
     lines = [f"\n== {label}: {size:,} records =="]
     make_docs = (lambda: recombined(records, size)) if size != len(records) else (lambda: iter(records))
     if "tantivy" in engines:
-        started = time.perf_counter()
-        index = LexicalIndex(workdir / f"tantivy-{size}", get_terminology())
-        if index.num_docs() != size:  # a --workdir of an earlier run keeps its index
-            index = build_tantivy(workdir / f"tantivy-{size}", make_docs(), threads=2)
-        build_s = time.perf_counter() - started
+        lines += build_lexical(workdir, size, shard_counts)
+        terms = get_terminology()
+        index = LexicalIndex(lexical_folder(workdir, size, 1), terms)
         compiled = [index.compile(q.tree, q.filters, natural=q.mode == "natural") for q in queries]
         for query in compiled[:5]:
             index.search(query, TOP_K)  # warm the searcher and the OS cache
         searcher = index.searcher()
         samples = [t for query in compiled for t in timed(lambda: searcher.search(query, limit=TOP_K, count=True))]
         p50, p95 = percentiles(samples)
-        lines.append(f"tantivy  lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
-                     f"size {folder_size(workdir / f'tantivy-{size}') / 1e6:8.1f} MB")
-        lines += dense_and_hybrid(index, size, records, queries, compiled, workdir, vectors_bundle, embedder, ann_min_vectors)
+        lines.append(f"tantivy  lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (search only)")
+        lexicals: list[tuple[str, LexicalIndex | ShardedLexical]] = [("single index", index)]
+        lexicals += [(f"{shards} shards", ShardedLexical(LocalShards(lexical_folder(workdir, size, shards), terms, shards), terms))
+                     for shards in shard_counts]
+        single_top = [[hit.pmid for hit in index.search(query, TOP_K).hits] for query in compiled]
+        for name, lexical in lexicals:
+            assert lexical.num_docs() == size, f"{name}: {lexical.num_docs():,} records, not {size:,}"
+
+            def compiled_and_searched(q: Interpretation, lexical=lexical) -> list[int]:
+                query = lexical.compile(q.tree, q.filters, natural=q.mode == "natural")
+                return [hit.pmid for hit in lexical.search(query, TOP_K).hits]
+
+            for q in queries[:5]:
+                compiled_and_searched(q)
+            samples = [t for q in queries for t in timed(lambda: compiled_and_searched(q))]
+            p50, p95 = percentiles(samples)
+            tops = [compiled_and_searched(q) for q in queries]
+            overlap = np.mean([len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(tops, single_top)])
+            overlap10 = np.mean([len(set(a[:10]) & set(b[:10])) / max(1, len(a[:10])) for a, b in zip(tops, single_top)])
+            same_order = np.mean([a[:10] == b[:10] for a, b in zip(tops, single_top)])
+            lines.append(f"lexical, {name} (compile + search) p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+                         f"overlap with the single index: top {TOP_K} {overlap:.3f}, top 10 {overlap10:.3f} "
+                         f"(same order in {same_order:.0%} of queries)")
+        lines += dense_and_hybrid(lexicals, size, records, queries, workdir, vectors_bundle, embedder, ann_min_vectors)
     if "bm25s" in engines:
         started = time.perf_counter()
         retriever, stem = build_bm25s(workdir / f"bm25s-{size}", [flat_text(r) for r in make_docs()])
@@ -199,29 +297,34 @@ def synthetic_vectors(base: np.ndarray, size: int, rng: np.random.Generator) -> 
         yield mixed.astype(np.float16)
 
 
-def dense_and_hybrid(index: LexicalIndex, size: int, records: list[Record], queries: list[Interpretation], compiled,
-                     workdir: Path, bundle: dict, embedder: Embedder, ann_min_vectors: int) -> list[str]:
+def dense_and_hybrid(lexicals: list[tuple[str, "LexicalIndex | ShardedLexical"]], size: int, records: list[Record],
+                     queries: list[Interpretation], workdir: Path, bundle: dict, embedder: Embedder,
+                     ann_min_vectors: int) -> list[str]:
     pmid_vectors = [bundle[r.pmid][1] for r in records if r.pmid in bundle]
     rng = np.random.default_rng(7)
     # A scan costs the same whatever the values: without the bundle, random unit vectors time it as well.
     base = np.stack(pmid_vectors).astype(np.float32) if pmid_vectors else rng.normal(size=(len(records), DIM)).astype(np.float32)
     folder = workdir / f"dense-{size}"
+    smaller = sorted(n for f in workdir.glob("dense-*") if len(records) < (n := int(f.name.split("-")[1])) < size)
+    if size != len(records) and smaller and not folder.exists():  # grown from a smaller run's vectors and graph
+        shutil.copytree(workdir / f"dense-{smaller[-1]}", folder)
     written = VectorStore(folder)
     started = time.perf_counter()
-    if len(written) == 0:
+    if len(written) < size:
         if size == len(records):  # the sample: its own real vectors
             with_vectors = [r.pmid for r in records if r.pmid in bundle]
             written.add(with_vectors, [0] * len(with_vectors), np.stack([bundle[p][1] for p in with_vectors]))
         else:
             first = 100_000_000
-            for block in synthetic_vectors(base, size, rng):
-                written.add(list(range(first, first + len(block))), [0] * len(block), block)
+            for block in synthetic_vectors(base, size, rng):  # the same blocks as a smaller run's, then more
+                if first - 100_000_000 >= len(written):
+                    written.add(list(range(first, first + len(block))), [0] * len(block), block)
                 first += len(block)
     write_s = time.perf_counter() - started
     exact = VectorStore(folder)  # no threshold: the full scan the graph is measured against
-    approximate = VectorStore(folder, ann_min_vectors=ann_min_vectors)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
+    approximate = VectorStore(folder, ann_min_vectors=ann_min_vectors)  # opens a saved graph and catches it up
     approximate.update_graph()  # builds the graph, or catches up the one a previous run saved (--workdir)
     graph_s = time.perf_counter() - started
     use_graph = approximate.graph.active and len(approximate) >= ann_min_vectors
@@ -259,17 +362,19 @@ def dense_and_hybrid(index: LexicalIndex, size: int, records: list[Record], quer
         lines.append(f"dense ANN: not used below search.ann_min_vectors = {ann_min_vectors:,} (exact scan)")
 
     search_settings = load_settings().search
+    for name, lexical in lexicals:
+        compiled = [lexical.compile(q.tree, q.filters, natural=q.mode == "natural") for q in queries]
 
-    def hybrid(query, vector) -> None:
-        lexical = index.search(query, CANDIDATES)
-        neighbours = dense.search(vector, CANDIDATES)
-        fuse_scores([(h.pmid, h.score) for h in lexical.hits], [(h.pmid, h.score) for h in neighbours],
-                    search_settings.dense_weight, search_settings.dense_min_similarity)
+        def hybrid(query, vector, lexical=lexical) -> None:
+            found = lexical.search(query, CANDIDATES)
+            neighbours = dense.search(vector, CANDIDATES)
+            fuse_scores([(h.pmid, h.score) for h in found.hits], [(h.pmid, h.score) for h in neighbours],
+                        search_settings.dense_weight, search_settings.dense_min_similarity)
 
-    hybrid_samples = [t for query, v in zip(compiled, query_vectors) for t in timed(lambda: hybrid(query, v))]
-    h50, h95 = percentiles(hybrid_samples)
-    lines.append(f"hybrid (lexical {CANDIDATES} + dense {CANDIDATES} {'ANN' if use_graph else 'exact'} + score fusion, "
-                 f"query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms")
+        hybrid_samples = [t for query, v in zip(compiled, query_vectors) for t in timed(lambda: hybrid(query, v))]
+        h50, h95 = percentiles(hybrid_samples)
+        lines.append(f"hybrid, {name} (lexical {CANDIDATES} + dense {CANDIDATES} {'ANN' if use_graph else 'exact'} + "
+                     f"score fusion, query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms")
     return lines
 
 
@@ -281,6 +386,7 @@ def main() -> None:
     parser.add_argument("--ann-min-vectors", type=int, default=load_settings().search.ann_min_vectors,
                         help="Vectors from which the approximate index is used (the product's setting by default).")
     parser.add_argument("--workdir", type=Path, help="Keep the built indexes here and reuse them on the next run.")
+    parser.add_argument("--shards", default="", help="Shard counts to build and time beside the single index, e.g. 2,4.")
     args = parser.parse_args()
     engines = set(args.engines.split(","))
     records = sample_records()
@@ -306,7 +412,8 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         sizes = ([] if args.skip_sample else [("sample", len(records))]) + [("recombined", args.size)]
         for label, size in sizes:
-            block = run_size(label, size, records, queries, engines, workdir, bundle, embedder, args.ann_min_vectors)
+            block = run_size(label, size, records, queries, engines, workdir, bundle, embedder, args.ann_min_vectors,
+                             [int(n) for n in args.shards.split(",") if n])
             print("\n".join(block), flush=True)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
