@@ -3,9 +3,12 @@ and with PostgreSQL (a throwaway cluster from Debian's binaries, as the tests st
 route, errors; then every job the clients started must finish (none failed, none lost).
 
     python benchmarks/load.py [--clients 8,32] [--duration 60] [--backends sqlite,postgresql] [--workers 2]
-        [--job-workers 1]
+        [--job-workers 1] [--think 0,5]
 
-Each client loops for ``--duration`` seconds, picking a request by weight: a search (the JSON API and the HTML
+Each client loops for ``--duration`` seconds, picking a request by weight, and after each answer waits a
+think time drawn from an exponential distribution with the ``--think`` mean (0: none, the next request at
+once, so the clients saturate the server and latency measures its queue; 5 s: people reading what they got).
+Each think time in the list is run with each client count. The requests: a search (the JSON API and the HTML
 page, the clinician-style English and Chinese questions of benchmarks/search_quality.py), a record page,
 similar articles, a record's translation stream (server-sent events, read to its end), a document upload
 (a real DOCX made by python-docx, translated by a job) or a research job (extractive: `llm.backend = none`, so
@@ -151,12 +154,17 @@ async def one_request(client: httpx.AsyncClient, route: str, rng: random.Random,
         tally.errors[route].append(f"HTTP {reply.status_code}: {reply.text[:200]}")
 
 
-async def client_loop(url: str, seed: int, until: float, pmids: list[int], docx: bytes, tally: Tally) -> None:
+async def client_loop(url: str, seed: int, until: float, pmids: list[int], docx: bytes, tally: Tally,
+                      think: float) -> None:
     rng = random.Random(seed)
     routes, weights = list(WEIGHTS), list(WEIGHTS.values())
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
+        if think:
+            await asyncio.sleep(rng.uniform(0, think))  # people do not all click at the same moment
         while time.monotonic() < until:
             await one_request(client, rng.choices(routes, weights)[0], rng, pmids, docx, tally)
+            if think:
+                await asyncio.sleep(min(rng.expovariate(1 / think), max(0.0, until - time.monotonic())))
 
 
 async def warm_up(url: str, workers: int, pmids: list[int]) -> None:
@@ -168,10 +176,10 @@ async def warm_up(url: str, workers: int, pmids: list[int]) -> None:
         await asyncio.gather(*(client.get(f"/api/records/{pmid}/similar") for pmid in pmids[:4 * workers]))
 
 
-async def run_clients(url: str, clients: int, duration: float, pmids: list[int]) -> tuple[Tally, float]:
+async def run_clients(url: str, clients: int, duration: float, pmids: list[int], think: float) -> tuple[Tally, float]:
     tally, docx = Tally(), small_docx()
     started = time.monotonic()
-    await asyncio.gather(*(client_loop(url, seed, started + duration, pmids, docx, tally) for seed in range(clients)))
+    await asyncio.gather(*(client_loop(url, seed, started + duration, pmids, docx, tally, think) for seed in range(clients)))
     return tally, time.monotonic() - started
 
 
@@ -222,6 +230,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--workers", type=int, default=2, help="web worker processes")
     parser.add_argument("--job-workers", type=int, default=1, help="`medbridge worker` processes (jobs.run_in = workers)")
+    parser.add_argument("--think", default="0,5", help="mean think times in seconds between a client's requests")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start; serve --workers "
           f"{args.workers} --job-workers {args.job_workers}; llm.backend = none")
@@ -240,9 +249,11 @@ def main() -> None:
                     env.update(MEDBRIDGE_STORE__BACKEND="postgresql", MEDBRIDGE_STORE__DSN=cluster.create_database())
                 with Server(home, env, args.workers, args.job_workers) as server:
                     asyncio.run(warm_up(server.url, args.workers, pmids))
-                    for clients in (int(n) for n in args.clients.split(",")):
-                        tally, seconds = asyncio.run(run_clients(server.url, clients, args.duration, pmids))
-                        report(f"{backend}, {clients} clients", tally, seconds, wait_for_jobs(server.url, tally.jobs))
+                    for think in (float(t) for t in args.think.split(",")):
+                        for clients in (int(n) for n in args.clients.split(",")):
+                            tally, seconds = asyncio.run(run_clients(server.url, clients, args.duration, pmids, think))
+                            report(f"{backend}, {clients} clients, think {think:g} s", tally, seconds,
+                                   wait_for_jobs(server.url, tally.jobs))
                     print(f"server log: {server.log_path}")
         finally:
             if cluster:
