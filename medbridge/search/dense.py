@@ -248,7 +248,7 @@ class VectorStore:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
-        return [DenseHit(int(pmids[i]), float(scores[i])) for i in top]
+        return [DenseHit(pmid, score) for pmid, score in zip(pmids[top].tolist(), scores[top].tolist())]
 
     @staticmethod
     def _rescored(candidates: np.ndarray, q: np.ndarray, k: int, matrix: np.ndarray, row_of: dict[int, int]) -> list[DenseHit]:
@@ -258,7 +258,8 @@ class VectorStore:
             return []
         rows = np.fromiter((row for row, _ in found), np.int64, len(found))  # ascending: sequential reads
         scores = np.asarray(matrix[rows], dtype=np.float32) @ q
-        return [DenseHit(found[i][1], float(scores[i])) for i in np.argsort(-scores)[:k]]
+        order = np.argsort(-scores)[:k]
+        return [DenseHit(found[i][1], score) for i, score in zip(order.tolist(), scores[order].tolist())]
 
     def _resident(self, matrix: np.ndarray) -> np.ndarray | None:
         if len(matrix) * DIM * 4 > RESIDENT_FLOAT32_BYTES:
