@@ -5,28 +5,25 @@
 
 Stages (pipeline.PIPELINE) work on one IR (ir.Document); format adapters live in pdf.py, docx.py, pptx.py;
 jobs.DocumentJobs runs translations as persisted, cancellable, resumable jobs for the CLI and the web.
+
+Names are imported on first use: a web process that only takes uploads (intake) and reports jobs never loads
+PyMuPDF, whose import alone starts its layout models (over a second and ~100 MB per process).
 """
 
-from medbridge.documents.errors import DocumentError, JobCancelled
-from medbridge.documents.fidelity import FidelityReport, measure_pdf
-from medbridge.documents.intake import DocumentLimits, check_file
-from medbridge.documents.jobs import DocumentJobs
-from medbridge.documents.pipeline import PIPELINE, DocumentResult, DocumentTask, translate_document
-from medbridge.progress import ProgressEvent
-from medbridge.documents.terms_only import TermsOnlyTranslator
+from importlib import import_module
 
-__all__ = [
-    "PIPELINE",
-    "DocumentError",
-    "DocumentJobs",
-    "DocumentLimits",
-    "DocumentResult",
-    "DocumentTask",
-    "FidelityReport",
-    "JobCancelled",
-    "ProgressEvent",
-    "TermsOnlyTranslator",
-    "check_file",
-    "measure_pdf",
-    "translate_document",
-]
+_HOMES = {
+    "DocumentError": "errors", "JobCancelled": "errors",
+    "FidelityReport": "fidelity", "measure_pdf": "fidelity",
+    "DocumentLimits": "intake", "check_file": "intake",
+    "DocumentJobs": "jobs",
+    "PIPELINE": "pipeline", "DocumentResult": "pipeline", "DocumentTask": "pipeline", "translate_document": "pipeline",
+    "TermsOnlyTranslator": "terms_only",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{_HOMES[name]}"), name)
