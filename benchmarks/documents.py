@@ -83,7 +83,7 @@ def main() -> None:
         placed = [b for b in doc.blocks() if b.translation is not None]
         targets = ["".join(r.text for r in translated_runs(b.runs, b.translation)) for b in placed]
         text = " ".join(targets)
-        left_in_source = source_language_share([b.text for b in placed], targets, QAContext.create("en", args.target))
+        left_in_source = source_language_share([b.text for b in placed], targets, QAContext.create("en", args.target, services.terminology))
         entry = {
             "parts": result.parts,
             "segments": result.segments,

@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from medbridge.terms.glossary import read_glossary_dir  # noqa: E402
-from medbridge.terms.terminology import GLOSSARY_DIR  # noqa: E402
+from medbridge.terms.terminology import GLOSSARY_DIR, Terminology  # noqa: E402
 from medbridge.text import HAN, is_cjk, split_sentences  # noqa: E402
 from medbridge.translate.protect import is_symbol  # noqa: E402
 from medbridge.translate.qa import QAContext, run_checks  # noqa: E402
@@ -542,7 +542,7 @@ def sentence_count(doc: Document) -> int:
 
 
 def evaluate(documents: list[Document], show: str | None = None, kinds: list[str] | None = None, every_swap: bool = False) -> dict:
-    ctx = QAContext.create("en", "zh")
+    ctx = QAContext.create("en", "zh", Terminology.from_files())
     clean: dict[str, list] = {}
     for doc in documents:
         clean[doc.id] = _errors(run_checks(doc.sources, doc.targets, ctx))

@@ -178,7 +178,7 @@ def main() -> None:
     search(services.search_engine, "warm up the index", SearchOptions(limit=1))
 
     rows = []
-    verifier, classifier = Verifier(SentenceEmbeddings(services.embedder)), EvidenceClassifier()
+    verifier, classifier = Verifier(services.terminology, SentenceEmbeddings(services.embedder)), EvidenceClassifier(services.terminology)
     chosen = [QUESTIONS[int(i)] for i in args.pick.split(",")] if args.pick else QUESTIONS[: args.questions]
     for question, lang in chosen:
         job = runner.submit(ResearchRequest.create(question, settings, lang, args.max_sources).params())
@@ -201,12 +201,12 @@ def main() -> None:
         figures = statement_figures(review, store, verifier)
         contrary = sum(1 for sec in review.draft.sections if sec.key == "disagreements" for p in sec.paragraphs
                        if sum(1 for s in p.sentences if s.kind == "finding") == 2)
-        rows.append(dict(wall=wall, words=review.word_count(), precision=v.supported_share, strict=strict_share(review, store, verifier),
+        rows.append(dict(wall=wall, words=review.word_count(services.terminology), precision=v.supported_share, strict=strict_share(review, store, verifier),
                          recall=v.cited / v.claims if v.claims else 1.0, resolvable=resolvable, coverage=coverage,
                          refs=len(refs), llm=sum(1 for s in review.draft.sentences() if s.origin == "llm"),
                          levels=good / decidable if decidable else float("nan"),
                          levels_abstract=good_abstract / decidable if decidable else float("nan"),
-                         leaks=len(english_leaks(review.draft)), contrary=contrary, **figures))
+                         leaks=len(english_leaks(review.draft, services.terminology)), contrary=contrary, **figures))
         r = rows[-1]
         print(f"- {question} [{lang}]: {r['wall']:.0f} s, {r['words']} words, {r['refs']} refs, "
               f"precision {r['precision']:.0%} (strict {r['strict']:.0%}), recall {r['recall']:.0%}, "

@@ -183,11 +183,11 @@ def facet_agreement(engine: SearchEngine, query: str) -> tuple[int, int]:
     return agree, tried
 
 
-def topic_evaluation(home: Path, search: dict) -> dict:
+def topic_evaluation(home: Path, search: dict, terms: Terminology) -> dict:
     settings = load_settings(home=home, search=search)
     store = open_store(settings)
     ensure_sample(store)
-    engine = SearchEngine(SearchIndex(settings, store))
+    engine = SearchEngine(SearchIndex(settings, store, terms))
     report = engine.index.update()
     coverage = len(engine.index.vectors) / max(1, engine.index.lexical.num_docs())
     relevant: dict[str, set[int]] = {}
@@ -229,7 +229,7 @@ def _pubmedqa_records(limit: int) -> tuple[list[Record], dict[int, str]]:
     return records, questions
 
 
-def pubmedqa_evaluation(limit: int, lexical_only: bool, search: dict) -> dict:
+def pubmedqa_evaluation(limit: int, lexical_only: bool, search: dict, terms: Terminology) -> dict:
     """Runs in a persistent home under CACHE, so embedding (the slow part) resumes after an interruption."""
     settings = load_settings(home=CACHE / f"pubmedqa-{limit}", search=search)
     store = open_store(settings)
@@ -238,7 +238,7 @@ def pubmedqa_evaluation(limit: int, lexical_only: bool, search: dict) -> dict:
         with store.ingesting_file("pubmedqa_ori_pqal.json", "bench") as writer:
             for record in records:
                 writer.put(record)
-    index = SearchIndex(settings, store)
+    index = SearchIndex(settings, store, terms)
     index.update()
     started = time.perf_counter()
     embedded = 0 if lexical_only else index.embed_pending()
@@ -295,9 +295,10 @@ def main() -> None:
     fusion = load_settings(search=search).search
     print(f"hybrid = {1 - fusion.dense_weight:.2f}·BM25 + {fusion.dense_weight:.2f}·e5 (cosine floor {fusion.dense_min_similarity:.2f})")
     output: dict = {"dense_weight": fusion.dense_weight, "dense_min_similarity": fusion.dense_min_similarity}
+    terms = Terminology.from_files()
     with tempfile.TemporaryDirectory(prefix="medbridge-quality-") as tmp:
         if not args.skip_topics:
-            topics = topic_evaluation(Path(tmp) / "alzheimer", search)
+            topics = topic_evaluation(Path(tmp) / "alzheimer", search, terms)
             table = summarize(topics["rows"])
             output["topics"] = {"summary": table, "vector_coverage": topics["vector_coverage"], "rows": topics["rows"]}
             print(f"MeSH-topic queries on the Alzheimer sample ({table['en/lexical']['queries']} topics, "
@@ -312,7 +313,7 @@ def main() -> None:
             print(f"result-set precision: {topics['precision']:.3f} ({topics['results_checked']} results checked; target >= 0.98)")
             print(f"facet counts equal to the filtered total: {topics['facets_agreeing']}/{topics['facets_tried']} (must be all)")
         if not args.skip_pubmedqa:
-            qa = pubmedqa_evaluation(args.pubmedqa_limit, args.pubmedqa_lexical_only, search)
+            qa = pubmedqa_evaluation(args.pubmedqa_limit, args.pubmedqa_lexical_only, search, terms)
             output["pubmedqa"] = qa
             print(f"\nPubMedQA known-item ({qa['questions']} questions over their own abstracts)")
             print(f"{'':10}{'MRR@10':>8}{'R@1':>7}{'R@10':>7}{'nDCG@10':>9}")

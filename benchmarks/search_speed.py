@@ -54,7 +54,7 @@ from medbridge.settings import load_settings  # noqa: E402
 from medbridge.search.lexical import LexicalIndex, LexicalWriter  # noqa: E402
 from medbridge.search.shards import LocalShards, ShardedLexical, shard_of  # noqa: E402
 from medbridge.search.understand import Interpretation, interpret  # noqa: E402
-from medbridge.terms import get_terminology  # noqa: E402
+from medbridge.terms import Terminology  # noqa: E402
 from search_quality import TOPIC_QUERIES  # noqa: E402
 
 TOP_K = 100
@@ -113,8 +113,8 @@ def folder_size(path: Path) -> int:
 
 
 # -- engines -------------------------------------------------------------------------------------
-def build_tantivy(folder: Path, docs: Iterator[Record], threads: int) -> LexicalIndex:
-    index = LexicalIndex(folder, get_terminology())
+def build_tantivy(folder: Path, docs: Iterator[Record], threads: int, terms: Terminology) -> LexicalIndex:
+    index = LexicalIndex(folder, terms)
     writer = LexicalWriter(index, index.index.writer(heap_size=1_000_000_000, num_threads=threads))
     for record in docs:
         writer._writer.add_document(index.document(record))  # fresh index: no delete-before-add needed
@@ -134,7 +134,8 @@ def build_part(folder: Path, size: int, shard: int, shards: int, grown_from: int
     source = records if size == len(records) else recombined(records, size)
     docs = (r for i, r in enumerate(source)
             if i >= grown_from and (shards == 1 or shard_of(r.pmid, shards) == shard))
-    index = build_tantivy(folder, docs, threads=1)
+    # A pool process has no terminology of main's; building it from the cache is cheap.
+    index = build_tantivy(folder, docs, threads=1, terms=Terminology.from_files())
     figures = {"records": index.num_docs(), "added": index.num_docs() - grown_from,
                "seconds": time.perf_counter() - started}
     (folder / BUILT).write_text(json.dumps(figures))
@@ -224,12 +225,11 @@ def build_fts5(path: Path, docs: Iterator[Record]) -> sqlite3.Connection:
 
 def run_size(label: str, size: int, records: list[Record], queries: list[Interpretation], engines: set[str],
              workdir: Path, vectors_bundle: dict, embedder: Embedder, ann_min_vectors: int,
-             shard_counts: list[int]) -> list[str]:
+             shard_counts: list[int], terms: Terminology) -> list[str]:
     lines = [f"\n== {label}: {size:,} records =="]
     make_docs = (lambda: recombined(records, size)) if size != len(records) else (lambda: iter(records))
     if "tantivy" in engines:
         lines += build_lexical(workdir, size, shard_counts)
-        terms = get_terminology()
         index = LexicalIndex(lexical_folder(workdir, size, 1), terms)
         compiled = [index.compile(q.tree, q.filters, natural=q.mode == "natural") for q in queries]
         for query in compiled[:5]:
@@ -390,7 +390,8 @@ def main() -> None:
     args = parser.parse_args()
     engines = set(args.engines.split(","))
     records = sample_records()
-    queries = [interpret(text) for _, en, zh in TOPIC_QUERIES for text in (en, zh)]
+    terms = Terminology.from_files()
+    queries = [interpret(text, terms=terms) for _, en, zh in TOPIC_QUERIES for text in (en, zh)]
     bundle = load_bundled_vectors()
     embedder = Embedder(num_threads=1)
     passages = [passage_text(r) for r in records[:24]]
@@ -398,7 +399,7 @@ def main() -> None:
     started = time.perf_counter()
     embedder.embed_passages(passages)
     throughput = len(passages) / (time.perf_counter() - started)
-    interpret_samples = [t for _, en, zh in TOPIC_QUERIES for t in timed(lambda: interpret(zh))]
+    interpret_samples = [t for _, en, zh in TOPIC_QUERIES for t in timed(lambda: interpret(zh, terms=terms))]
     i50, i95 = percentiles(interpret_samples)
     lines = [
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start",
@@ -413,7 +414,7 @@ def main() -> None:
         sizes = ([] if args.skip_sample else [("sample", len(records))]) + [("recombined", args.size)]
         for label, size in sizes:
             block = run_size(label, size, records, queries, engines, workdir, bundle, embedder, args.ann_min_vectors,
-                             [int(n) for n in args.shards.split(",") if n])
+                             [int(n) for n in args.shards.split(",") if n], terms)
             print("\n".join(block), flush=True)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 

@@ -38,7 +38,7 @@ from medbridge.llm import get_llm  # noqa: E402
 from medbridge.llm.base import LLM, ChatMessage, ChatRequest  # noqa: E402
 from medbridge.settings import load_settings  # noqa: E402
 from medbridge.store import open_store  # noqa: E402
-from medbridge.terms import get_terminology  # noqa: E402
+from medbridge.terms import Terminology  # noqa: E402
 from medbridge.translate import Translator  # noqa: E402
 from medbridge.translate.translator import Retry  # noqa: E402
 from medbridge.translate.protect import PLACEHOLDER_STYLES, defined_abbreviations, protect  # noqa: E402
@@ -120,12 +120,11 @@ class RunResult:
     retries: list[Retry] = field(default_factory=list)
 
 
-def run(records: list[Record], llm: LLM, home: Path, *, glossary: bool, max_retries: int) -> RunResult:
+def run(records: list[Record], llm: LLM, terminology: Terminology, home: Path, *, glossary: bool, max_retries: int) -> RunResult:
     store = open_store(load_settings(home=home))
     counting = CountingLLM(llm)
-    terminology = get_terminology()
-    translator = Translator(counting, store, max_retries=max_retries, inject_glossary=glossary)
-    ctx = QAContext.create("en", "zh", terminology=terminology)
+    translator = Translator(counting, store, terminology=terminology, max_retries=max_retries, inject_glossary=glossary)
+    ctx = QAContext.create("en", "zh", terminology)
     result = RunResult()
     for record in records:
         texts = record_texts(record)
@@ -223,23 +222,24 @@ def main() -> None:
 
     settings = load_settings()
     llm = get_llm(settings)
-    print(f"model: {llm.model_id}; glossary version {get_terminology().version}; llm.parallel {settings.llm.parallel}", flush=True)
+    terminology = Terminology.from_files()
+    print(f"model: {llm.model_id}; glossary version {terminology.version}; llm.parallel {settings.llm.parallel}", flush=True)
     records, refs = load_records(args.abstracts)
     if args.placeholders:
         placeholder_survival(llm, records)
         return
     with tempfile.TemporaryDirectory() as tmp:
         print("with glossary injection:", flush=True)
-        with_glossary = run(records, llm, Path(tmp) / "a", glossary=True, max_retries=args.retries)
+        with_glossary = run(records, llm, terminology, Path(tmp) / "a", glossary=True, max_retries=args.retries)
         report("with glossary injection", with_glossary, refs, args.show_retries)
         if args.sequential:
             print("\none sequence at a time (llm.parallel = 1):", flush=True)
             one_by_one = get_llm(settings.model_copy(update={"llm": settings.llm.model_copy(update={"parallel": 1})}))
-            sequential = run(records, one_by_one, Path(tmp) / "s", glossary=True, max_retries=args.retries)
+            sequential = run(records, one_by_one, terminology, Path(tmp) / "s", glossary=True, max_retries=args.retries)
             report("one sequence at a time", sequential, refs, args.show_retries)
         if not args.no_compare:
             print("\nwithout glossary injection:", flush=True)
-            without = run(records, llm, Path(tmp) / "b", glossary=False, max_retries=args.retries)
+            without = run(records, llm, terminology, Path(tmp) / "b", glossary=False, max_retries=args.retries)
             report("without glossary injection", without, refs, args.show_retries)
 
 

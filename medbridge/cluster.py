@@ -30,6 +30,7 @@ import numpy as np
 from medbridge.errors import ConfigError, MedbridgeError
 from medbridge.search.dense import PASSAGES_PER_BATCH, embed_in_worker
 from medbridge.search.shards import Shard
+from medbridge.terms import Terminology
 
 if TYPE_CHECKING:
     from medbridge.settings import MedbridgeSettings
@@ -84,7 +85,8 @@ class ShardActor(Shard):
         self._lost = lost or ray.get_runtime_context().was_current_actor_reconstructed
         if self._lost:
             shutil.rmtree(folder, ignore_errors=True)
-        super().__init__(folder)
+        # An actor's process has no Services; the terminology's derived data comes from the cache, so it is cheap.
+        super().__init__(folder, Terminology.from_files())
         self._empty = self._lost or self.index.created_empty
 
     def created_empty(self) -> bool:

@@ -95,9 +95,10 @@ class Services:
 
     @property
     def terminology(self) -> Terminology:
-        from medbridge.terms import get_terminology
+        """The glossary, MeSH and segmenter; its derived data comes from the user's cache folder, so it is cheap."""
+        from medbridge.terms import Terminology
 
-        return self._part("terminology", get_terminology)
+        return self._part("terminology", Terminology.from_files)
 
     @property
     def embedder(self) -> Embedder:

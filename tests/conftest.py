@@ -20,6 +20,7 @@ from medbridge.llm.models import MODELS, ensure_model
 from medbridge.services import Services
 from medbridge.settings import MedbridgeSettings, load_settings
 from medbridge.store import Store, open_store
+from medbridge.terms import Terminology
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL_MODEL = MODELS["qwen2.5-coder-0.5b"]
@@ -61,6 +62,12 @@ def store(settings) -> Store:
 
 
 @pytest.fixture(scope="session")
+def terminology() -> Terminology:
+    """The packaged terminology, built once for the session (what ``Services.terminology`` hands out)."""
+    return Terminology.from_files()
+
+
+@pytest.fixture(scope="session")
 def sample_settings(tmp_path_factory) -> MedbridgeSettings:
     """A session-wide home holding the bundled sample corpus (3,690 real records). Treat as read-only."""
     home = tmp_path_factory.mktemp("sample-home")
@@ -76,9 +83,9 @@ def sample_store(sample_settings) -> Store:
 
 
 @pytest.fixture(scope="session")
-def sample_services(sample_settings, sample_store) -> Services:
+def sample_services(sample_settings, sample_store, terminology) -> Services:
     """The services of the sample home (no model), shared by the session. Treat as read-only."""
-    return Services(sample_settings, store=sample_store)
+    return Services(sample_settings, store=sample_store, terminology=terminology)
 
 
 @pytest.fixture

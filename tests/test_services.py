@@ -42,6 +42,15 @@ def test_without_a_model_documents_use_terms_and_reviews_stay_extractive(setting
     assert services.search_engine.rewriter is None
 
 
+def test_every_part_uses_the_one_terminology_the_services_built(settings):
+    services = Services.from_settings(settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": "none"})}))
+    terms = services.terminology
+    assert services.terminology is terms
+    assert services.translator.terminology is terms and services.document_translator.terminology is terms
+    assert services.search_engine.index.terms is terms
+    assert ResearchPipeline.from_services(services).terms is terms
+
+
 def test_with_an_endpoint_every_feature_shares_one_model(tmp_path):
     settings = load_settings(home=tmp_path, llm={"backend": "openai", "base_url": "http://127.0.0.1:9/v1"},
                              search={"llm_rewrite": True})

@@ -61,7 +61,7 @@ def _print_answer(st: CLIState, result: TurnResult) -> None:
     records = st.store.get_records(h.pmid for h in result.hits)
     for event in answer_sentences(services.llm, result.conversation.question, lang,
                                   [records[h.pmid] for h in result.hits if h.pmid in records], result.recommendations,
-                                  verifier=Verifier(SentenceEmbeddings(services.embedder)), translator=translator):
+                                  verifier=Verifier(services.terminology, SentenceEmbeddings(services.embedder)), translator=translator):
         if event["type"] == "sentence":
             console.print(escape(event["text"]) + " " + " ".join(f"[PMID {p}]" for p in event["citations"]), highlight=False)
         elif event["type"] == "done" and event["removed"]:

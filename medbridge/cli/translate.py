@@ -118,7 +118,7 @@ def qa_command(
     source_text, target_text = _read_file(source_file), _read_file(target_file)
     source = get_language(from_ or guess_language(source_text)).code
     target = get_language(to or guess_language(target_text)).code
-    problems = qa_report(source_text, target_text, source, target, glossary=_glossary(glossary))
+    problems = qa_report(source_text, target_text, source, target, state(ctx).services.terminology, glossary=_glossary(glossary))
     errors = sum(p.severity == "error" for p in problems)
     if as_json:
         print_json({"source_lang": source, "target_lang": target, "errors": errors, "problems": [asdict(p) for p in problems]})

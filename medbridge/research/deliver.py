@@ -10,6 +10,7 @@ from medbridge.errors import MedbridgeError
 from medbridge.research.citations import marker
 from medbridge.research.evidence import KIND_LABELS, describe
 from medbridge.research.models import Review, Sentence, to_plain
+from medbridge.terms import Terminology
 
 FORMATS = (".md", ".html", ".docx")
 
@@ -222,10 +223,11 @@ def write_review(review: Review, path: Path) -> Path:
     return path
 
 
-def review_dict(review: Review) -> dict:
-    """JSON form (API, --json, job result): the review, its references and the verification figures."""
+def review_dict(review: Review, terms: Terminology) -> dict:
+    """JSON form (API, --json, job result): the review, its references and the verification figures; Chinese
+    words counted as ``terms`` segments them."""
     data = to_plain(review)
-    data["word_count"] = review.word_count()
+    data["word_count"] = review.word_count(terms)
     data["verification"]["supported_share"] = round(review.verification.supported_share, 4)
     data["verification"]["final_supported_share"] = round(review.verification.final_supported_share, 4)
     data["markdown"] = to_markdown(review)

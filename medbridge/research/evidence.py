@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 from medbridge.corpus.models import Record
 from medbridge.research.models import EvidenceField, EvidenceLevel
-from medbridge.terms import Terminology, get_terminology
+from medbridge.terms import Terminology
 
 # Designs of human studies, strongest first: their order is the order the review presents evidence in.
 HUMAN_DESIGNS = ("meta_analysis", "rct", "clinical_trial", "cohort", "case_control", "cross_sectional",
@@ -135,8 +135,8 @@ def sample_size(field: EvidenceField | None) -> tuple[int | None, str]:
 
 
 class EvidenceClassifier:
-    def __init__(self, terminology: Terminology | None = None):
-        self.terms = terminology or get_terminology()
+    def __init__(self, terminology: Terminology):
+        self.terms = terminology
 
     def classify(self, record: Record, population: EvidenceField | None = None, use_indexing: bool = True) -> EvidenceLevel:
         """``use_indexing=False`` reads the abstract alone (what a record without MeSH or publication types gets;

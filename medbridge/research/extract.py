@@ -18,6 +18,7 @@ from medbridge.corpus.models import Record
 from medbridge.research.evidence import DESIGN_PATTERNS, SAMPLE, EvidenceClassifier, describe
 from medbridge.research.models import EvidenceCard, EvidenceField
 from medbridge.research.text import count_words
+from medbridge.terms import Terminology
 from medbridge.text import sentence_texts
 
 INTERVENTION = re.compile(
@@ -75,13 +76,13 @@ def section_category(category: str | None, label: str | None) -> str:
     return next((value for pattern, value in LABEL_CATEGORIES if pattern.search(name)), "")
 
 
-def abstract_sentences(record: Record) -> list[_Sentence]:
+def abstract_sentences(record: Record, terms: Terminology) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     categories = [section_category(s.category, s.label) for s in record.abstract]
     structured = any(categories)
     for section, category in zip(record.abstract, categories):
         for text in sentence_texts(section.text):
-            if count_words(text) < MIN_STATEMENT_WORDS:
+            if count_words(text, terms) < MIN_STATEMENT_WORDS:
                 continue
             # A labelled section no category fits (FUNDING, TRIAL REGISTRATION) is neither finding nor background.
             sentences.append(_Sentence(text, (category or "OTHER") if structured else "", len(sentences)))
@@ -92,10 +93,10 @@ def abstract_sentences(record: Record) -> list[_Sentence]:
     return sentences
 
 
-def result_sentences(record: Record) -> list[EvidenceField]:
+def result_sentences(record: Record, terms: Terminology) -> list[EvidenceField]:
     """Every sentence of the abstract's results and conclusions: what the record itself found, each a possible
     backing for a finding of another record that states the same thing."""
-    return [_field(s) for s in abstract_sentences(record) if s.section in FINDING_SECTIONS]
+    return [_field(s) for s in abstract_sentences(record, terms) if s.section in FINDING_SECTIONS]
 
 
 def _field(sentence: _Sentence, match: re.Match[str] | None = None) -> EvidenceField:
@@ -114,11 +115,12 @@ def _first(sentences: Iterable[_Sentence], pattern: re.Pattern[str], sections: t
 
 
 class Extractor:
-    def __init__(self, classifier: EvidenceClassifier | None = None):
-        self.classifier = classifier or EvidenceClassifier()
+    def __init__(self, terminology: Terminology):
+        self.terms = terminology
+        self.classifier = EvidenceClassifier(terminology)
 
     def process(self, record: Record) -> EvidenceCard:
-        sentences = abstract_sentences(record)
+        sentences = abstract_sentences(record, self.terms)
         card = EvidenceCard(pmid=record.pmid)
         card.study_type = self._design(sentences)
         card.population = _first(sentences, SAMPLE, ("METHODS", "RESULTS"))

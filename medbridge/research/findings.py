@@ -24,7 +24,7 @@ from typing import Sequence
 import numpy as np
 
 from medbridge.research.models import EvidenceField
-from medbridge.terms import GlossaryEntry, Terminology, get_terminology
+from medbridge.terms import GlossaryEntry, Terminology
 
 # up (more, higher, harmful), down (less, lower, protective), null (no effect), effect (an effect, way unstated)
 Direction = str
@@ -144,10 +144,10 @@ class Contrary:
 
 
 class FindingAnalyser:
-    def __init__(self, embed, terminology: Terminology | None = None):
+    def __init__(self, embed, terminology: Terminology):
         """``embed(texts) -> np.ndarray`` of L2-normalised rows (the search package's e5 model)."""
         self.embed = embed
-        self.terms = terminology or get_terminology()
+        self.terms = terminology
         self.topic: frozenset[str] = frozenset()
         self.topic_concepts: frozenset[str] = frozenset()
         self._concepts: dict[str, str] = {}

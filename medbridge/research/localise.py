@@ -16,7 +16,7 @@ from medbridge.corpus.models import Record
 from medbridge.progress import ProgressSink
 from medbridge.research.models import Draft, Sentence
 from medbridge.research.synthesise import chinese_attribution, glossed_quote
-from medbridge.terms import Terminology, get_terminology
+from medbridge.terms import Terminology
 from medbridge.translate.base import QAProblem, TextTranslator
 from medbridge.translate.qa import QAContext, UntranslatedCheck, run_checks
 
@@ -27,9 +27,9 @@ ATTRIBUTION = re.compile(r"^而?[^“：]*?（(?:\d{4}|年份不详)）")
 
 
 class Localiser:
-    def __init__(self, translator: TextTranslator | None = None, terminology: Terminology | None = None):
+    def __init__(self, translator: TextTranslator | None, terminology: Terminology):
         self.translator = translator
-        self.terms = terminology or get_terminology()
+        self.terms = terminology
 
     def process(self, draft: Draft, records: Mapping[int, Record], progress: ProgressSink | None = None) -> Draft:
         if draft.lang == "en":
@@ -42,7 +42,7 @@ class Localiser:
         translations: list[str | None] = [None] * len(findings)
         if self.translator is not None and findings:
             results = self.translator.translate_batch([s.source_text for s in findings], source="en", target="zh", progress=progress)
-            ctx = QAContext.create("en", "zh", terminology=self.terms)
+            ctx = QAContext.create("en", "zh", self.terms)
             for i, result in enumerate(results):
                 failing = result.flagged or any(p.severity == "error" for p in run_checks([result.source], [result.target], ctx))
                 translations[i] = None if failing else result.target
@@ -55,12 +55,12 @@ class Localiser:
         return draft
 
 
-def english_leaks(draft: Draft, terminology: Terminology | None = None) -> list[QAProblem]:
+def english_leaks(draft: Draft, terminology: Terminology) -> list[QAProblem]:
     """English of the source left inside the Chinese sentences and headings of a review, outside quotation
     marks: what the translation QA's untranslated check reports as an error."""
     if draft.lang == "en":
         return []
-    ctx = QAContext.create("en", "zh", terminology=terminology or get_terminology())
+    ctx = QAContext.create("en", "zh", terminology)
     check = UntranslatedCheck()
     problems: list[QAProblem] = []
     pairs = [(section.heading_en, section.heading) for section in draft.sections]

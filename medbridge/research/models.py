@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
 
 import msgspec
+
+if TYPE_CHECKING:
+    from medbridge.terms import Terminology
 
 Lang = Literal["zh", "en"]
 SentenceKind = Literal["finding", "meta"]  # meta: structure and framing, states nothing about the evidence
@@ -135,12 +138,13 @@ class Draft:
     def sentences(self) -> list[Sentence]:
         return [s for sec in self.sections for p in sec.paragraphs for s in p.sentences]
 
-    def word_count(self, measure: Callable[[Sentence], int] | None = None) -> int:
-        """Words of the section headings and sentences; ``measure`` sizes a sentence (default: its text)."""
+    def word_count(self, terms: Terminology, measure: Callable[[Sentence], int] | None = None) -> int:
+        """Words of the section headings and sentences, Chinese as ``terms`` segments it; ``measure`` sizes a
+        sentence (default: its text)."""
         from medbridge.research.text import count_words
 
-        measure = measure or (lambda sentence: count_words(sentence.text) + count_words(sentence.note))
-        return sum(count_words(s.heading) for s in self.sections) + sum(measure(s) for s in self.sentences())
+        measure = measure or (lambda sentence: count_words(sentence.text, terms) + count_words(sentence.note, terms))
+        return sum(count_words(s.heading, terms) for s in self.sections) + sum(measure(s) for s in self.sentences())
 
     def cited_pmids(self) -> list[int]:
         """Cited PMIDs in order of first citation: the reference list's numbering."""
@@ -210,5 +214,5 @@ class Review:
     def number_of(self) -> dict[int, int]:
         return {ref.pmid: ref.number for ref in self.references}
 
-    def word_count(self) -> int:
-        return self.draft.word_count()
+    def word_count(self, terms: Terminology) -> int:
+        return self.draft.word_count(terms)

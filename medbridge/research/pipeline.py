@@ -75,6 +75,7 @@ class ResearchPipeline:
                  translator: TextTranslator | None = None, judge: LLM | None = None):
         self.engine = engine
         self.store = engine.store
+        self.terms = engine.index.terms
         self.settings = settings
         self.llm = llm
         self.translator = translator
@@ -105,16 +106,16 @@ class ResearchPipeline:
             ctx.step("writing")
             ranked = [records[s.pmid] for s in sources]
             embeddings = SentenceEmbeddings(self.engine.index.embedder)  # quotes embedded to merge findings are not embedded again to check them
-            synthesiser = Synthesiser(self.settings.research.max_words, llm=self.llm, embeddings=embeddings)
+            synthesiser = Synthesiser(self.settings.research.max_words, self.terms, llm=self.llm, embeddings=embeddings)
             themes = synthesiser.themes(plan, ranked, record_vectors(self.engine.index, ranked))
             draft = synthesiser.process(plan, cards, records, themes)
             ctx.step("checking")
             cited = self.store.get_records(draft.cited_pmids())  # the store decides what is in the corpus
-            draft, verification = Verifier(embeddings, self.judge).process(draft, cited)
+            draft, verification = Verifier(self.terms, embeddings, self.judge).process(draft, cited)
             ctx.save(verified=to_plain(draft), verification=to_plain(verification), elapsed_s=spent + time.monotonic() - started)
         if draft.lang != "en" and "localised" not in ctx.checkpoint:
             ctx.step("translating")
-            draft = Localiser(self.translator).process(draft, records, progress=ctx.report)
+            draft = Localiser(self.translator, self.terms).process(draft, records, progress=ctx.report)
             ctx.save(localised=True, verified=to_plain(draft), elapsed_s=spent + time.monotonic() - started)
 
         ctx.step("delivering")
@@ -132,7 +133,7 @@ class ResearchPipeline:
             write_review(review, folder / OUTPUT_FILES[name])
         numbers = review.number_of()
         (folder / OUTPUT_FILES["csv"]).write_text(evidence_csv(cards, records, numbers), encoding="utf-8")
-        data = review_dict(review)
+        data = review_dict(review, self.terms)
         summary = (f"{data['word_count']} words, {len(references)} references, "
                    f"{verification.supported_share:.0%} of {verification.claims} drafted claims supported")
         return {"review": data, "files": OUTPUT_FILES}, summary
@@ -142,7 +143,7 @@ class ResearchPipeline:
         if "plan" in ctx.checkpoint:
             return from_plain(ctx.checkpoint["plan"], Plan)
         ctx.step("planning")
-        plan = Planner(llm=self.llm).process(request.question, request.lang)
+        plan = Planner(self.terms, llm=self.llm).process(request.question, request.lang)
         ctx.save(plan=to_plain(plan))
         return plan
 
@@ -159,7 +160,7 @@ class ResearchPipeline:
 
     def _extract(self, ctx: JobContext, sources: list[Source], records: dict) -> list[EvidenceCard]:
         done: dict[str, Any] = dict(ctx.checkpoint.get("cards", {}))
-        extractor = Extractor()
+        extractor = Extractor(self.terms)
         total = len(sources)
         for index, source in enumerate(sources):
             key = str(source.pmid)

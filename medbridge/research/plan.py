@@ -8,7 +8,7 @@ import re
 from medbridge.llm.base import LLM, ChatMessage, LLMError
 from medbridge.research.models import Facet, Lang, Plan
 from medbridge.search.understand import Concept, interpret
-from medbridge.terms import Terminology, get_terminology
+from medbridge.terms import Terminology
 from medbridge.text import is_cjk
 
 MAX_PAIR_FACETS = 4
@@ -23,8 +23,8 @@ _NUMBERING = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 class Planner:
     """Terminology/MeSH facets always; sub-questions from the model when one is configured."""
 
-    def __init__(self, terminology: Terminology | None = None, llm: LLM | None = None):
-        self.terms = terminology or get_terminology()
+    def __init__(self, terminology: Terminology, llm: LLM | None = None):
+        self.terms = terminology
         self.llm = llm
 
     def process(self, question: str, lang: Lang) -> Plan:

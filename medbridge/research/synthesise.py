@@ -34,7 +34,7 @@ from medbridge.research.models import (Draft, EvidenceCard, EvidenceField, Evide
                                        Sentence, Support)
 from medbridge.research.text import count_words
 from medbridge.research.vectors import SentenceEmbeddings, kmeans
-from medbridge.terms import Terminology, get_terminology
+from medbridge.terms import Terminology
 
 # MeSH branches that describe who or how (Humans, Aged, Male, Cohort Studies, countries), not a theme.
 _NON_TOPICAL_TREES = ("M01", "B01", "Z01", "N05", "N06", "E05.318", "E05.337", "H01", "K01", "V0", "L01")
@@ -182,10 +182,10 @@ def trimming(selection: Selection) -> Iterator[None]:
 
 
 class Synthesiser:
-    def __init__(self, max_words: int, terminology: Terminology | None = None, llm: LLM | None = None,
+    def __init__(self, max_words: int, terminology: Terminology, llm: LLM | None = None,
                  embeddings: SentenceEmbeddings | None = None):
         self.max_words = max_words
-        self.terms = terminology or get_terminology()
+        self.terms = terminology
         self.llm = llm
         self.analyser = FindingAnalyser((embeddings or SentenceEmbeddings()).vectors, self.terms)
 
@@ -256,15 +256,15 @@ class Synthesiser:
         translations of three sample abstracts), so the estimate is exact without a model and errs long with one."""
 
         def words(sentence: Sentence) -> int:
-            note = count_words(sentence.note)
+            note = count_words(sentence.note, self.terms)
             if draft.lang != "zh" or sentence.kind != "finding":
-                return note + count_words(sentence.text)
+                return note + count_words(sentence.text, self.terms)
             shown = glossed_quote(sentence.checked_text, self.terms)
             if sentence.template:
                 shown = chinese_attribution(sentence.template, records[sentence.citations[0]], shown)
-            return note + count_words(shown)
+            return note + count_words(shown, self.terms)
 
-        return draft.word_count(words)
+        return draft.word_count(self.terms, words)
 
     def _select(self, cards: Sequence[EvidenceCard], records: Mapping[int, Record], themes: Sequence[Theme]) -> Selection:
         """Every quote the draft may use, each once: background, every record's findings and conclusion (merged
@@ -281,7 +281,7 @@ class Synthesiser:
                     used.add(field.quote)
                     findings.append(self.analyser.finding(card.pmid, field, record_rank[card.pmid]))
         backing = [self.analyser.finding(card.pmid, field, record_rank[card.pmid]) for card in cards
-                   for field in result_sentences(records[card.pmid]) if quotable(field) and field.quote not in used]
+                   for field in result_sentences(records[card.pmid], self.terms) if quotable(field) and field.quote not in used]
         similarity = self.analyser.similarities([*findings, *backing])
         contraries, compared = self.analyser.contraries(findings, similarity)
         in_pairs = {id(f) for pair in contraries for f in (pair.first, pair.second)}

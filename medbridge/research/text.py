@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from medbridge.terms import get_terminology
+from medbridge.terms import Terminology
 from medbridge.text import CJK, is_cjk
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*|\d+(?:\.\d+)?")
@@ -40,10 +40,11 @@ def numbers(text: str) -> set[str]:
 
 
 @lru_cache(maxsize=8192)  # a review is measured again after every trimming step, mostly the same sentences
-def count_words(text: str) -> int:
-    """English words and numbers, plus Chinese words as jieba cuts them with the medical dictionary (阿尔茨海默病
-    is one word); punctuation is no word. Counting characters would overstate Chinese: a word runs 1.3–1.8 of them."""
+def count_words(text: str, terms: Terminology) -> int:
+    """English words and numbers, plus Chinese words as ``terms`` segments them (jieba with the medical dictionary:
+    阿尔茨海默病 is one word); punctuation is no word. Counting characters would overstate Chinese: a word runs
+    1.3–1.8 of them."""
     if not is_cjk(text):
         return len(_WORD.findall(text))
-    chinese = sum(1 for token in get_terminology().segment(text) if is_cjk(token))
+    chinese = sum(1 for token in terms.segment(text) if is_cjk(token))
     return chinese + len(_WORD.findall(CJK.sub(" ", text)))

@@ -25,6 +25,7 @@ from medbridge.research.findings import FindingAnalyser, opposite
 from medbridge.research.models import ClaimCheck, Draft, EvidenceField, Paragraph, Sentence, Verification
 from medbridge.research.text import content_words, numbers
 from medbridge.research.vectors import SentenceEmbeddings
+from medbridge.terms import Terminology
 from medbridge.text import sentence_texts
 
 LEXICAL_MIN = 0.6      # share of the claim's content words found in the record's best one or two sentences
@@ -44,10 +45,10 @@ def _norm(text: str) -> str:
 
 
 class Verifier:
-    def __init__(self, embeddings: SentenceEmbeddings | None = None, judge: LLM | None = None):
+    def __init__(self, terminology: Terminology, embeddings: SentenceEmbeddings | None = None, judge: LLM | None = None):
         self.embeddings = embeddings or SentenceEmbeddings()
         self.judge = judge
-        self.analyser = FindingAnalyser(self.embeddings.vectors)
+        self.analyser = FindingAnalyser(self.embeddings.vectors, terminology)
 
     def agreement(self, claim: str, quote: str, record: Record) -> ClaimCheck:
         """Whether ``record`` backs ``claim`` by a finding of its own: ``quote``, verbatim in its abstract, states

@@ -32,7 +32,7 @@ from medbridge.store.base import Job, Store
 from medbridge.search.dense import Embedder, VectorStore, load_bundled_vectors, passage_text, text_hash
 from medbridge.search.lexical import IndexBusyError, write_changes
 from medbridge.search.shards import LocalShards, ShardedLexical, build_shard, open_lexical
-from medbridge.terms import Terminology, get_terminology
+from medbridge.terms import Terminology
 
 if TYPE_CHECKING:
     from medbridge.cluster import RayEmbedder
@@ -57,11 +57,11 @@ class UpdateReport:
 class SearchIndex:
     """Lexical index + vectors under ``settings.index_dir``, following ``store``'s change feed."""
 
-    def __init__(self, settings: MedbridgeSettings, store: Store, terms: Terminology | None = None, embedder: Embedder | None = None,
+    def __init__(self, settings: MedbridgeSettings, store: Store, terms: Terminology, embedder: Embedder | None = None,
                  batch_embedder: "Embedder | RayEmbedder | None" = None):
         self.settings = settings
         self.store = store
-        self.terms = terms or get_terminology()
+        self.terms = terms
         self.embedder = embedder or Embedder()  # loads the model on first use only
         self.batch_embedder = batch_embedder or self.embedder  # the corpus' passages: here, or Ray tasks
         self.folder = settings.index_dir

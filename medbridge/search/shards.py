@@ -68,11 +68,7 @@ class Shard:
     """One shard's operations on plain data; run in a thread of this process, or as a Ray actor
     (``medbridge.cluster``) on the node that holds the shard's folder."""
 
-    def __init__(self, folder: Path, terms: Terminology | None = None):
-        if terms is None:
-            from medbridge.terms import get_terminology
-
-            terms = get_terminology()
+    def __init__(self, folder: Path, terms: Terminology):
         self.index = LexicalIndex(folder, terms)
 
     def created_empty(self) -> bool:
@@ -284,10 +280,10 @@ def build_shard(settings: MedbridgeSettings, folder: Path, shard: int, shards: i
     ``shard``, committing after every batch and saving its cursor, so an interrupted build resumes here.
     Returns (changes applied, records indexed, records deleted)."""
     from medbridge.store import open_store
-    from medbridge.terms import get_terminology
 
     store = open_store(settings)
-    index = LexicalIndex(folder, get_terminology())
+    # A build process has no Services; the terminology's derived data comes from the cache, so building it is cheap.
+    index = LexicalIndex(folder, Terminology.from_files())
     cursor_path = folder / "build-cursor.json"
     cursor = json.loads(cursor_path.read_text()) if cursor_path.exists() else {}
     resuming = cursor.get("start") == start  # a cursor of an earlier build from another start is void

@@ -17,7 +17,7 @@ from typing import Literal, Sequence
 
 from medbridge.llm.base import LLM, ChatMessage
 from medbridge.search.query import And, Node, Not, Or, Term, YearRange, iter_terms, looks_like_pubmed_syntax, parse_pubmed, to_pubmed
-from medbridge.terms import Terminology, get_terminology
+from medbridge.terms import Terminology
 from medbridge.terms.base import GlossaryEntry, MeshDescriptor
 from medbridge.text import guess_language, is_cjk, zh_numeral_value
 
@@ -446,13 +446,12 @@ def _filters_from_tree(node: Node) -> Filters:
 def interpret(
     query: str,
     *,
-    terms: Terminology | None = None,
+    terms: Terminology,
     today: date | None = None,
     llm: LLM | None = None,
 ) -> Interpretation:
     """Understand ``query``. PubMed syntax errors raise QuerySyntaxError; ``llm`` (optional) adds the
     concepts of an English rewrite of the question."""
-    terms = terms or get_terminology()
     today = today or date.today()
     text = query.strip()
     language = guess_language(text)

@@ -412,8 +412,3 @@ def glossary_version(folder: Path) -> str:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
-
-@lru_cache(maxsize=1)
-def get_terminology() -> Terminology:
-    """The process-wide terminology built from the packaged glossary and MeSH slice."""
-    return Terminology.from_files()

@@ -21,7 +21,7 @@ from importlib import resources
 from opencc import OpenCC
 from rapidfuzz.distance import Levenshtein
 
-from medbridge.terms import GlossaryEntry, Terminology, get_terminology
+from medbridge.terms import GlossaryEntry, Terminology
 from medbridge.text import CJK, CJK_RUN, HAN, KANA, ZH_NUMERAL, sentence_texts, weighted_length, zh_numeral_value
 from medbridge.translate import qa_lexicon as lex
 from medbridge.translate.base import QAProblem
@@ -112,11 +112,9 @@ class QAContext:
 
     @classmethod
     def create(
-        cls, source: str, target: str, glossary: Sequence[GlossaryEntry] | None = None, terminology: Terminology | None = None
+        cls, source: str, target: str, terminology: Terminology, glossary: Sequence[GlossaryEntry] | None = None
     ) -> QAContext:
-        terms = terminology or get_terminology()
-        if glossary:
-            terms = terms.with_user_entries(glossary)
+        terms = terminology.with_user_entries(glossary) if glossary else terminology
         return cls(get_language(source), get_language(target), terms)
 
     @property
@@ -1440,12 +1438,12 @@ def qa_report(
     target_text: str,
     source_lang: str,
     target_lang: str,
+    terminology: Terminology,
     glossary: Sequence[GlossaryEntry] | None = None,
-    terminology: Terminology | None = None,
 ) -> list[QAProblem]:
     """QA of a whole translated text: paragraphs are paired when both sides have the same number of them,
     otherwise the texts are checked as one segment."""
-    ctx = QAContext.create(source_lang, target_lang, glossary, terminology)
+    ctx = QAContext.create(source_lang, target_lang, terminology, glossary)
     ctx.abbreviations |= defined_abbreviations(source_text)
     sources, targets = _paragraphs(source_text), _paragraphs(target_text)
     if len(sources) != len(targets):

@@ -20,7 +20,7 @@ from opencc import OpenCC
 from medbridge.llm.base import LLM, ChatRequest
 from medbridge.progress import ProgressEvent, ProgressSink
 from medbridge.store.base import Store
-from medbridge.terms import GlossaryEntry, Terminology, get_terminology
+from medbridge.terms import GlossaryEntry, Terminology
 from medbridge.translate.base import QAProblem, TranslatedText
 from medbridge.translate.languages import Language, get_language, is_chinese
 from medbridge.translate.prompt import PROMPT_VERSION, build_messages, clean_answer, parse_numbered
@@ -120,25 +120,19 @@ class Translator:
         llm: LLM,
         store: Store | None = None,
         *,
-        terminology: Terminology | None = None,
+        terminology: Terminology,
         max_retries: int = 1,
         style: PlaceholderStyle = DEFAULT_STYLE,
         inject_glossary: bool = True,
     ) -> None:
         self.llm = llm
         self.store = store
-        self._terminology = terminology
+        self.terminology = terminology
         self.max_retries = max_retries
         self.style = style
         self.inject_glossary = inject_glossary  # off only to measure what the glossary in the prompt buys
         self.calls = 0                          # model calls made; benchmarks and tests read it
         self.retries: list[Retry] = []          # each retry and what caused it, so a benchmark can tell true findings from false
-
-    @property
-    def terminology(self) -> Terminology:
-        if self._terminology is None:
-            self._terminology = get_terminology()
-        return self._terminology
 
     # ---- public API ------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from medbridge.documents.intake import DocumentLimits
 from medbridge.documents.terms_only import TermsOnlyTranslator
 from medbridge.settings import DocumentSettings
 from medbridge.terms.glossary import load_user_glossary
-from medbridge.terms.terminology import get_terminology
 
 GLOSSARY_CSV = """en,zh
 Alzheimer disease,阿尔茨海默病
@@ -61,8 +60,8 @@ def glossary(sample_dir):
 
 
 @pytest.fixture(scope="session")
-def terms_translator() -> TermsOnlyTranslator:
-    return TermsOnlyTranslator(get_terminology())
+def terms_translator(terminology) -> TermsOnlyTranslator:
+    return TermsOnlyTranslator(terminology)
 
 
 @pytest.fixture

@@ -23,5 +23,5 @@ def research_store(research_settings):
 
 
 @pytest.fixture
-def research_services(research_settings, research_store) -> Services:
-    return Services(research_settings, store=research_store)
+def research_services(research_settings, research_store, terminology) -> Services:
+    return Services(research_settings, store=research_store, terminology=terminology)

@@ -17,8 +17,8 @@ UNINDEXED_CROSS_SECTIONAL = 34505023             # no MeSH yet: "This cross-sect
 
 
 @pytest.fixture(scope="module")
-def levels(sample_store):
-    extractor = Extractor()
+def levels(terminology, sample_store):
+    extractor = Extractor(terminology)
     records = sample_store.get_records([RCT, META_ANALYSIS, CASE_CONTROL, PDAPP_MICE, COCULTURE, CSF_COHORT, UNINDEXED_CROSS_SECTIONAL])
     return {pmid: extractor.process(record).level for pmid, record in records.items()}
 
@@ -46,13 +46,13 @@ def test_a_record_without_indexing_is_read_from_its_abstract(levels, sample_stor
     assert level.basis[0] == "abstract" and "cross-sectional study" in level.basis[1]
 
 
-def test_abstract_alone_agrees_with_the_indexers_on_clear_cases(sample_store):
-    classifier = EvidenceClassifier()
+def test_abstract_alone_agrees_with_the_indexers_on_clear_cases(terminology, sample_store):
+    classifier = EvidenceClassifier(terminology)
     for pmid, kind in ((RCT, "human"), (META_ANALYSIS, "human"), (PDAPP_MICE, "animal"), (CASE_CONTROL, "human")):
         assert classifier.classify(sample_store.get_record(pmid), use_indexing=False).kind == kind, pmid
 
 
-def test_order_notes_profile_and_table(levels, sample_store):
+def test_order_notes_profile_and_table(terminology, levels, sample_store):
     ordered = sorted(levels.values(), key=rank)
     assert [lv.kind for lv in ordered][:5] == ["human"] * 5 and ordered[0].design == "meta_analysis"
     assert ordered[-1].kind == "in_vitro"
@@ -62,6 +62,6 @@ def test_order_notes_profile_and_table(levels, sample_store):
     text = profile(list(levels.values()), "zh")
     assert text.startswith("人类研究 5 项（荟萃分析/系统综述 1 项、随机对照试验 1 项") and "动物研究 1 项（小鼠 1 项）" in text
     record = sample_store.get_record(PDAPP_MICE)
-    card = Extractor().process(record)
+    card = Extractor(terminology).process(record)
     row = next(csv.DictReader(io.StringIO(evidence_csv([card], {PDAPP_MICE: record}))))
     assert (row["evidence_level"], row["species"], row["level_basis"]) == ("animal", "mice", "MeSH: Animals, mice")

@@ -29,13 +29,13 @@ SOURCES = 20  # the default research.max_sources
 
 def evidence(question: str, lang: str, engine, settings):
     """What the Synthesiser receives in a job: plan, evidence cards, records and themes of the top 20 sources."""
-    store = engine.store
-    plan = Planner().process(question, lang)
+    store, terminology = engine.store, engine.index.terms
+    plan = Planner(terminology).process(question, lang)
     sources = Gatherer(engine).process(plan, SOURCES)
     records = store.get_records([s.pmid for s in sources])
     ranked = [records[s.pmid] for s in sources]
-    cards = [Extractor().process(r) for r in ranked]
-    themes = Synthesiser(settings.research.max_words).themes(plan, ranked, record_vectors(engine.index, ranked))
+    cards = [Extractor(terminology).process(r) for r in ranked]
+    themes = Synthesiser(settings.research.max_words, terminology).themes(plan, ranked, record_vectors(engine.index, ranked))
     return plan, cards, records, themes
 
 
@@ -54,44 +54,44 @@ def statements(section) -> list:
     return [s for p in section.paragraphs[1:] for s in p.sentences if s.kind == "finding"]
 
 
-def test_english_words_and_chinese_segmented_words_are_counted_without_punctuation():
-    assert count_words("CSF Abeta42 predicted AD in 0.78 of 750 individuals.") == 9
+def test_english_words_and_chinese_segmented_words_are_counted_without_punctuation(terminology):
+    assert count_words("CSF Abeta42 predicted AD in 0.78 of 750 individuals.", terminology) == 9
     # jieba with the medical dictionary: 阿尔茨海默病 / 患者 / 的 / 睡眠障碍 / 与 / 认知下降 / 有关 — not 20 characters
-    assert count_words("阿尔茨海默病患者的睡眠障碍与认知下降有关。") == 7
+    assert count_words("阿尔茨海默病患者的睡眠障碍与认知下降有关。", terminology) == 7
     # A finding as a Chinese review without a model frames it: 等, 报告 + name, year and four English words
-    assert count_words("Mattsson 等（2009）报告：“CSF Abeta42 was lower.”") == 8
-    assert count_words("“”（）。，") == 0
+    assert count_words("Mattsson 等（2009）报告：“CSF Abeta42 was lower.”", terminology) == 8
+    assert count_words("“”（）。，", terminology) == 0
 
 
-def test_a_chinese_translation_counts_about_as_many_words_as_its_english_original(shared_dir, sample_store):
+def test_a_chinese_translation_counts_about_as_many_words_as_its_english_original(terminology, shared_dir, sample_store):
     """The reference translations of three sample abstracts: what lets an English draft budget a Chinese review."""
     lines = (shared_dir / "data" / "bench" / "reference_translations_zh.jsonl").read_text(encoding="utf-8").splitlines()
     for reference in map(json.loads, lines):
         english = " ".join(section.text for section in sample_store.get_record(int(reference["pmid"])).abstract)
         chinese = "".join(text for _, text in reference["sections"])
-        ratio = count_words(chinese) / count_words(english)
+        ratio = count_words(chinese, terminology) / count_words(english, terminology)
         assert 0.8 <= ratio <= 1.1, (reference["pmid"], ratio)
-        assert len(CJK.findall(chinese)) > count_words(chinese)  # characters would overstate it
+        assert len(CJK.findall(chinese)) > count_words(chinese, terminology)  # characters would overstate it
 
 
 @pytest.mark.parametrize("fixture", ["csf_evidence", "sleep_evidence"])
-def test_twenty_records_give_a_review_inside_1000_to_1500_words(fixture, request, sample_services):
+def test_twenty_records_give_a_review_inside_1000_to_1500_words(terminology, fixture, request, sample_services):
     plan, cards, records, themes = request.getfixturevalue(fixture)
-    synthesiser = Synthesiser(1500)
+    synthesiser = Synthesiser(1500, terminology)
     draft = synthesiser.process(plan, cards, records, themes)
     estimate = synthesiser.delivered_words(draft, records)
     assert 1000 <= estimate <= 1500
-    untrimmed = Synthesiser(10_000).process(plan, cards, records, themes)
+    untrimmed = Synthesiser(10_000, terminology).process(plan, cards, records, themes)
     assert synthesiser.delivered_words(untrimmed, records) > 1500  # the budget, not a lack of material, set the length
-    draft, _ = Verifier(SentenceEmbeddings(sample_services.embedder)).process(draft, records)
-    localised = Localiser().process(draft, records)
-    assert localised.word_count() == estimate  # without a model the estimate is the delivered length, in either language
+    draft, _ = Verifier(terminology, SentenceEmbeddings(sample_services.embedder)).process(draft, records)
+    localised = Localiser(None, terminology).process(draft, records)
+    assert localised.word_count(terminology) == estimate  # without a model the estimate is the delivered length, in either language
 
 
-def test_a_tight_budget_drops_single_record_statements_first_and_keeps_every_citation_true(csf_evidence):
+def test_a_tight_budget_drops_single_record_statements_first_and_keeps_every_citation_true(terminology, csf_evidence):
     plan, cards, records, themes = csf_evidence
-    full = Synthesiser(10_000).process(plan, cards, records, themes)
-    synthesiser = Synthesiser(700)
+    full = Synthesiser(10_000, terminology).process(plan, cards, records, themes)
+    synthesiser = Synthesiser(700, terminology)
     tight = synthesiser.process(plan, cards, records, themes)
     assert synthesiser.delivered_words(tight, records) <= 700
 
@@ -131,10 +131,10 @@ def test_a_tight_budget_drops_single_record_statements_first_and_keeps_every_cit
     assert gone and not gone & {r.pmid for r in references}
 
 
-def test_disagreements_and_counts_survive_trimming(sleep_evidence):
+def test_disagreements_and_counts_survive_trimming(terminology, sleep_evidence):
     plan, cards, records, themes = sleep_evidence
-    full = Synthesiser(10_000).process(plan, cards, records, themes)
-    tight = Synthesiser(600).process(plan, cards, records, themes)
+    full = Synthesiser(10_000, terminology).process(plan, cards, records, themes)
+    tight = Synthesiser(600, terminology).process(plan, cards, records, themes)
 
     def section(draft, key):
         return next(s for s in draft.sections if s.key == key)
@@ -155,8 +155,8 @@ def test_the_job_honours_research_max_words_and_numbers_only_cited_records(sampl
     job = runner.run(runner.submit(ResearchRequest.create(CSF_QUESTION, settings).params()).id)
     assert job.state == "done", job.message
     review = review_of(job)
-    assert review.sources == SOURCES and review.word_count() <= 800
-    assert job.result["review"]["word_count"] == review.word_count()
+    assert review.sources == SOURCES and review.word_count(services.terminology) <= 800
+    assert job.result["review"]["word_count"] == review.word_count(services.terminology)
     cited = review.draft.cited_pmids()
     assert [r.pmid for r in review.references] == cited and len(cited) < SOURCES  # records trimmed out are not listed
     body = job.result["review"]["markdown"].split("## About this review")[0]

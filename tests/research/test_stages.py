@@ -18,13 +18,13 @@ SLEEP_QUESTION = "阿尔茨海默病的睡眠障碍与认知下降"
 
 
 @pytest.fixture(scope="module")
-def csf_sources(sample_services):
-    plan = Planner().process(CSF_QUESTION, "en")
+def csf_sources(terminology, sample_services):
+    plan = Planner(terminology).process(CSF_QUESTION, "en")
     return plan, Gatherer(sample_services.search_engine).process(plan, 12)
 
 
-def test_plan_has_mesh_facets_in_both_languages():
-    plan = Planner().process(SLEEP_QUESTION, "zh")
+def test_plan_has_mesh_facets_in_both_languages(terminology):
+    plan = Planner(terminology).process(SLEEP_QUESTION, "zh")
     assert plan.mesh == ["Alzheimer Disease", "Sleep Wake Disorders", "Cognitive Dysfunction"]
     assert "sleep disorder" in plan.question_en and "cognitive decline" in plan.question_en
     assert plan.facets[0].origin == "question" and plan.facets[0].query_zh == SLEEP_QUESTION
@@ -34,8 +34,8 @@ def test_plan_has_mesh_facets_in_both_languages():
     assert all(f.label == f.query_zh for f in pairs)  # labels in the reader's language
 
 
-def test_plan_english_question_gets_chinese_form():
-    plan = Planner().process(CSF_QUESTION, "en")
+def test_plan_english_question_gets_chinese_form(terminology):
+    plan = Planner(terminology).process(CSF_QUESTION, "en")
     assert "脑脊液生物标志物" in plan.question_zh and "轻度认知障碍" in plan.question_zh
     assert "Cognitive Dysfunction" in plan.mesh
 
@@ -52,13 +52,13 @@ def test_gather_keeps_top_n_distinct_records_with_abstracts(csf_sources, sample_
     assert all(0 in s.facets or s.facets for s in sources)
 
 
-def test_extracted_quotes_occur_verbatim_in_the_abstracts(csf_sources, sample_store):
+def test_extracted_quotes_occur_verbatim_in_the_abstracts(terminology, csf_sources, sample_store):
     _, sources = csf_sources
     records = sample_store.get_records([s.pmid for s in sources])
     filled = 0
     for source in sources:
         record = records[source.pmid]
-        card = Extractor().process(record)
+        card = Extractor(terminology).process(record)
         sections = [s.text for s in record.abstract]
         fields = [getattr(card, n) for n in card.FIELDS] + card.findings + card.limitations + [card.conclusion, card.background]
         for field in (f for f in fields if f is not None):
@@ -68,8 +68,8 @@ def test_extracted_quotes_occur_verbatim_in_the_abstracts(csf_sources, sample_st
     assert filled >= 4 * len(sources)
 
 
-def test_evidence_card_of_a_known_record(sample_store):
-    card = Extractor().process(sample_store.get_record(19622817))
+def test_evidence_card_of_a_known_record(terminology, sample_store):
+    card = Extractor(terminology).process(sample_store.get_record(19622817))
     assert card.study_type.value == "prospective cohort study"
     assert "750 individuals" in card.population.value
     assert card.outcomes.section == "METHODS" and card.outcomes.quote.startswith("Sensitivity, specificity")
@@ -80,8 +80,8 @@ def test_evidence_card_of_a_known_record(sample_store):
     assert table[0]["study_type_quote"] == card.study_type.quote
 
 
-def test_fields_without_a_quote_stay_empty(sample_store):
-    card = Extractor().process(sample_store.get_record(19660834))  # an unstructured imaging abstract
+def test_fields_without_a_quote_stay_empty(terminology, sample_store):
+    card = Extractor(terminology).process(sample_store.get_record(19660834))  # an unstructured imaging abstract
     assert card.intervention is None and card.comparator is None
 
 
@@ -107,8 +107,8 @@ def test_sentences_stay_verbatim_and_whole():
     assert sentence_texts(text) == ["Rates were 1.73% in controls and 3.5% in AD (p < 0.01 vs. controls).", "Smith et al. agreed."]
 
 
-def test_gather_ranks_the_records_other_sources_cite_higher(sample_services):
-    plan = Planner().process(CSF_QUESTION, "en")
+def test_gather_ranks_the_records_other_sources_cite_higher(terminology, sample_services):
+    plan = Planner(terminology).process(CSF_QUESTION, "en")
     engine = sample_services.search_engine
     search_only = [s.pmid for s in Gatherer(engine, citation_weight=0).process(plan, 20)]
     with_graph = Gatherer(engine).process(plan, 20)

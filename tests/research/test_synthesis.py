@@ -15,7 +15,6 @@ from medbridge.research.models import Draft, EvidenceField, Paragraph, Section, 
 from medbridge.research.plan import Planner
 from medbridge.research.synthesise import Synthesiser, Theme
 from medbridge.research.verify import Verifier
-from medbridge.terms import get_terminology
 from medbridge.text import is_cjk
 
 CSF_QUESTION = "What is the evidence on CSF biomarkers for predicting Alzheimer's disease in MCI?"
@@ -27,20 +26,20 @@ SAME_FINDING = (MATTSSON, HANSSON, BUCHHAVE)
 
 
 @pytest.fixture(scope="module")
-def csf(sample_store):
+def csf(terminology, sample_store):
     pmids = [*SAME_FINDING, MELATONIN]
     records = sample_store.get_records(pmids)
-    cards = [Extractor().process(records[p]) for p in pmids]
-    return Planner().process(CSF_QUESTION, "en"), cards, records
+    cards = [Extractor(terminology).process(records[p]) for p in pmids]
+    return Planner(terminology).process(CSF_QUESTION, "en"), cards, records
 
 
 def statements(draft: Draft) -> list[Sentence]:
     return [s for sec in draft.sections if sec.key == "theme" for p in sec.paragraphs for s in p.sentences if s.kind == "finding"]
 
 
-def test_the_same_finding_of_three_records_is_one_statement_citing_all_three(csf):
+def test_the_same_finding_of_three_records_is_one_statement_citing_all_three(terminology, csf):
     plan, cards, records = csf
-    draft = Synthesiser(10_000).process(plan, cards, records, [Theme("CSF", "CSF", [c.pmid for c in cards])])
+    draft = Synthesiser(10_000, terminology).process(plan, cards, records, [Theme("CSF", "CSF", [c.pmid for c in cards])])
     merged = [s for s in statements(draft) if len(s.citations) == 3]
     assert len(merged) == 1, [s.citations for s in statements(draft)]
     statement = merged[0]
@@ -53,14 +52,14 @@ def test_the_same_finding_of_three_records_is_one_statement_citing_all_three(csf
     assert statement.note == "(3 human studies)"
     assert MELATONIN not in {p for s in statements(draft) if len(s.citations) > 1 for p in s.citations}
 
-    draft, report = Verifier().process(draft, records)
+    draft, report = Verifier(terminology).process(draft, records)
     assert [s.citations for s in statements(draft) if len(s.citations) == 3] == [statement.citations]
     checks = [c for c in report.checks if c.sentence == statement.checked_text]
     assert [(c.pmid, c.basis, c.supported) for c in checks] == [
         (statement.citations[0], "claim", True), *((p, "agreement", True) for p in statement.consistent)]
 
 
-def test_a_cited_record_that_does_not_support_the_statement_is_dropped(csf):
+def test_a_cited_record_that_does_not_support_the_statement_is_dropped(terminology, csf):
     _, cards, records = csf
     melatonin = next(c for c in cards if c.pmid == MELATONIN).conclusion.quote
     hansson = next(c for c in cards if c.pmid == HANSSON).conclusion.quote
@@ -72,7 +71,7 @@ def test_a_cited_record_that_does_not_support_the_statement_is_dropped(csf):
                        supports=[Support(MATTSSON, mattsson), Support(HANSSON, hansson), Support(MELATONIN, melatonin)])
     unsupported = Sentence("Several studies found that melatonin cures Alzheimer's disease.", [MATTSSON, HANSSON], origin="llm")
     draft = Draft("q", "en", [Section("theme", "CSF", paragraphs=[Paragraph([extractive, written, unsupported])])])
-    draft, report = Verifier().process(draft, records)
+    draft, report = Verifier(terminology).process(draft, records)
     kept = draft.sentences()
     assert kept[0].citations == [MATTSSON, HANSSON] and kept[0].consistent == [HANSSON]
     assert kept[1].citations == [MATTSSON, HANSSON] and kept[1].origin == "llm"
@@ -84,60 +83,60 @@ def test_a_cited_record_that_does_not_support_the_statement_is_dropped(csf):
     "We compared CSF Abeta42, T-tau and P-tau in patients with MCI who later developed incipient Alzheimer disease.",
     "The role of CSF T-tau and Abeta42 in MCI progression to Alzheimer disease remains unclear.",
 ])
-def test_a_sentence_on_the_same_subject_stating_no_effect_backs_no_finding(csf, planted):
+def test_a_sentence_on_the_same_subject_stating_no_effect_backs_no_finding(terminology, csf, planted):
     """A method or an open question shares the finding's concepts and wording, but says nothing it could back."""
     plan, cards, records = csf
-    other = Extractor().process(records[MELATONIN])
+    other = Extractor(terminology).process(records[MELATONIN])
     other.findings, other.conclusion = [EvidenceField(planted, planted, "RESULTS")], None
-    draft = Synthesiser(10_000).process(plan, [cards[0], other], records, [Theme("CSF", "CSF", [MATTSSON, MELATONIN])])
+    draft = Synthesiser(10_000, terminology).process(plan, [cards[0], other], records, [Theme("CSF", "CSF", [MATTSSON, MELATONIN])])
     assert all(len(s.citations) == 1 for s in statements(draft)), [s.citations for s in statements(draft)]
 
 
-def test_a_planted_contrary_finding_is_shown_side_by_side(csf):
+def test_a_planted_contrary_finding_is_shown_side_by_side(terminology, csf):
     plan, cards, records = csf
     planted = "CSF Abeta42, T-tau and P-tau did not identify incipient Alzheimer's disease in patients with MCI."
     assert direction(planted) == "null" and opposite(direction(planted), direction(cards[0].conclusion.quote))
-    contrary = [Extractor().process(records[MELATONIN])]
+    contrary = [Extractor(terminology).process(records[MELATONIN])]
     contrary[0].findings, contrary[0].conclusion = [EvidenceField(planted, planted, "RESULTS")], None
-    draft = Synthesiser(10_000).process(plan, [cards[0], *contrary], records, [Theme("CSF", "CSF", [MATTSSON, MELATONIN])])
+    draft = Synthesiser(10_000, terminology).process(plan, [cards[0], *contrary], records, [Theme("CSF", "CSF", [MATTSSON, MELATONIN])])
     section = next(s for s in draft.sections if s.key == "disagreements")
     pair = next(p for p in section.paragraphs if sum(s.kind == "finding" for s in p.sentences) == 2)
     sides = [s for s in pair.sentences if s.kind == "finding"]
     assert [s.citations for s in sides] in ([[MATTSSON], [MELATONIN]], [[MELATONIN], [MATTSSON]])
     assert planted in {s.checked_text for s in sides} and sides[1].text.startswith("By contrast,")
 
-    agreeing = Synthesiser(10_000).process(plan, cards, records, [Theme("CSF", "CSF", [c.pmid for c in cards])])
+    agreeing = Synthesiser(10_000, terminology).process(plan, cards, records, [Theme("CSF", "CSF", [c.pmid for c in cards])])
     checked = next(s for s in agreeing.sections if s.key == "disagreements").paragraphs[0].sentences[0].text
     assert re.match(r"The direction of effect of \d+ pairs of findings", checked)  # checked, and said how
 
 
-def test_chinese_review_reads_chinese(research_services, research_settings):
+def test_chinese_review_reads_chinese(terminology, research_services, research_settings):
     runner = research_runner(research_services)
     job = runner.run(runner.submit(ResearchRequest.create(MICROGLIA_QUESTION, research_settings).params()).id)
     assert job.state == "done", job.message
     review = review_of(job)
     for section in review.draft.sections:  # headings and theme names in the review's language
         assert is_cjk(section.heading) and not re.search(r"[A-Za-z]{4,}", section.heading), section.heading
-    assert english_leaks(review.draft) == []
+    assert english_leaks(review.draft, terminology) == []
     markdown = job.result["review"]["markdown"]
     body, about = markdown.split("## 关于本综述")
     assert review.plan.pubmed_query not in body and review.plan.pubmed_query in about  # the search string moved
     assert "按证据等级" in body and "动物研究" in body
 
 
-def test_half_translated_sentences_are_never_shown(sample_store):
+def test_half_translated_sentences_are_never_shown(terminology, sample_store):
     """The terms-only translator sets glossary terms into English sentences — exactly the half-English a reader
     must not see; the QA checks catch it and the English stays whole, quoted, with a Chinese gloss."""
     record = sample_store.get_record(MATTSSON)
-    quote = Extractor().process(record).conclusion.quote
-    half = TermsOnlyTranslator(get_terminology()).translate_batch([quote], source="en", target="zh")[0].target
-    assert english_leaks(Draft("q", "zh", [Section("theme", "脑脊液", [Paragraph([Sentence(half, [MATTSSON], source_text=quote)])])]))
+    quote = Extractor(terminology).process(record).conclusion.quote
+    half = TermsOnlyTranslator(terminology).translate_batch([quote], source="en", target="zh")[0].target
+    assert english_leaks(Draft("q", "zh", [Section("theme", "脑脊液", [Paragraph([Sentence(half, [MATTSSON], source_text=quote)])])]), terminology)
 
     draft = Draft("q", "zh", [Section("theme", "脑脊液", [Paragraph([Sentence(quote, [MATTSSON], template="reported")])], "CSF")])
-    draft = Localiser(TermsOnlyTranslator(get_terminology())).process(draft, {MATTSSON: record})
+    draft = Localiser(TermsOnlyTranslator(terminology), terminology).process(draft, {MATTSSON: record})
     shown = draft.sentences()[0].text
     assert shown.startswith("Mattsson等（2009）报告：“" + quote + "”（要点：") and half not in shown
-    assert english_leaks(draft) == []
+    assert english_leaks(draft, terminology) == []
 
 
 EXERCISE_QUESTION = "Does physical exercise slow cognitive decline in older adults with mild cognitive impairment?"
@@ -147,14 +146,14 @@ BUCHMAN, WEUVE, EXERCISE_TRIAL = 22517108, 21771894, 29769247
 NPS_STUDY = 35142047  # CSF Aβ42 and tau ratios associated with neuropsychiatric symptoms (NPS), not with AD
 
 
-def test_the_same_kind_of_result_in_other_words_and_numbers_is_one_statement(sample_store):
+def test_the_same_kind_of_result_in_other_words_and_numbers_is_one_statement(terminology, sample_store):
     """Same concepts (as MeSH descriptors), same direction, same subject: one finding, whatever the numbers; a record
     reporting the opposite on the same concepts backs none of it."""
     pmids = [BUCHMAN, WEUVE, EXERCISE_TRIAL]
     records = sample_store.get_records(pmids)
-    cards = [Extractor().process(records[p]) for p in pmids]
-    plan = Planner().process(EXERCISE_QUESTION, "en")
-    draft = Synthesiser(10_000).process(plan, cards, records, [Theme("Exercise", "Exercise", pmids)])
+    cards = [Extractor(terminology).process(records[p]) for p in pmids]
+    plan = Planner(terminology).process(EXERCISE_QUESTION, "en")
+    draft = Synthesiser(10_000, terminology).process(plan, cards, records, [Theme("Exercise", "Exercise", pmids)])
     merged = [s for s in statements(draft) if len(s.citations) >= 2]
     assert [s.citations for s in merged] == [[BUCHMAN, WEUVE]], [s.citations for s in statements(draft)]
     assert "physical activity" in merged[0].checked_text and "slower rates of cognitive decline" in merged[0].supports[1].quote
@@ -164,19 +163,19 @@ def test_the_same_kind_of_result_in_other_words_and_numbers_is_one_statement(sam
     on_ad = [s for s in statements(draft) if s.citations == [BUCHMAN] and re.search(r"incident AD|risk of AD", s.checked_text)]
     assert len(on_ad) == 1, [s.checked_text for s in on_ad]
 
-    draft, report = Verifier().process(draft, records)
+    draft, report = Verifier(terminology).process(draft, records)
     assert [s.citations for s in statements(draft) if len(s.citations) >= 2] == [[BUCHMAN, WEUVE]]
     assert [c.supported for c in report.checks if c.basis == "agreement"] == [True]
 
 
-def test_a_record_on_another_outcome_or_an_aim_backs_no_finding(csf, sample_store):
+def test_a_record_on_another_outcome_or_an_aim_backs_no_finding(terminology, csf, sample_store):
     """The NPS study shares the CSF markers with Buchhave's conversion finding but names an outcome the other does not;
     an aim or a hypothesis states no finding at all."""
     plan, cards, records = csf
     records = {**records, NPS_STUDY: sample_store.get_record(NPS_STUDY)}
     buchhave = next(c for c in cards if c.pmid == BUCHHAVE)
-    nps = Extractor().process(records[NPS_STUDY])
-    draft = Synthesiser(10_000).process(plan, [buchhave, nps], records, [Theme("CSF", "CSF", [BUCHHAVE, NPS_STUDY])])
+    nps = Extractor(terminology).process(records[NPS_STUDY])
+    draft = Synthesiser(10_000, terminology).process(plan, [buchhave, nps], records, [Theme("CSF", "CSF", [BUCHHAVE, NPS_STUDY])])
     assert all(len(s.citations) == 1 for s in statements(draft)), [s.citations for s in statements(draft)]
     for sentence in ("The authors conducted a prospective study to determine the association between physical activity and dementia.",
                      "We hypothesize that chronic sleep deprivation increases cerebral Aβ42 levels."):

@@ -12,8 +12,8 @@ CSF_STUDY, CSF_FOLLOW_UP, MELATONIN_TRIAL = 19622817, 16488378, 14655926
 
 
 @pytest.fixture(scope="module")
-def verifier(sample_services):
-    return Verifier(SentenceEmbeddings(sample_services.embedder))
+def verifier(terminology, sample_services):
+    return Verifier(terminology, SentenceEmbeddings(sample_services.embedder))
 
 
 @pytest.fixture(scope="module")

@@ -107,16 +107,16 @@ def test_below_the_threshold_the_scan_stays_exact_and_the_graph_goes(tmp_path, s
     assert not (folder / "ann.usearch").exists() and not store.graph.active
 
 
-def test_the_engine_searches_through_the_graph_from_the_change_feed(sample_copy_settings, sample_settings):
+def test_the_engine_searches_through_the_graph_from_the_change_feed(terminology, sample_copy_settings, sample_settings):
     """The sample indexed with a threshold below its size: the graph is built by the indexer, and the
     natural-language results match those of the exact scan (to within a missed neighbour or two)."""
     from medbridge.store import open_store
 
     settings = load_settings(home=sample_copy_settings.home, llm={"backend": "none"}, search={"ann_min_vectors": 1_000})
-    index = SearchIndex(settings, open_store(settings))
+    index = SearchIndex(settings, open_store(settings), terminology)
     index.update()
     assert index.vectors.graph.active and (settings.index_dir / "dense" / "ann.usearch").exists()
-    exact = SearchIndex(sample_settings, open_store(sample_settings))
+    exact = SearchIndex(sample_settings, open_store(sample_settings), terminology)
     exact.update()
     assert not exact.vectors.graph.active
     for question in ("microglia activation in neurodegeneration", "小胶质细胞激活与神经退行性变"):

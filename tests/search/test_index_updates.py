@@ -22,8 +22,8 @@ def _put(store, records, name="update.xml"):
             writer.put(record)
 
 
-def test_incremental_updates_and_deletes(settings, store):
-    index = SearchIndex(settings, store)
+def test_incremental_updates_and_deletes(terminology, settings, store):
+    index = SearchIndex(settings, store, terminology)
     _put(store, [Record(pmid=1, title="Ketamine for treatment-resistant depression"),
                  Record(pmid=2, title="Metformin and cognition in older adults")])
     report = index.update()
@@ -41,33 +41,33 @@ def test_incremental_updates_and_deletes(settings, store):
     assert engine.search("ketamine[ti] NOT esketamine[ti]").hits == []
 
 
-def test_resumes_from_the_saved_sequence(settings, store):
+def test_resumes_from_the_saved_sequence(terminology, settings, store):
     _put(store, [Record(pmid=p, title=f"amyloid study {p}") for p in range(1, 6)])
-    SearchIndex(settings, store).update()
+    SearchIndex(settings, store, terminology).update()
     _put(store, [Record(pmid=p, title=f"tau study {p}") for p in range(6, 9)], "second.xml")
-    reopened = SearchIndex(settings, open_store(settings))  # a new process
+    reopened = SearchIndex(settings, open_store(settings), terminology)  # a new process
     assert reopened.behind() == 3
     report = reopened.update()
     assert report.applied_changes == 3 and reopened.lexical.num_docs() == 8
 
 
-def test_an_index_of_an_older_schema_is_rebuilt_from_the_feed(settings, store):
+def test_an_index_of_an_older_schema_is_rebuilt_from_the_feed(terminology, settings, store):
     _put(store, [Record(pmid=p, title=f"amyloid plaque study {p}") for p in range(1, 4)])
-    SearchIndex(settings, store).update()
+    SearchIndex(settings, store, terminology).update()
     meta = settings.index_dir / "lexical" / "schema.json"
     meta.write_text(json.dumps({"version": 1}))  # as written by an earlier medbridge
 
-    reopened = SearchIndex(settings, open_store(settings))
+    reopened = SearchIndex(settings, open_store(settings), terminology)
     assert reopened.applied_seq == 0 and reopened.behind() == 3
     reopened.update()
     assert reopened.lexical.num_docs() == 3
     assert [h.pmid for h in SearchEngine(reopened).search('"amyloid plaque"[ti]').hits] != []
 
 
-def test_phrases_match_adjacent_words_only(settings, store):
+def test_phrases_match_adjacent_words_only(terminology, settings, store):
     _put(store, [Record(pmid=1, title="Amyloid plaques in the cortex"), Record(pmid=2, title="Plaques without amyloid"),
                  Record(pmid=3, title="Senile dementia of the Alzheimer type")])
-    index = SearchIndex(settings, store)
+    index = SearchIndex(settings, store, terminology)
     index.update()
     engine = SearchEngine(index)
     assert [h.pmid for h in engine.search('"amyloid plaque"[ti]').hits] == [1]  # stems match, order matters
@@ -75,17 +75,17 @@ def test_phrases_match_adjacent_words_only(settings, store):
     assert engine.search('"dementia alzheimer"[ti]').hits == []
 
 
-def test_rebuild_reapplies_the_whole_feed(settings, store):
+def test_rebuild_reapplies_the_whole_feed(terminology, settings, store):
     _put(store, [Record(pmid=p, title=f"amyloid study {p}") for p in range(1, 4)])
-    index = SearchIndex(settings, store)
+    index = SearchIndex(settings, store, terminology)
     index.update()
     report = index.rebuild()
     assert report.indexed == 3 and index.lexical.num_docs() == 3
 
 
-def test_records_without_bundled_vectors_wait_for_embedding(settings, store):
+def test_records_without_bundled_vectors_wait_for_embedding(terminology, settings, store):
     _put(store, [Record(pmid=7, title="A record the sample bundle does not know")])
-    index = SearchIndex(settings, store)
+    index = SearchIndex(settings, store, terminology)
     report = index.update()
     assert settings.search.dense  # the default
     assert report.pending_embeddings == 1 and index.pending() == [7]
@@ -97,41 +97,41 @@ def _sample_and_new_records() -> list[Record]:
     return [*sample, Record(pmid=7, title="A record the sample bundle does not know")]
 
 
-def test_switching_dense_on_takes_bundled_vectors_on_the_next_update(settings, store):
+def test_switching_dense_on_takes_bundled_vectors_on_the_next_update(terminology, settings, store):
     _put(store, _sample_and_new_records())
     lexical_only = load_settings(home=settings.home, search={"dense": False})
-    SearchIndex(lexical_only, store).update()
-    assert len(SearchIndex(lexical_only, store).vectors) == 0
+    SearchIndex(lexical_only, store, terminology).update()
+    assert len(SearchIndex(lexical_only, store, terminology).vectors) == 0
 
-    index = SearchIndex(settings, store)
+    index = SearchIndex(settings, store, terminology)
     assert index.behind() == 6  # the vectors have not followed the feed yet
     report = index.update()
     assert (report.indexed, report.vectors_from_bundle, report.pending_embeddings) == (0, 5, 1)
     assert len(index.vectors) == 5 and index.pending() == [7] and index.behind() == 0
 
 
-def _built_without_the_bundle(settings, store, monkeypatch) -> SearchIndex:
+def _built_without_the_bundle(terminology, settings, store, monkeypatch) -> SearchIndex:
     """An index as a release without the shipped vectors left it: every record waiting for embedding."""
     _put(store, _sample_and_new_records())
     with monkeypatch.context() as patch:
         patch.setattr(indexer, "load_bundled_vectors", dict)
-        index = SearchIndex(settings, store)
+        index = SearchIndex(settings, store, terminology)
         assert index.update().pending_embeddings == 6 and len(index.vectors) == 0
     return index
 
 
-def test_rebuild_takes_bundled_vectors_for_records_queued_without_them(settings, store, monkeypatch):
-    _built_without_the_bundle(settings, store, monkeypatch)
-    index = SearchIndex(settings, store)
+def test_rebuild_takes_bundled_vectors_for_records_queued_without_them(terminology, settings, store, monkeypatch):
+    _built_without_the_bundle(terminology, settings, store, monkeypatch)
+    index = SearchIndex(settings, store, terminology)
     report = index.rebuild()
     assert (report.indexed, report.vectors_from_bundle, report.pending_embeddings) == (6, 5, 1)
     assert len(index.vectors) == 5 and index.pending() == [7]
 
 
-def test_update_of_an_index_older_than_the_vector_cursor_takes_bundled_vectors(settings, store, monkeypatch):
-    old = _built_without_the_bundle(settings, store, monkeypatch)
+def test_update_of_an_index_older_than_the_vector_cursor_takes_bundled_vectors(terminology, settings, store, monkeypatch):
+    old = _built_without_the_bundle(terminology, settings, store, monkeypatch)
     (old.folder / "state.json").write_text(json.dumps({"applied_seq": old.applied_seq}))  # the old state file
-    index = SearchIndex(settings, store)
+    index = SearchIndex(settings, store, terminology)
     report = index.update()
     assert (report.indexed, report.vectors_from_bundle, report.pending_embeddings) == (0, 5, 1)
     assert len(index.vectors) == 5 and index.pending() == [7]

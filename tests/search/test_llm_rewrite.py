@@ -19,11 +19,11 @@ def endpoint():
         yield served
 
 
-def test_llm_rewrite_adds_concepts_the_dictionary_missed(endpoint, tmp_path):
+def test_llm_rewrite_adds_concepts_the_dictionary_missed(terminology, endpoint, tmp_path):
     url, requests = endpoint
     llm = get_llm(load_settings(home=tmp_path, llm={"backend": "openai", "base_url": url, "max_retries": 0}))
-    without = interpret("氯胺酮为什么起效快")
-    with_llm = interpret("氯胺酮为什么起效快", llm=llm)
+    without = interpret("氯胺酮为什么起效快", terms=terminology)
+    with_llm = interpret("氯胺酮为什么起效快", terms=terminology, llm=llm)
     assert [c.en for c in without.concepts] == ["ketamine"]
     added = [c for c in with_llm.concepts if c.origin == "llm"]
     assert {c.mesh_name for c in added} >= {"Receptors, N-Methyl-D-Aspartate"}

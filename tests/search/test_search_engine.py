@@ -187,10 +187,10 @@ def test_score_fusion_keeps_margins_and_weighs_by_setting():
 
 @pytest.mark.usefixtures("sample_engine")  # the sample indexed, vectors included
 @pytest.mark.parametrize("query", ["tau protein pathology", "小胶质细胞激活与神经退行性变"])
-def test_dense_weight_slides_hybrid_between_the_two_retrievers(sample_settings, sample_store, query):
+def test_dense_weight_slides_hybrid_between_the_two_retrievers(terminology, sample_settings, sample_store, query):
     def first_page(retrieval="hybrid", limit=10, **search):
         settings = load_settings(home=sample_settings.home, llm={"backend": "none"}, search=search)
-        return pmids(SearchEngine(SearchIndex(settings, sample_store)).search(query, SearchOptions(limit=limit, retrieval=retrieval)))
+        return pmids(SearchEngine(SearchIndex(settings, sample_store, terminology)).search(query, SearchOptions(limit=limit, retrieval=retrieval)))
 
     assert first_page(dense_weight=0.0) == first_page("lexical")
     # Vectors only re-rank the result set: at weight 1 it is in the vectors' order.

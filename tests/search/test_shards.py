@@ -26,9 +26,9 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def engines(sample_settings, sample_store, tmp_path_factory):
+def engines(terminology, sample_settings, sample_store, tmp_path_factory):
     """The sample as one index and as three shards (built in parallel processes)."""
-    single = SearchEngine(SearchIndex(sample_settings, sample_store))
+    single = SearchEngine(SearchIndex(sample_settings, sample_store, terminology))
     single.index.update()
     home = tmp_path_factory.mktemp("sharded") / "home"
     shutil.copytree(sample_settings.home, home, ignore=shutil.ignore_patterns(sample_settings.index_dir.name))
@@ -36,7 +36,7 @@ def engines(sample_settings, sample_store, tmp_path_factory):
     store = open_store(settings)
     patch = pytest.MonkeyPatch()
     patch.setattr(indexer, "PARALLEL_BUILD_MIN_CHANGES", 1)  # the sample is small: build it the parallel way
-    sharded = SearchEngine(SearchIndex(settings, store))
+    sharded = SearchEngine(SearchIndex(settings, store, terminology))
     report = sharded.index.update()
     patch.undo()
     return single, sharded, report

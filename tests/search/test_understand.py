@@ -48,8 +48,8 @@ CLINICAL_QUESTIONS = [
 
 
 @pytest.mark.parametrize(("question", "mesh", "english", "dropped"), CLINICAL_QUESTIONS, ids=[q[0] for q in CLINICAL_QUESTIONS])
-def test_chinese_clinical_questions(question, mesh, english, dropped):
-    interpretation = interpret(question, today=TODAY)
+def test_chinese_clinical_questions(terminology, question, mesh, english, dropped):
+    interpretation = interpret(question, terms=terminology, today=TODAY)
     assert interpretation.language == "zh" and interpretation.mode == "natural"
     found_mesh = {c.mesh_ui for c in interpretation.concepts if c.mesh_ui}
     assert mesh <= found_mesh, f"missing MeSH {mesh - found_mesh} in {found_mesh}"
@@ -60,8 +60,8 @@ def test_chinese_clinical_questions(question, mesh, english, dropped):
     assert not is_cjk(interpretation.pubmed_query)
 
 
-def test_concepts_are_anded_with_mesh_and_synonyms():
-    interpretation = interpret("阿尔茨海默病的脑脊液生物标志物", today=TODAY)
+def test_concepts_are_anded_with_mesh_and_synonyms(terminology):
+    interpretation = interpret("阿尔茨海默病的脑脊液生物标志物", terms=terminology, today=TODAY)
     text = interpretation.pubmed_query
     assert text.startswith("(Alzheimer Disease[mh] OR ")
     assert ") AND (" in text and '"CSF biomarkers"' in text
@@ -82,8 +82,8 @@ def test_concepts_are_anded_with_mesh_and_synonyms():
         ("metformin dementia meta-analysis since 2018", (2018, None), ("Meta-Analysis",)),
     ],
 )
-def test_intents_become_filters(question, years, types):
-    interpretation = interpret(question, today=TODAY)
+def test_intents_become_filters(terminology, question, years, types):
+    interpretation = interpret(question, terms=terminology, today=TODAY)
     assert (interpretation.filters.year_from, interpretation.filters.year_to) == years
     assert interpretation.filters.publication_types == types
     assert f'"{types[0]}"[pt]' in interpretation.pubmed_query
@@ -95,8 +95,8 @@ def test_systematic_review_is_not_also_a_review():
     assert filters.publication_types == ("Systematic Review",)
 
 
-def test_english_question_maps_phrases_and_drops_stopwords():
-    interpretation = interpret("what are the CSF biomarkers of mild cognitive impairment?", today=TODAY)
+def test_english_question_maps_phrases_and_drops_stopwords(terminology):
+    interpretation = interpret("what are the CSF biomarkers of mild cognitive impairment?", terms=terminology, today=TODAY)
     assert interpretation.language == "en" and interpretation.mode == "natural"
     assert {"what", "are", "the", "of"} <= {w.lower() for w in interpretation.dropped}
     assert "D060825" in {c.mesh_ui for c in interpretation.concepts}
@@ -104,15 +104,15 @@ def test_english_question_maps_phrases_and_drops_stopwords():
     assert not any(c.mesh_name == "Colony-Stimulating Factors" for c in interpretation.concepts)
 
 
-def test_pubmed_syntax_is_parsed_as_typed():
-    interpretation = interpret("alzheimer disease[mh] AND csf[tiab] AND 2005:2010[dp]", today=TODAY)
+def test_pubmed_syntax_is_parsed_as_typed(terminology):
+    interpretation = interpret("alzheimer disease[mh] AND csf[tiab] AND 2005:2010[dp]", terms=terminology, today=TODAY)
     assert interpretation.mode == "pubmed" and interpretation.concepts == []
     assert interpretation.pubmed_query == "alzheimer disease[mh] AND csf[tiab] AND 2005:2010[dp]"
     assert (interpretation.filters.year_from, interpretation.filters.year_to) == (2005, 2010)
 
 
-def test_chinese_words_inside_pubmed_syntax_are_translated():
-    interpretation = interpret("阿尔茨海默病 AND csf[tiab]", today=TODAY)
+def test_chinese_words_inside_pubmed_syntax_are_translated(terminology):
+    interpretation = interpret("阿尔茨海默病 AND csf[tiab]", terms=terminology, today=TODAY)
     assert interpretation.mode == "pubmed"
     assert interpretation.pubmed_query.startswith("(Alzheimer Disease[mh] OR ")
     assert interpretation.pubmed_query.endswith("AND csf[tiab]")
@@ -128,8 +128,8 @@ def test_language_detection(text, language):
     assert guess_language(text) == language
 
 
-def test_json_shape():
-    data = interpret("二甲双胍 认知 随机对照试验", today=TODAY).to_dict()
+def test_json_shape(terminology):
+    data = interpret("二甲双胍 认知 随机对照试验", terms=terminology, today=TODAY).to_dict()
     assert data["language"] == "zh" and data["mode"] == "natural"
     assert {"ui": "D008687", "name": "Metformin"} in data["mesh"]
     assert "metformin" in data["english_terms"]

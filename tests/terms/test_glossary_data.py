@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from medbridge.terms import get_terminology
 from medbridge.terms.glossary import MESH_UI_PATTERN, glossary_conflicts, read_glossary_tsv
 from medbridge.terms.mesh import MeshIndex
 from medbridge.terms.terminology import GLOSSARY_DIR, MESH_PATH
@@ -35,15 +34,14 @@ def test_glossary_has_at_least_3000_rows(rows):
     assert len(rows) >= 3000
 
 
-def test_every_row_is_complete_and_findable(rows):
-    terms = get_terminology()
+def test_every_row_is_complete_and_findable(rows, terminology):
     for source, entry in rows:
         where = f"{source}: {entry.en!r}"
         assert entry.en.strip() and entry.zh.strip() and entry.category.strip(), where
         assert is_cjk(entry.zh), where
         # (Not "normalize_zh(zh) == zh": t2s also folds correct simplified chemistry such as 噁唑 → 恶唑.)
-        assert entry.zh in {found.zh for found in terms.lookup_zh(entry.zh)}, where
-        assert entry.en in {found.en for found in terms.lookup_en(entry.en)}, where
+        assert entry.zh in {found.zh for found in terminology.lookup_zh(entry.zh)}, where
+        assert entry.en in {found.en for found in terminology.lookup_en(entry.en)}, where
         assert all(v.strip() == v and v for v in (*entry.en_variants, *entry.zh_variants)), where
 
 

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from medbridge.errors import MedbridgeError
-from medbridge.terms import GlossaryEntry, GlossaryFormatError, Terminology, get_terminology, load_user_glossary
+from medbridge.terms import GlossaryEntry, GlossaryFormatError, Terminology, load_user_glossary
 from medbridge.terms.terminology import GLOSSARY_DIR, glossary_version
 
 # Phrases search must understand, each as a user would type it (from the terminology brief).
@@ -21,8 +21,8 @@ KEY_PHRASES = [
 
 
 @pytest.fixture(scope="module")
-def terms() -> Terminology:
-    return get_terminology()
+def terms(terminology) -> Terminology:
+    return terminology
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +194,7 @@ def test_heavy_resources_load_on_first_use():
     assert "mesh" not in loaded and "cedict" not in loaded and "_jieba_base" not in loaded
 
 
-def test_process_wide_instance_and_version(terms):
-    assert get_terminology() is terms
+def test_version_names_the_glossary_files(terms):
     assert len(terms.version) == 12 and terms.version == glossary_version(GLOSSARY_DIR)
 
 

@@ -29,8 +29,8 @@ KETAMINE = GlossaryEntry("ketamine", "氯胺酮", "drug", zh_variants=("克他�
 
 
 @pytest.fixture(scope="module")
-def ctx() -> QAContext:
-    return QAContext.create("en", "zh")
+def ctx(terminology) -> QAContext:
+    return QAContext.create("en", "zh", terminology)
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +72,22 @@ def test_changed_number_is_caught(isf_pair, ctx):
     assert {p.source_span or p.target_span for p in found} == {"18", "19"}
 
 
-def test_number_normalisation():
+def test_number_normalisation(terminology):
     en, zh = get_language("en"), get_language("zh")
     assert numbers_in("P < .05, n = 1,279, 3.0", en) == numbers_in("P＜0.05，n＝１２７９，3", zh)
     assert set(numbers_in("0,78 (1.279 Patienten)", get_language("de"))) == {"0.78", "1279"}
     # Written-out numbers may stand for digits but are never required.
-    assert NumbersCheck().check_pair("followed for 2 years in two parts", "随访两年，分两部分", QAContext.create("en", "zh")) == []
+    assert NumbersCheck().check_pair("followed for 2 years in two parts", "随访两年，分两部分", QAContext.create("en", "zh", terminology)) == []
 
 
-def test_inserted_advert_and_contacts_are_foreign_content(isf_pair, ctx):
+def test_inserted_advert_and_contacts_are_foreign_content(terminology, isf_pair, ctx):
     parts = sentences(isf_pair.zh)
     ad = "".join(parts[:2]) + "欢迎关注我们的微信公众号，点击链接www.example.com领取优惠，或致电13812345678。" + "".join(parts[2:])
     found = errors(ForeignContentCheck().check([isf_pair.en], [ad], ctx))
     spans = {p.target_span for p in found}
     assert {"公众号", "www.example.com", "13812345678"} <= spans
     english_ad = isf_pair.en + " Click here to subscribe!"
-    assert errors(ForeignContentCheck().check([isf_pair.zh], [english_ad], QAContext.create("zh", "en")))
+    assert errors(ForeignContentCheck().check([isf_pair.zh], [english_ad], QAContext.create("zh", "en", terminology)))
 
 
 def test_unrelated_sentence_is_an_addition(isf_pair, ctx):
@@ -119,8 +119,8 @@ def test_defined_compound_abbreviation_and_its_parts_may_stay(ctx):
     assert [p.target_span for p in errors(UntranslatedCheck().check([source], [leftover], ctx))] == ["levels were elevated"]
 
 
-def test_chinese_left_in_english_is_untranslated():
-    found = UntranslatedCheck().check(["我们采用脑内微透析技术。"], ["We used 脑内微透析 technique."], QAContext.create("zh", "en"))
+def test_chinese_left_in_english_is_untranslated(terminology):
+    found = UntranslatedCheck().check(["我们采用脑内微透析技术。"], ["We used 脑内微透析 technique."], QAContext.create("zh", "en", terminology))
     assert [p.target_span for p in found] == ["脑内微透析"]
 
 
@@ -133,8 +133,8 @@ def test_phrase_loop_and_repeated_sentence_are_repetition(isf_pair, ctx):
     assert RepetitionCheck().check([isf_pair.en], [isf_pair.zh], ctx) == []
 
 
-def test_drug_spelled_two_ways_is_inconsistent():
-    ctx = QAContext.create("en", "zh", glossary=[KETAMINE])
+def test_drug_spelled_two_ways_is_inconsistent(terminology):
+    ctx = QAContext.create("en", "zh", terminology, glossary=[KETAMINE])
     sources = ["Ketamine reduced depressive symptoms.", "Patients received ketamine infusions."]
     good = ["氯胺酮减轻了抑郁症状。", "患者接受了氯胺酮输注。"]
     bad = ["氯胺酮减轻了抑郁症状。", "患者接受了克他命输注。"]
@@ -143,8 +143,8 @@ def test_drug_spelled_two_ways_is_inconsistent():
     assert [(p.segment, p.target_span) for p in found] == [(1, "克他命")]
 
 
-def test_glossary_violation_and_abbreviation_kept(reference_pairs):
-    ctx = QAContext.create("en", "zh", glossary=[KETAMINE])
+def test_glossary_violation_and_abbreviation_kept(terminology, reference_pairs):
+    ctx = QAContext.create("en", "zh", terminology, glossary=[KETAMINE])
     found = GlossaryCheck().check(["Ketamine reduced symptoms."], ["克他命减轻了症状。"], ctx)
     assert len(found) == 1 and "'氯胺酮'" in found[0].message and found[0].target_span == "克他命"
     assert GlossaryCheck().check(["Ketamine reduced symptoms."], ["氯胺酮减轻了症状。"], ctx) == []
@@ -153,9 +153,9 @@ def test_glossary_violation_and_abbreviation_kept(reference_pairs):
     assert not [p for p in GlossaryCheck().check([objective.en], [objective.zh], ctx) if p.source_span == "MCI"]
 
 
-def test_latin_forms_chinese_keeps_and_defined_abbreviations_count_as_rendered():
+def test_latin_forms_chinese_keeps_and_defined_abbreviations_count_as_rendered(terminology):
     source = "Soluble Abeta facilitates long-term depression and tau aggregation."
-    ctx = QAContext.create("en", "zh")
+    ctx = QAContext.create("en", "zh", terminology)
     kept = "可溶性Aβ促进长时程抑制和tau聚集。"  # Aβ and tau: Latin forms the glossary lists for Chinese
     assert errors(GlossaryCheck().check([source], [kept], ctx)) == []
     verbatim = "可溶性Abeta促进长时程抑制和tau聚集。"
@@ -178,17 +178,17 @@ def test_source_language_share_ignores_kept_abbreviations(reference_pairs, ctx):
     assert source_language_share(sources, half, ctx) > 0.5
 
 
-def test_qa_report_pairs_paragraphs(reference_pairs):
+def test_qa_report_pairs_paragraphs(terminology, reference_pairs):
     pairs = [p for p in reference_pairs if p.pmid == "19622817"]
     source = "\n\n".join(p.en for p in pairs)
     target = "\n\n".join(p.zh for p in pairs)
-    assert [p for p in errors(qa_report(source, target, "en", "zh")) if p.check not in ("glossary", "inconsistent_term")] == []
+    assert [p for p in errors(qa_report(source, target, "en", "zh", terminology)) if p.check not in ("glossary", "inconsistent_term")] == []
     damaged = target.replace("750名", "570名")
-    found = errors(qa_report(source, damaged, "en", "zh"), "numbers")
+    found = errors(qa_report(source, damaged, "en", "zh", terminology), "numbers")
     assert found and all(p.segment == 3 for p in found)
 
 
-def test_traditional_target_is_checked_in_simplified_form():
-    ctx = QAContext.create("en", "zh-Hant", glossary=[KETAMINE])
+def test_traditional_target_is_checked_in_simplified_form(terminology):
+    ctx = QAContext.create("en", "zh-Hant", terminology, glossary=[KETAMINE])
     assert GlossaryCheck().check(["Ketamine helps."], ["氯胺酮有幫助。"], ctx) == []
     assert run_checks(["Ketamine helps."], ["氯胺酮有幫助。"], ctx) == []

@@ -65,8 +65,8 @@ CITATION_ZH = "Mattsson N, Zetterberg H, Hansson O, Andreasen N, Parnetti L, Jon
 
 
 @pytest.fixture(scope="module")
-def ctx() -> QAContext:
-    return QAContext.create("en", "zh")
+def ctx(terminology) -> QAContext:
+    return QAContext.create("en", "zh", terminology)
 
 
 def errors(problems):
@@ -125,9 +125,9 @@ def test_clean_human_translations_stay_within_one_false_error_per_20_sentences(c
 # ---- injected content ------------------------------------------------------------------------------------------
 
 
-def test_spam_spliced_inside_an_acronym_is_injection_with_its_span():
+def test_spam_spliced_inside_an_acronym_is_injection_with_its_span(terminology):
     # Modelled on the garbled translation issue 14 quotes ("…管理局(Samhs万博手机客户端a)…").
-    ctx = QAContext.create("en", "zh")
+    ctx = QAContext.create("en", "zh", terminology)
     source = "Data came from the Substance Abuse and Mental Health Services Administration (SAMHSA) survey."
     target = "数据来自美国物质滥用和精神健康服务管理局(Samhs万博手机客户端a)的调查。"
     found = errors(ForeignContentCheck().check([source], [target], ctx))
@@ -231,10 +231,10 @@ def test_dropped_clause_and_doubled_title(ctx):
 # ---- reporting ------------------------------------------------------------------------------------------------
 
 
-def test_findings_carry_offsets_their_sentence_and_a_chinese_message():
+def test_findings_carry_offsets_their_sentence_and_a_chinese_message(terminology):
     source = SLEEP_EN + " " + APOE_EN
     target = SLEEP_ZH + APOE_ZH.replace("载脂蛋白E e4", "载脂蛋白E")
-    [problem] = errors(qa_report(source, target, "en", "zh"))
+    [problem] = errors(qa_report(source, target, "en", "zh", terminology))
     assert problem.check == "dropped_span" and problem.source_span == "e4"
     assert problem.target_sentence == target[problem.target_start:problem.target_end] == APOE_ZH.replace("载脂蛋白E e4", "载脂蛋白E")
     assert problem.source_sentence == APOE_EN

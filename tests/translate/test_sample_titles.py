@@ -16,8 +16,8 @@ TITLES = {
 
 
 @pytest.mark.slow
-def test_titles_translated_in_batches_and_resumed(small_settings, tmp_path):
-    translator = Translator(get_llm(small_settings()))  # no store: nothing cached between the runs
+def test_titles_translated_in_batches_and_resumed(terminology, small_settings, tmp_path):
+    translator = Translator(get_llm(small_settings()), terminology=terminology)  # no store: nothing cached between the runs
     path = tmp_path / "titles.json.gz"
     seen = []
     translate_missing(translator, TITLES, path, batch=2, limit=2, progress=lambda done, todo, _: seen.append((done, todo)))

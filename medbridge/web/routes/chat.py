@@ -114,7 +114,7 @@ def stream_answer(conversation_id: str, request: Request, services: ServicesDep,
                 yield _event({"type": "unavailable"})
                 return
             stream = answer_sentences(services.llm, conversation.question, lang, [records[h.pmid] for h in result.hits if h.pmid in records],
-                                      result.recommendations, verifier=Verifier(SentenceEmbeddings(services.embedder)),
+                                      result.recommendations, verifier=Verifier(services.terminology, SentenceEmbeddings(services.embedder)),
                                       translator=get_translator(request) if lang == "zh" else None)
             for event in stream:
                 yield _event(event)
