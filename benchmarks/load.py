@@ -136,8 +136,7 @@ async def one_request(client: httpx.AsyncClient, route: str, rng: random.Random,
             reply = await client.get(f"/api/records/{pmid}/similar")
         elif route == "translation stream":
             async with client.stream("GET", f"/api/records/{pmid}/translation", params={"to": "zh"}) as reply:
-                async for _ in reply.aiter_lines():  # to the stream's end, as the page reads it
-                    pass
+                await reply.aread()  # to the stream's end, as the page reads it
         elif route == "upload":
             reply = await client.post("/api/documents/jobs", files={"file": ("biomarkers.docx", docx)}, data={"target": "zh"})
             if reply.status_code == 201:

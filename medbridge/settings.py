@@ -26,6 +26,9 @@ class StoreSettings(_Section):
     sqlite_path: Path | None = Field(None, description="SQLite file; default MEDBRIDGE_HOME/medbridge.db.")
     dsn: str | None = Field(
         None, description="PostgreSQL connection string, e.g. postgresql://user:password@host:5432/medbridge.")
+    pool_size: int = Field(
+        10, ge=1, description="PostgreSQL connections each process keeps at most; more threads wait for one "
+                              "(the server's max_connections must cover every process' pool).")
 
 
 class IngestSettings(_Section):

@@ -19,7 +19,7 @@ def open_store(settings: MedbridgeSettings) -> Store:
         if not settings.store.dsn:
             raise ConfigError('store.backend = "postgresql" needs store.dsn (postgresql://user@host:5432/dbname)')
         settings.ensure_dirs()
-        return PostgreSQLStore(settings.store.dsn)
+        return PostgreSQLStore(settings.store.dsn, pool_size=settings.store.pool_size)
     raise ConfigError(f"unknown store backend {settings.store.backend!r}")
 
 

@@ -11,6 +11,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import ConnectionPool, PoolTimeout
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -243,17 +244,23 @@ class _PostgresFileWriter(BatchingFileWriter):
 
 
 class PostgreSQLStore(AccountTables):
-    """One connection per thread (autocommit; writes in explicit transactions). A connection the server
-    dropped is replaced on next use, so a store outlives a database restart."""
+    """Connections from a pool (psycopg_pool) of at most ``pool_size`` per process, autocommit; a thread in a
+    transaction keeps its connection for every statement until the transaction ends (nested ones are
+    savepoints). A connection the server dropped is replaced when next taken from the pool, so a store outlives
+    a database restart; threads that come and go (a web server's) never leave connections behind."""
 
     PARAM = "%s"
 
-    def __init__(self, dsn: str):
+    def __init__(self, dsn: str, pool_size: int = 10, wait_s: float = 10.0):
         self.dsn = dsn
         self.where = describe_dsn(dsn)
+        self._wait_s = wait_s
         self._local = threading.local()
-        self._connections: list[psycopg.Connection] = []
-        self._connections_lock = threading.Lock()
+        options = dict(autocommit=True, connect_timeout=10, options="-c timezone=UTC", application_name="medbridge")
+        with self._errors():  # a server that is not there is one clear line now, not a pool timeout later
+            psycopg.connect(dsn, **options).close()
+        self._pool = ConnectionPool(dsn, min_size=1, max_size=pool_size, kwargs=options, timeout=wait_s,
+                                    check=ConnectionPool.check_connection, name=f"medbridge-{self.where}", open=True)
         self._migrate()
 
     # -- connections -------------------------------------------------------------------------
@@ -265,37 +272,35 @@ class PostgreSQLStore(AccountTables):
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreError(f"PostgreSQL at {self.where}: {reason.rsplit('failed: ', 1)[-1]}") from exc
+        except PoolTimeout as exc:
+            raise StoreError(f"PostgreSQL at {self.where}: no connection within {self._wait_s:g} s (server down, "
+                             f"or all {self._pool.max_size} of this process' connections busy)") from exc
 
-    @property
-    def _conn(self) -> psycopg.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or conn.broken:
-            with self._errors():
-                conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=10,
-                                       options="-c timezone=UTC", application_name="medbridge")
-            self._local.conn = conn
-            with self._connections_lock:
-                self._connections.append(conn)
-        return conn
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """The connection of the transaction this thread is in, else one borrowed from the pool for the call."""
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with self._errors(), self._pool.connection() as conn:
+            yield conn
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
-        conn = self._conn
-        with self._errors(), conn.transaction():
-            yield conn
+        with self._connection() as conn:
+            outermost = getattr(self._local, "conn", None) is None
+            self._local.conn = conn
+            try:
+                with self._errors(), conn.transaction():
+                    yield conn
+            finally:
+                if outermost:
+                    self._local.conn = None
 
     def _fetchall(self, query: str, params: Any = None, **kwargs: Any) -> list[Any]:
-        with self._errors():
-            conn = self._conn
-            try:
-                with conn.cursor(**kwargs) as cursor:
-                    return cursor.execute(query, params).fetchall()
-            except psycopg.OperationalError:
-                if not conn.broken:
-                    raise
-            # The server dropped this idle connection (restart, failover): a read is safe to repeat on a new one.
-            with self._conn.cursor(**kwargs) as cursor:
-                return cursor.execute(query, params).fetchall()
+        with self._connection() as conn, self._errors(), conn.cursor(**kwargs) as cursor:
+            return cursor.execute(query, params).fetchall()
 
     def _fetchone(self, query: str, params: Any = None) -> Any:
         rows = self._fetchall(query, params)
@@ -319,11 +324,7 @@ class PostgreSQLStore(AccountTables):
         return self._fetchone("SELECT version FROM schema_version")[0]
 
     def close(self) -> None:
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
-        self._local = threading.local()
+        self._pool.close()
 
     # -- records ------------------------------------------------------------------------------
     def get_record(self, pmid: int) -> Record | None:

@@ -1,5 +1,6 @@
 """PostgreSQL down at start, and lost in the middle of a multi-file ingest: one clear line, the file being
-written rolls back, and a re-run after the server is back completes the work."""
+written rolls back, and a re-run after the server is back completes the work. Threads that come and go (a web
+server's) do not use up the server's connections."""
 
 from __future__ import annotations
 
@@ -89,3 +90,41 @@ def test_server_lost_mid_ingest_rolls_back_the_file_and_a_rerun_completes(own_cl
     assert (stats.files, stats.records) == (3, 30 + 3690 + 1)
     assert len(store.changes_since(0, limit=100_000)) == stats.records
     store.close()
+
+
+def _medbridge_connections(dsn: str, settle_below: int) -> int:
+    """Server sessions of medbridge on this database, polled for up to 10 s until fewer than ``settle_below``
+    (a server process outlives its closed connection by a moment)."""
+    deadline = time.monotonic() + 10
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while True:
+            count = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'medbridge'"
+                                 " AND datname = current_database()").fetchone()[0]
+            if count < settle_below or time.monotonic() > deadline:
+                return count
+            time.sleep(0.1)
+
+
+def test_threads_that_come_and_go_leave_no_connections_open(postgres_cluster, fixtures_dir, tmp_path):
+    """A web server's worker threads end and new ones start: the server's connection slots must not fill up."""
+    dsn = postgres_cluster.create_database()
+    store = open_store(load_settings(home=tmp_path / "home", store={"backend": "postgresql", "dsn": dsn, "pool_size": 4}))
+    ingest_paths(store, [fixtures_dir / "pubmed-29768149.xml"])
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            assert store.get_record(29768149).pmid == 29768149
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    for _ in range(5):  # 5 waves of 30 threads, each a new thread: 150 threads in all
+        wave = [threading.Thread(target=read) for _ in range(30)]
+        for thread in wave:
+            thread.start()
+        for thread in wave:
+            thread.join()
+    assert not errors
+    assert _medbridge_connections(dsn, settle_below=5) <= 4
+    store.close()
+    assert _medbridge_connections(dsn, settle_below=1) == 0
