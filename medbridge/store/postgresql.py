@@ -7,19 +7,17 @@ import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from medbridge.corpus.models import Record
-from medbridge.errors import NotFoundError, StoreError
-from medbridge.store.accounts_sql import AccountTables
-from medbridge.store.base import (BatchingFileWriter, Change, CitationImport, ConversationSummary, IngestedFile, Job,
-                                  StoreStats)
+from medbridge.errors import StoreError
+from medbridge.store.base import Job
+from medbridge.store.sql import SQLFileWriter, SQLTables
 
 # Append only: each entry moves the schema one version forward.
 MIGRATIONS: list[str] = [
@@ -166,11 +164,6 @@ _WRITER_LOCK = 0x6D62_0001
 _MIGRATION_LOCK = 0x6D62_0002
 _USAGE_LOCK = 0x6D62_0003  # with the user's name hashed in: one counter's check-and-insert at a time
 
-_JOB_JSON_FIELDS = {"params", "result", "checkpoint"}
-_JOB_FIELDS = {"state", "progress_done", "progress_total", "stage", "message"} | _JOB_JSON_FIELDS
-_JOB_COLUMNS = ("id, kind, state, params, progress_done, progress_total, stage, message, result, checkpoint,"
-                " created_at, updated_at, worker, owner")
-
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -190,23 +183,12 @@ def describe_dsn(dsn: str) -> str:
     return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
-class _PostgresFileWriter(BatchingFileWriter):
+class _PostgresFileWriter(SQLFileWriter):
     """Loads each batch with COPY into a staging table, then upserts it in one statement."""
 
-    def __init__(self, conn: psycopg.Connection, name: str):
-        super().__init__(name, batch=2000)
-        self._conn = conn
+    def __init__(self, store: SQLTables, conn: psycopg.Connection, name: str):
+        super().__init__(store, conn, name, batch=2000)
         self._staging_ready = False
-
-    def _delete(self, pmid: int) -> None:
-        self._conn.execute("DELETE FROM records WHERE pmid = %s", (pmid,))
-        self._conn.execute(
-            "INSERT INTO deleted (pmid, source_file, deleted_at) VALUES (%s, %s, %s)"
-            " ON CONFLICT (pmid) DO UPDATE SET source_file = EXCLUDED.source_file, deleted_at = EXCLUDED.deleted_at",
-            (pmid, self._name, _now()),
-        )
-        self._conn.execute("INSERT INTO changes (pmid, op) VALUES (%s, 'delete')", (pmid,))
-        self._conn.execute("DELETE FROM citations WHERE citing = %s AND source = 'pubmed'", (pmid,))
 
     def _write(self, records: list[Record]) -> int:
         if self._staging_ready:
@@ -243,13 +225,21 @@ class _PostgresFileWriter(BatchingFileWriter):
             return len(written)
 
 
-class PostgreSQLStore(AccountTables):
+class PostgreSQLStore(SQLTables):
     """Connections from a pool (psycopg_pool) of at most ``pool_size`` per process, autocommit; a thread in a
     transaction keeps its connection for every statement until the transaction ends (nested ones are
     savepoints). A connection the server dropped is replaced when next taken from the pool, so a store outlives
-    a database restart; threads that come and go (a web server's) never leave connections behind."""
+    a database restart; threads that come and go (a web server's) never leave connections behind. The queries
+    both backends share are in store/sql.py; here what is PostgreSQL's own: times from the server's clock where
+    leases and claims compare them (one clock for every host), JSONB, COPY, advisory locks."""
 
     PARAM = "%s"
+    MIGRATIONS = MIGRATIONS  # the list above, run by SQLTables._migrate
+    LIST_CHUNK = 5000  # one array parameter a piece
+    RECORD_JSON = "data::text"
+    ABSTRACT_COUNT = "count(*) FILTER (WHERE has_abstract)"
+    FIRST_QUESTION = "data #>> '{turns,0,text}'"
+    JOB_ORDER = "created_at DESC"
 
     def __init__(self, dsn: str, pool_size: int = 10, wait_s: float = 10.0):
         self.dsn = dsn
@@ -306,113 +296,41 @@ class PostgreSQLStore(AccountTables):
         rows = self._fetchall(query, params)
         return rows[0] if rows else None
 
-    def _migrate(self) -> None:
-        with self._transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT version FROM schema_version").fetchone()
-            current = row[0] if row else 0
-            if row is None:
-                conn.execute("INSERT INTO schema_version VALUES (0)")
-            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-                for statement in filter(str.strip, script.split(";")):
-                    conn.execute(statement)
-                conn.execute("UPDATE schema_version SET version = %s", (version,))
-
-    @property
-    def schema_version(self) -> int:
-        return self._fetchone("SELECT version FROM schema_version")[0]
-
     def close(self) -> None:
         self._pool.close()
 
-    # -- records ------------------------------------------------------------------------------
-    def get_record(self, pmid: int) -> Record | None:
-        row = self._fetchone("SELECT data::text FROM records WHERE pmid = %s", (pmid,))
-        return Record.from_json(row[0]) if row else None
+    # -- what PostgreSQL spells its own way --------------------------------------------------
+    def _rows(self, query: str, params: Any = ()) -> list[tuple]:
+        return self._fetchall(query, params)
 
-    def get_records(self, pmids: Iterable[int]) -> dict[int, Record]:
-        wanted = list(dict.fromkeys(int(p) for p in pmids))
-        found: dict[int, Record] = {}
-        for start in range(0, len(wanted), 5000):
-            for (data,) in self._fetchall("SELECT data::text FROM records WHERE pmid = ANY(%s)",
-                                          (wanted[start : start + 5000],)):
-                record = Record.from_json(data)
-                found[record.pmid] = record
-        return {p: found[p] for p in wanted if p in found}
+    def _matching(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(%s)", [list(values)]
 
-    def iter_records(self, batch_size: int = 500) -> Iterator[Record]:
-        last = -1
-        while True:
-            rows = self._fetchall(
-                "SELECT pmid, data::text FROM records WHERE pmid > %s ORDER BY pmid LIMIT %s", (last, batch_size)
-            )
-            if not rows:
-                return
-            for _, data in rows:
-                yield Record.from_json(data)
-            last = rows[-1][0]
+    def _stamp(self) -> datetime:
+        return _now()
 
-    def all_pmids(self) -> list[int]:
-        return [r[0] for r in self._fetchall("SELECT pmid FROM records ORDER BY pmid")]
+    def _text(self, stamp: datetime) -> str:
+        return _iso(stamp)
 
-    def stats(self) -> StoreStats:
-        records, with_abstract = self._fetchone("SELECT count(*), count(*) FILTER (WHERE has_abstract) FROM records")
-        deleted = self._fetchone("SELECT count(*) FROM deleted")[0]
-        files = self._fetchone("SELECT count(*) FROM files")[0]
-        return StoreStats(records=records, with_abstract=with_abstract, deleted=deleted, files=files)
+    def _to_json(self, value: Any) -> Jsonb:
+        return Jsonb(value)
 
-    # -- ingestion ----------------------------------------------------------------------------
-    def file_ingested(self, name: str, sha256: str) -> bool:
-        return self._fetchone("SELECT 1 FROM files WHERE name = %s AND sha256 = %s", (name, sha256)) is not None
+    def _from_json(self, stored: Any) -> Any:
+        return stored  # psycopg decodes JSONB
 
-    @contextmanager
-    def ingesting_file(self, name: str, sha256: str) -> Iterator[_PostgresFileWriter]:
-        with self._transaction() as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITER_LOCK,))
-            writer = _PostgresFileWriter(conn, name)
-            yield writer
-            writer.flush()
-            conn.execute(
-                "INSERT INTO files (name, sha256, records, deletes, ingested_at) VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (name) DO UPDATE SET sha256 = EXCLUDED.sha256, records = EXCLUDED.records,"
-                " deletes = EXCLUDED.deletes, ingested_at = EXCLUDED.ingested_at",
-                (name, sha256, writer.written, writer.deleted, _now()),
-            )
+    def _file_writer(self, conn: psycopg.Connection, name: str) -> _PostgresFileWriter:
+        return _PostgresFileWriter(self, conn, name)
 
-    def ingested_files(self) -> list[IngestedFile]:
-        rows = self._fetchall("SELECT name, sha256, records, deletes, ingested_at FROM files ORDER BY name")
-        return [IngestedFile(name, sha, records, deletes, _iso(at)) for name, sha, records, deletes, at in rows]
+    def _serialise_migrations(self, conn: psycopg.Connection) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
 
-    # -- change feed --------------------------------------------------------------------------
-    def changes_since(self, seq: int, limit: int = 10_000) -> list[Change]:
-        rows = self._fetchall("SELECT seq, pmid, op FROM changes WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit))
-        return [Change(*row) for row in rows]
+    def _serialise_change_feed(self, conn: psycopg.Connection) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITER_LOCK,))
 
-    def last_change(self) -> int:
-        return self._fetchone("SELECT COALESCE(max(seq), 0) FROM changes")[0]
+    def _serialise_usage(self, conn: psycopg.Connection, key: str) -> None:
+        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USAGE_LOCK, key))
 
     # -- cache --------------------------------------------------------------------------------
-    def cache_get(self, namespace: str, key: str) -> str | None:
-        row = self._fetchone("SELECT value FROM cache WHERE namespace = %s AND key = %s", (namespace, key))
-        return row[0] if row else None
-
-    def cache_get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, str]:
-        wanted = list(dict.fromkeys(keys))
-        found: dict[str, str] = {}
-        for start in range(0, len(wanted), 5000):
-            found.update(self._fetchall("SELECT key, value FROM cache WHERE namespace = %s AND key = ANY(%s)",
-                                        (namespace, wanted[start : start + 5000])))
-        return found
-
-    def cache_put(self, namespace: str, key: str, value: str) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO cache (namespace, key, value, updated_at) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
-                (namespace, key, value, _now()),
-            )
-
     def cache_claim(self, namespace: str, key: str, holder: str, stale_s: float) -> bool:
         with self._transaction() as conn:
             return conn.execute(
@@ -421,87 +339,18 @@ class PostgreSQLStore(AccountTables):
                 " WHERE cache.updated_at <= clock_timestamp() - make_interval(secs => %s)",
                 (namespace, key, holder, stale_s)).rowcount == 1
 
-    def cache_release(self, namespace: str, key: str, holder: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM cache WHERE namespace = %s AND key = %s AND value = %s", (namespace, key, holder))
-
-    # -- conversations ------------------------------------------------------------------------
-    def save_conversation(self, conversation_id: str, data: dict[str, Any], owner: str | None = None) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO conversations (id, data, created_at, updated_at, owner) VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (id) DO UPDATE SET data = EXCLUDED.data, updated_at = EXCLUDED.updated_at",
-                (conversation_id, Jsonb(data), _now(), _now(), owner),
-            )
-
-    def get_conversation(self, conversation_id: str) -> dict[str, Any] | None:
-        row = self._fetchone("SELECT data FROM conversations WHERE id = %s", (conversation_id,))
-        return row[0] if row else None
-
-    def conversation_owner(self, conversation_id: str) -> str | None:
-        row = self._fetchone("SELECT owner FROM conversations WHERE id = %s", (conversation_id,))
-        return row[0] if row else None
-
-    def list_conversations(self, owner: str | None = None, limit: int = 50) -> list[ConversationSummary]:
-        where, params = ("WHERE owner = %s", (owner,)) if owner is not None else ("", ())
-        rows = self._fetchall(
-            "SELECT id, COALESCE(data #>> '{turns,0,text}', ''), owner, updated_at FROM conversations"
-            f" {where} ORDER BY updated_at DESC, id LIMIT %s", (*params, limit))
-        return [ConversationSummary(*row[:3], _iso(row[3])) for row in rows]
-
     # -- citations ----------------------------------------------------------------------------
-    def cited_by_counts(self, pmids: Iterable[int]) -> dict[int, int]:
-        wanted = list(dict.fromkeys(int(p) for p in pmids))
-        counts: dict[int, int] = {}
-        for start in range(0, len(wanted), 5000):
-            counts.update(self._fetchall(
-                "SELECT referenced, count(DISTINCT citing) FROM citations WHERE referenced = ANY(%s) GROUP BY referenced",
-                (wanted[start : start + 5000],)))
-        return counts
+    def _stage_pairs(self, conn: psycopg.Connection, name: str, pairs: list[tuple[int, int]]) -> None:
+        with conn.cursor() as cursor, cursor.copy("COPY citation_staging (import_name, citing, referenced) FROM STDIN") as copy:
+            for citing, referenced in pairs:
+                copy.write_row((name, citing, referenced))
 
-    def citing(self, pmid: int) -> list[int]:
-        return [r[0] for r in self._fetchall(
-            "SELECT DISTINCT citing FROM citations WHERE referenced = %s ORDER BY citing", (pmid,))]
-
-    def cited(self, pmid: int) -> list[int]:
-        return [r[0] for r in self._fetchall(
-            "SELECT DISTINCT referenced FROM citations WHERE citing = %s ORDER BY referenced", (pmid,))]
-
-    def citation_import(self, name: str) -> CitationImport | None:
-        row = self._fetchone("SELECT name, sha256, source, state, lines_done, pairs, updated_at FROM citation_imports"
-                             " WHERE name = %s", (name,))
-        return CitationImport(*row[:-1], _iso(row[-1])) if row else None
-
-    def stage_citations(self, name: str, sha256: str, source: str, pairs: list[tuple[int, int]], lines_done: int) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO citation_imports (name, sha256, source, state, lines_done, pairs, updated_at)"
-                " VALUES (%s, %s, %s, 'staging', %s, 0, %s)"
-                " ON CONFLICT (name) DO UPDATE SET lines_done = EXCLUDED.lines_done, updated_at = EXCLUDED.updated_at",
-                (name, sha256, source, lines_done, _now()),
-            )
-            with conn.cursor() as cursor, cursor.copy(
-                    "COPY citation_staging (import_name, citing, referenced) FROM STDIN") as copy:
-                for citing, referenced in pairs:
-                    copy.write_row((name, citing, referenced))
-
-    def finish_citation_import(self, name: str) -> int:
-        with self._transaction() as conn:
-            source = conn.execute("SELECT source FROM citation_imports WHERE name = %s", (name,)).fetchone()[0]
-            added = conn.execute(
-                "INSERT INTO citations (referenced, citing, source)"
-                " SELECT DISTINCT referenced, citing, %s FROM citation_staging WHERE import_name = %s"
-                " ON CONFLICT DO NOTHING", (source, name)
-            ).rowcount
-            conn.execute("DELETE FROM citation_staging WHERE import_name = %s", (name,))
-            conn.execute("UPDATE citation_imports SET state = 'done', pairs = %s, updated_at = %s WHERE name = %s",
-                         (added, _now(), name))
-        return added
-
-    def discard_citation_import(self, name: str) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM citation_staging WHERE import_name = %s", (name,))
-            conn.execute("DELETE FROM citation_imports WHERE name = %s", (name,))
+    def _add_staged_citations(self, conn: psycopg.Connection, name: str, source: str) -> int:
+        return conn.execute(
+            "INSERT INTO citations (referenced, citing, source)"
+            " SELECT DISTINCT referenced, citing, %s FROM citation_staging WHERE import_name = %s"
+            " ON CONFLICT DO NOTHING", (source, name)
+        ).rowcount
 
     # -- jobs ---------------------------------------------------------------------------------
     def create_job(self, kind: str, params: dict[str, Any], owner: str | None = None) -> Job:
@@ -514,38 +363,10 @@ class PostgreSQLStore(AccountTables):
             )
         return self.get_job(job_id)  # type: ignore[return-value]
 
-    def get_job(self, job_id: str) -> Job | None:
-        rows = self._fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,), row_factory=dict_row)
-        return self._job_from_row(rows[0]) if rows else None
-
-    def update_job(self, job_id: str, **fields: Any) -> Job:
-        unknown = set(fields) - _JOB_FIELDS
-        if unknown:
-            raise ValueError(f"unknown job fields: {sorted(unknown)}")
-        values = {k: Jsonb(v) if k in _JOB_JSON_FIELDS else v for k, v in fields.items()}
+    def _set_job_fields(self, conn: psycopg.Connection, job_id: str, values: dict[str, Any]) -> int:
         assignments = "".join(f"{k} = %s, " for k in values)
-        with self._transaction() as conn:
-            updated = conn.execute(f"UPDATE jobs SET {assignments}updated_at = clock_timestamp() WHERE id = %s",
-                                   [*values.values(), job_id])
-            if updated.rowcount == 0:
-                raise NotFoundError(f"no job {job_id}")
-        return self.get_job(job_id)  # type: ignore[return-value]
-
-    def list_jobs(self, kind: str | None = None, limit: int = 50, states: Sequence[str] | None = None,
-                  owner: str | None = None) -> list[Job]:
-        conditions, params = ["TRUE"], []
-        if kind is not None:
-            conditions.append("kind = %s")
-            params.append(kind)
-        if states is not None:
-            conditions.append("state = ANY(%s)")
-            params.append(list(states))
-        if owner is not None:
-            conditions.append("owner = %s")
-            params.append(owner)
-        rows = self._fetchall(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE {' AND '.join(conditions)}"
-                              " ORDER BY created_at DESC LIMIT %s", (*params, limit), row_factory=dict_row)
-        return [self._job_from_row(row) for row in rows]
+        return conn.execute(f"UPDATE jobs SET {assignments}updated_at = clock_timestamp() WHERE id = %s",
+                            [*values.values(), job_id]).rowcount
 
     def claim_job(self, job_id: str, worker: str, lease_s: float) -> Job | None:
         with self._transaction() as conn:
@@ -559,21 +380,3 @@ class PostgreSQLStore(AccountTables):
         with self._transaction() as conn:
             return conn.execute("UPDATE jobs SET updated_at = clock_timestamp() WHERE id = %s AND worker = %s"
                                 " AND state = 'running'", (job_id, worker)).rowcount == 1
-
-    @staticmethod
-    def _job_from_row(row: dict[str, Any]) -> Job:
-        row["created_at"], row["updated_at"] = _iso(row["created_at"]), _iso(row["updated_at"])
-        return Job(**row)
-
-    # -- accounts (tables and queries in store/accounts_sql.py) -------------------------------
-    def _rows(self, query: str, params: tuple = ()) -> list[tuple]:
-        return self._fetchall(query, params)
-
-    def _stamp(self) -> datetime:
-        return _now()
-
-    def _text(self, stamp: datetime) -> str:
-        return _iso(stamp)
-
-    def _serialise_usage(self, conn: psycopg.Connection, key: str) -> None:
-        conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_USAGE_LOCK, key))
