@@ -25,12 +25,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
+from loopback_http import LoopbackHTTPServer
 
 HISTORY_CAP = 9_999
 PUBMED_HEADER = (
@@ -118,12 +119,12 @@ def pubmed_xml(articles: Iterable[Article]) -> bytes:
 # --- HTTP plumbing ------------------------------------------------------------------------------------------
 
 class _LoopbackServer:
-    """A ThreadingHTTPServer on 127.0.0.1 in a daemon thread; ``with`` starts and stops it."""
+    """A LoopbackHTTPServer on 127.0.0.1 in a daemon thread; ``with`` starts and stops it."""
 
     handler: type[BaseHTTPRequestHandler]
 
     def __enter__(self):
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler)
+        self._server = LoopbackHTTPServer(("127.0.0.1", 0), self.handler)
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

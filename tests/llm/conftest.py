@@ -11,12 +11,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
+from loopback_http import LoopbackHTTPServer
 
 
 def free_port() -> int:
@@ -89,7 +90,7 @@ class FlakyFront:
 @pytest.fixture
 def flaky_front(llama_server: Server) -> Iterator[FlakyFront]:
     upstream = llama_server.base_url.removesuffix("/v1")
-    server: ThreadingHTTPServer
+    server: LoopbackHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
@@ -114,7 +115,7 @@ def flaky_front(llama_server: Server) -> Iterator[FlakyFront]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
     front = FlakyFront(f"http://127.0.0.1:{server.server_address[1]}/v1")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -9,12 +9,13 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable, Iterable
 
 import pytest
 from lxml import etree
+from loopback_http import LoopbackHTTPServer
 
 from medbridge.llm.openai_compat import OpenAICompatibleLLM
 from medbridge.text import split_sentences
@@ -90,7 +91,7 @@ def endpoint() -> ScriptedEndpoint:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = LoopbackHTTPServer(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
