@@ -4,7 +4,6 @@ bulk-loaded with COPY in one transaction, schema versioned by ordered migrations
 from __future__ import annotations
 
 import threading
-import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator, Sequence
@@ -353,15 +352,9 @@ class PostgreSQLStore(SQLTables):
         ).rowcount
 
     # -- jobs ---------------------------------------------------------------------------------
-    def create_job(self, kind: str, params: dict[str, Any], owner: str | None = None) -> Job:
-        job_id = uuid.uuid4().hex[:12]
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO jobs (id, kind, state, params, created_at, updated_at, owner)"
-                " VALUES (%s, %s, 'queued', %s, clock_timestamp(), clock_timestamp(), %s)",
-                (job_id, kind, Jsonb(params), owner),
-            )
-        return self.get_job(job_id)  # type: ignore[return-value]
+    def _insert_job(self, conn: psycopg.Connection, job_id: str, kind: str, params: Jsonb, owner: str | None) -> None:
+        conn.execute("INSERT INTO jobs (id, kind, state, params, created_at, updated_at, owner)"
+                     " VALUES (%s, %s, 'queued', %s, clock_timestamp(), clock_timestamp(), %s)", (job_id, kind, params, owner))
 
     def _set_job_fields(self, conn: psycopg.Connection, job_id: str, values: dict[str, Any]) -> int:
         assignments = "".join(f"{k} = %s, " for k in values)

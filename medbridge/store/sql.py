@@ -6,6 +6,7 @@ and supplies the hooks and dialect spellings below."""
 from __future__ import annotations
 
 import time
+import uuid
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -79,6 +80,10 @@ class SQLTables:
 
     def _add_staged_citations(self, conn: Any, name: str, source: str) -> int:
         """Move import ``name``'s staged pairs into the graph; return how many were new."""
+        raise NotImplementedError
+
+    def _insert_job(self, conn: Any, job_id: str, kind: str, params: Any, owner: str | None) -> None:
+        """Add a queued job, created and last updated now; ``params`` as ``_to_json`` made it."""
         raise NotImplementedError
 
     def _set_job_fields(self, conn: Any, job_id: str, values: dict[str, Any]) -> int:
@@ -273,6 +278,12 @@ class SQLTables:
             conn.execute(self._sql("DELETE FROM citation_imports WHERE name = ?"), (name,))
 
     # -- jobs --------------------------------------------------------------------------------------
+    def create_job(self, kind: str, params: dict[str, Any], owner: str | None = None) -> Job:
+        job_id = uuid.uuid4().hex[:12]
+        with self._transaction() as conn:
+            self._insert_job(conn, job_id, kind, self._to_json(params), owner)
+        return self.get_job(job_id)  # type: ignore[return-value]
+
     def get_job(self, job_id: str) -> Job | None:
         row = self._select_one(f"SELECT {', '.join(JOB_COLUMNS)} FROM jobs WHERE id = ?", (job_id,))
         return self._job(row) if row else None

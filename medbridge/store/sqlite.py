@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -280,15 +279,10 @@ class SQLiteStore(SQLTables):
         ).rowcount
 
     # -- jobs ---------------------------------------------------------------------------------
-    def create_job(self, kind: str, params: dict[str, Any], owner: str | None = None) -> Job:
-        job_id = uuid.uuid4().hex[:12]
+    def _insert_job(self, conn: sqlite3.Connection, job_id: str, kind: str, params: str, owner: str | None) -> None:
         now = _now()
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO jobs (id, kind, state, params, created_at, updated_at, owner) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                (job_id, kind, self._to_json(params), now, now, owner),
-            )
-        return self.get_job(job_id)  # type: ignore[return-value]
+        conn.execute("INSERT INTO jobs (id, kind, state, params, created_at, updated_at, owner) VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+                     (job_id, kind, params, now, now, owner))
 
     def _set_job_fields(self, conn: sqlite3.Connection, job_id: str, values: dict[str, Any]) -> int:
         assignments = "".join(f"{k} = ?, " for k in values)
