@@ -250,7 +250,7 @@ class SQLTables:
 
     def citation_import(self, name: str) -> CitationImport | None:
         row = self._select_one("SELECT name, sha256, source, state, lines_done, pairs, updated_at FROM citation_imports"
-                        " WHERE name = ?", (name,))
+                               " WHERE name = ?", (name,))
         return CitationImport(*row[:-1], self._text(row[-1])) if row else None
 
     def stage_citations(self, name: str, sha256: str, source: str, pairs: list[tuple[int, int]], lines_done: int) -> None:
