@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from medbridge.errors import MedbridgeError, NotFoundError
+from medbridge.errors import MedbridgeError, NotFoundError, StoreError
 from medbridge.progress import ProgressEvent
 from medbridge.store.base import Job, Store
 
@@ -56,6 +57,24 @@ def lease_expired(job: Job, lease_s: float) -> bool:
     return (datetime.now(timezone.utc) - datetime.fromisoformat(job.updated_at)).total_seconds() >= lease_s
 
 
+STORE_OUTAGE_S = 30.0  # how long a job's progress and checkpoint writes wait out a store that went away (a restart)
+
+
+def _patiently(call: Callable[[], Any]) -> Any:
+    """An idempotent store call, repeated while the store is briefly unreachable (a database restarting under a
+    running job), so that the job goes on instead of failing; after ``STORE_OUTAGE_S`` the error stands."""
+    deadline, delay = time.monotonic() + STORE_OUTAGE_S, 0.5
+    while True:
+        try:
+            return call()
+        except StoreError:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("store unreachable; retrying in %.1f s", delay, exc_info=True)
+            time.sleep(delay)
+            delay = min(2 * delay, 5.0)
+
+
 @dataclass
 class JobContext:
     """What a handler sees: the job's parameters and checkpoint, and calls to report progress."""
@@ -71,7 +90,7 @@ class JobContext:
 
     def cancelled(self) -> bool:
         """Cancelled, or no longer this run's job (taken over after a stall): either way this run stops."""
-        current = self.store.get_job(self.job.id)
+        current = _patiently(lambda: self.store.get_job(self.job.id))
         return current is None or current.state == "cancelled" or current.worker != self.job.worker
 
     def check_cancelled(self) -> None:
@@ -90,14 +109,15 @@ class JobContext:
     def progress(self, stage: str, done: int = 0, total: int = 0, message: str = "") -> None:
         """Report where the job is without being a cancellation point: for progress from inside a unit of work
         that must finish (and be checkpointed) before the job may stop."""
-        self.job = self.store.update_job(self.job.id, stage=stage, progress_done=done, progress_total=total, message=message)
+        self.job = _patiently(lambda: self.store.update_job(self.job.id, stage=stage, progress_done=done,
+                                                            progress_total=total, message=message))
         if self.listener:
             self.listener(self.job)
 
     def save(self, **entries: Any) -> None:
         """Merge ``entries`` into the checkpoint and persist it (a resumed run starts from here)."""
         self.checkpoint.update(entries)
-        self.job = self.store.update_job(self.job.id, checkpoint=self.checkpoint)
+        self.job = _patiently(lambda: self.store.update_job(self.job.id, checkpoint=self.checkpoint))
 
 
 class JobHandler(Protocol):

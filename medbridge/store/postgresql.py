@@ -288,8 +288,22 @@ class PostgreSQLStore(SQLTables):
                     self._local.conn = None
 
     def _fetchall(self, query: str, params: Any = None, **kwargs: Any) -> list[Any]:
-        with self._connection() as conn, self._errors(), conn.cursor(**kwargs) as cursor:
-            return cursor.execute(query, params).fetchall()
+        held = getattr(self._local, "conn", None)
+        with self._errors():
+            if held is not None:
+                with held.cursor(**kwargs) as cursor:
+                    return cursor.execute(query, params).fetchall()
+            for attempt in range(2):
+                with self._pool.connection() as conn:
+                    try:
+                        with conn.cursor(**kwargs) as cursor:
+                            return cursor.execute(query, params).fetchall()
+                    except psycopg.OperationalError:
+                        # The server dropped the connection (a restart, a failover) before or during the read:
+                        # outside a transaction a read is safe to repeat once, on a fresh connection.
+                        if attempt or not conn.broken:
+                            raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _fetchone(self, query: str, params: Any = None) -> Any:
         rows = self._fetchall(query, params)
