@@ -162,7 +162,7 @@ def to_medline(record: Record) -> str:
 
 
 def _source(record: Record) -> str:
-    journal = record.journal.iso_abbreviation or record.journal.medline_ta or record.journal.title or ""
+    journal = record.journal.short_name
     issue = f"({record.journal.issue})" if record.journal.issue else ""
     pages = f":{record.journal.pages}" if record.journal.pages else ""
     doi = f" doi: {record.doi}." if record.doi else ""

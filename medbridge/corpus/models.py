@@ -64,6 +64,11 @@ class Journal:
     issue: str | None = None
     pages: str | None = None
 
+    @property
+    def short_name(self) -> str:
+        """The name a result list or a reference shows: the ISO abbreviation, else NLM's, else the full title."""
+        return self.iso_abbreviation or self.medline_ta or self.title or ""
+
 
 @dataclass(slots=True)
 class PubDate:

@@ -20,7 +20,7 @@ def vancouver(record: Record) -> str:
     title = record.title.strip()
     if title and title[-1] not in ".?!":
         title += "."
-    journal = record.journal.iso_abbreviation or record.journal.medline_ta or record.journal.title or ""
+    journal = record.journal.short_name
     date = _date(record)
     volume = record.journal.volume or ""
     issue = f"({record.journal.issue})" if record.journal.issue else ""

@@ -359,7 +359,7 @@ class SearchEngine:
                     pmid=record.pmid,
                     title=record.title,
                     year=record.year,
-                    journal=record.journal.iso_abbreviation or record.journal.title or "",
+                    journal=record.journal.short_name,
                     score=candidate.score,
                     snippet=make_snippet(" ".join(s.text for s in record.abstract), patterns),
                     title_highlighted=highlight(record.title, patterns),

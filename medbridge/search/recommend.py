@@ -212,7 +212,7 @@ def summarize(record: Record, lang: str, evidence: EvidenceLevel, translations: 
         "title": record.title,
         "title_zh": title_zh,
         "year": record.year,
-        "journal": record.journal.iso_abbreviation or record.journal.title or "",
+        "journal": record.journal.short_name,
         "study_type": describe(evidence, lang, with_size=False),
         "size": evidence.sample_text,
         "points": points,
