@@ -226,10 +226,10 @@ def build_fts5(path: Path, docs: Iterator[Record]) -> sqlite3.Connection:
 def run_size(label: str, size: int, records: list[Record], queries: list[Interpretation], engines: set[str],
              workdir: Path, vectors_bundle: dict, embedder: Embedder, ann_min_vectors: int,
              shard_counts: list[int], terms: Terminology) -> list[str]:
-    lines = [f"\n== {label}: {size:,} records =="]
+    yield f"\n== {label}: {size:,} records =="
     make_docs = (lambda: recombined(records, size)) if size != len(records) else (lambda: iter(records))
     if "tantivy" in engines:
-        lines += build_lexical(workdir, size, shard_counts)
+        yield from build_lexical(workdir, size, shard_counts)
         index = LexicalIndex(lexical_folder(workdir, size, 1), terms)
         compiled = [index.compile(q.tree, q.filters, natural=q.mode == "natural") for q in queries]
         for query in compiled[:5]:
@@ -237,7 +237,7 @@ def run_size(label: str, size: int, records: list[Record], queries: list[Interpr
         searcher = index.searcher()
         samples = [t for query in compiled for t in timed(lambda: searcher.search(query, limit=TOP_K, count=True))]
         p50, p95 = percentiles(samples)
-        lines.append(f"tantivy  lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (search only)")
+        yield f"tantivy  lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  (search only)"
         lexicals: list[tuple[str, LexicalIndex | ShardedLexical]] = [("single index", index)]
         lexicals += [(f"{shards} shards", ShardedLexical(LocalShards(lexical_folder(workdir, size, shards), terms, shards), terms))
                      for shards in shard_counts]
@@ -257,10 +257,10 @@ def run_size(label: str, size: int, records: list[Record], queries: list[Interpr
             overlap = np.mean([len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(tops, single_top)])
             overlap10 = np.mean([len(set(a[:10]) & set(b[:10])) / max(1, len(a[:10])) for a, b in zip(tops, single_top)])
             same_order = np.mean([a[:10] == b[:10] for a, b in zip(tops, single_top)])
-            lines.append(f"lexical, {name} (compile + search) p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
+            yield (f"lexical, {name} (compile + search) p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  "
                          f"overlap with the single index: top {TOP_K} {overlap:.3f}, top 10 {overlap10:.3f} "
                          f"(same order in {same_order:.0%} of queries)")
-        lines += dense_and_hybrid(lexicals, size, records, queries, workdir, vectors_bundle, embedder, ann_min_vectors)
+        yield from dense_and_hybrid(lexicals, size, records, queries, workdir, vectors_bundle, embedder, ann_min_vectors)
     if "bm25s" in engines:
         started = time.perf_counter()
         retriever, stem = build_bm25s(workdir / f"bm25s-{size}", [flat_text(r) for r in make_docs()])
@@ -270,7 +270,7 @@ def run_size(label: str, size: int, records: list[Record], queries: list[Interpr
         tokenized = [bm25s.tokenize(" ".join(query_words(q)), stemmer=stem, show_progress=False) for q in queries]
         samples = [t for tokens in tokenized for t in timed(lambda: retriever.retrieve(tokens, k=TOP_K, show_progress=False, n_threads=1))]
         p50, p95 = percentiles(samples)
-        lines.append(f"bm25s    lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
+        yield (f"bm25s    lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
                      f"size {folder_size(workdir / f'bm25s-{size}') / 1e6:8.1f} MB")
     if "fts5" in engines:
         path = workdir / f"fts5-{size}.db"
@@ -281,9 +281,8 @@ def run_size(label: str, size: int, records: list[Record], queries: list[Interpr
         sql = "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 3.0, 1.0, 2.0, 1.5) LIMIT ?"
         samples = [t for match in statements for t in timed(lambda: conn.execute(sql, (match, TOP_K)).fetchall())]
         p50, p95 = percentiles(samples)
-        lines.append(f"fts5     lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
+        yield (f"fts5     lexical   p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  build {build_s:7.1f} s  "
                      f"size {path.stat().st_size / 1e6:8.1f} MB")
-    return lines
 
 
 def synthetic_vectors(base: np.ndarray, size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
@@ -299,7 +298,7 @@ def synthetic_vectors(base: np.ndarray, size: int, rng: np.random.Generator) -> 
 
 def dense_and_hybrid(lexicals: list[tuple[str, "LexicalIndex | ShardedLexical"]], size: int, records: list[Record],
                      queries: list[Interpretation], workdir: Path, bundle: dict, embedder: Embedder,
-                     ann_min_vectors: int) -> list[str]:
+                     ann_min_vectors: int) -> Iterator[str]:
     pmid_vectors = [bundle[r.pmid][1] for r in records if r.pmid in bundle]
     rng = np.random.default_rng(7)
     # A scan costs the same whatever the values: without the bundle, random unit vectors time it as well.
@@ -337,7 +336,7 @@ def dense_and_hybrid(lexicals: list[tuple[str, "LexicalIndex | ShardedLexical"]]
         started = time.perf_counter()
         truths.append(exact.search(v, CANDIDATES))
         exact_samples.append(time.perf_counter() - started)
-    lines = [f"e5 query embedding p50 {percentiles(embed_samples)[0]:7.1f} ms  p95 {percentiles(embed_samples)[1]:7.1f} ms",
+    yield from [f"e5 query embedding p50 {percentiles(embed_samples)[0]:7.1f} ms  p95 {percentiles(embed_samples)[1]:7.1f} ms",
              f"dense exact scan (top {CANDIDATES}) p50 {percentiles(exact_samples)[0]:7.1f} ms  p95 {percentiles(exact_samples)[1]:7.1f} ms  "
              f"vectors {size * DIM * 2 / 1e6:.0f} MB float16 (written in {write_s:.1f} s)"]
     dense = exact
@@ -354,12 +353,12 @@ def dense_and_hybrid(lexicals: list[tuple[str, "LexicalIndex | ShardedLexical"]]
         graph_mb = (folder / "ann.usearch").stat().st_size / 1e6
         rss_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before) / 1e3
         a50, a95 = percentiles(ann_samples)
-        lines += [f"dense ANN (usearch HNSW int8 + exact rescoring, top {CANDIDATES}) p50 {a50:7.1f} ms  p95 {a95:7.1f} ms  "
+        yield from [f"dense ANN (usearch HNSW int8 + exact rescoring, top {CANDIDATES}) p50 {a50:7.1f} ms  p95 {a95:7.1f} ms  "
                   f"recall@100 {np.mean(recall100):.3f}  recall@{CANDIDATES} {np.mean(recall1000):.3f}",
                   f"graph: built/caught up in {graph_s:.1f} s, file {graph_mb:.0f} MB, peak RSS grew {rss_mb:.0f} MB"]
         dense = approximate
     else:
-        lines.append(f"dense ANN: not used below search.ann_min_vectors = {ann_min_vectors:,} (exact scan)")
+        yield f"dense ANN: not used below search.ann_min_vectors = {ann_min_vectors:,} (exact scan)"
 
     search_settings = load_settings().search
     for name, lexical in lexicals:
@@ -373,9 +372,8 @@ def dense_and_hybrid(lexicals: list[tuple[str, "LexicalIndex | ShardedLexical"]]
 
         hybrid_samples = [t for query, v in zip(compiled, query_vectors) for t in timed(lambda: hybrid(query, v))]
         h50, h95 = percentiles(hybrid_samples)
-        lines.append(f"hybrid, {name} (lexical {CANDIDATES} + dense {CANDIDATES} {'ANN' if use_graph else 'exact'} + "
+        yield (f"hybrid, {name} (lexical {CANDIDATES} + dense {CANDIDATES} {'ANN' if use_graph else 'exact'} + "
                      f"score fusion, query vector given) p50 {h50:7.1f} ms  p95 {h95:7.1f} ms")
-    return lines
 
 
 def main() -> None:
@@ -413,9 +411,9 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         sizes = ([] if args.skip_sample else [("sample", len(records))]) + [("recombined", args.size)]
         for label, size in sizes:
-            block = run_size(label, size, records, queries, engines, workdir, bundle, embedder, args.ann_min_vectors,
-                             [int(n) for n in args.shards.split(",") if n], terms)
-            print("\n".join(block), flush=True)
+            for line in run_size(label, size, records, queries, engines, workdir, bundle, embedder, args.ann_min_vectors,
+                                 [int(n) for n in args.shards.split(",") if n], terms):
+                print(line, flush=True)  # as measured: a long run's first figures are not lost with its last
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
