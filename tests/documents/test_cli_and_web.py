@@ -127,6 +127,7 @@ def web_server(web_app):
 
 @pytest.mark.browser
 def test_upload_page_in_the_browser(web_server, browser, sample_dir):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -137,7 +138,9 @@ def test_upload_page_in_the_browser(web_server, browser, sample_dir):
     browser.find_element(By.ID, "dual").click()
     browser.find_element(By.ID, "glossary").send_keys(str(sample_dir / "glossary.csv"))
     browser.find_element(By.ID, "submit").click()
-    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "done")
+    # The job page re-renders its state as the job moves on: an element found a moment ago may be replaced.
+    WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.ID, "job-state").get_attribute("data-state") == "done")
     assert browser.find_element(By.ID, "job-state").text == "已完成"
     mono = browser.find_element(By.ID, "download-mono")
     dual = browser.find_element(By.ID, "download-dual")
